@@ -1,0 +1,94 @@
+/**
+ * The ruleset of one host: backend-neutral chains, rules and named sets.
+ * Both renderers and `explain` read only this, so what is explained is what is loaded.
+ */
+import type { Protocol, PortRange } from '../policy/types.ts';
+
+export type Family = 4 | 6;
+
+export type Match =
+  | { kind: 'iif'; name: string }
+  | { kind: 'oif'; name: string }
+  /** Matches packets whose source (saddr) or destination (daddr) is in a named set. Implies the set's family. */
+  | { kind: 'saddr' | 'daddr'; set: string; family: Family }
+  /** Literal networks (failsafe peers); implies the family. */
+  | { kind: 'saddr-net' | 'daddr-net'; family: Family; cidrs: string[] }
+  /** Layer-4 protocol; `icmp` implies IPv4 and `icmpv6` IPv6. */
+  | { kind: 'proto'; protocol: Exclude<Protocol, 'all'> }
+  | { kind: 'dport' | 'sport'; ports: PortRange[] }
+  | { kind: 'skuid'; uid: number }
+  | { kind: 'ct-established' }
+  /** The IPv6 neighbour-discovery ICMPv6 types without which IPv6 stops working. */
+  | { kind: 'icmpv6-nd' };
+
+export type Verdict =
+  | { kind: 'accept' }
+  | { kind: 'drop' }
+  /** Non-terminal: logs and goes on. */
+  | { kind: 'log'; prefix: string }
+  | { kind: 'jump'; chain: string };
+
+/** Why a rule is in the ruleset: what `explain` and comments report. */
+export type RuleOrigin =
+  | { kind: 'base'; what: 'loopback' | 'established' | 'icmpv6-nd' | 'user-dispatch' }
+  | { kind: 'failsafe'; direction: 'in' | 'out'; index: number }
+  | { kind: 'rule'; rule: string }
+  | { kind: 'raw'; rule: string }
+  | { kind: 'log' }
+  | { kind: 'default'; policy: 'drop' | 'accept' };
+
+export interface IrRule {
+  matches: Match[];
+  verdict: Verdict;
+  origin: RuleOrigin;
+  /** Already safe for both backends (see render/escape), or null when comments are off. */
+  comment: string | null;
+  /** Raw rules carry backend text instead of matches; a backend without text for it skips the rule. */
+  raw?: { nft?: string; iptables?: string };
+}
+
+export type ChainName = string;
+
+export interface IrChain {
+  name: ChainName;
+  /** Base chains are hooked; others are only jumped to. */
+  hook: 'input' | 'output' | 'forward' | null;
+  /** For user chains: the user and uid they filter. */
+  user?: { name: string; uid: number };
+  rules: IrRule[];
+}
+
+export interface IrSet {
+  /** Stable: derived from the set's definition (what it selects), not its members, so membership changes keep the name. */
+  name: string;
+  family: Family;
+  /** Canonical, sorted, non-overlapping: single addresses without prefix, networks as a.b.c.d/n. */
+  elements: string[];
+  /** Interval sets may hold networks. */
+  interval: boolean;
+  /** The source list it was resolved from, for comments and `explain`. */
+  definition: string;
+}
+
+/** Raw iptables rules of the nat, mangle and raw tables: they go to palisade's own chain in their table. */
+export interface IrRawIptables {
+  /** The rule text after `-A <CHAIN>`. */
+  rule: string;
+  table: 'nat' | 'mangle' | 'raw';
+  /** The built-in chain, e.g. PREROUTING; rendered as PALISADE-<chain> jumped to from it. */
+  chain: string;
+  name: string;
+}
+
+export interface Ruleset {
+  host: string;
+  /** Chains in render order: input, output, forward, then user chains sorted by user. */
+  chains: IrChain[];
+  /** Sorted by name. */
+  sets: IrSet[];
+  rawIptables: IrRawIptables[];
+  /** Raw rules with no form for a backend, and other things skipped on this host. */
+  warnings: string[];
+  policyRevision: string;
+  inventoryRevision: string;
+}
