@@ -41,7 +41,7 @@ export interface IrRule {
   matches: Match[];
   verdict: Verdict;
   origin: RuleOrigin;
-  /** Already safe for both backends (see render/escape), or null when comments are off. */
+  /** Free text (the rule name); each renderer escapes it. null when comments are off. */
   comment: string | null;
   /** Raw rules carry backend text instead of matches; a backend without text for it skips the rule. */
   raw?: { nft?: string; iptables?: string };

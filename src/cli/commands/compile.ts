@@ -1,0 +1,45 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { renderIptables } from '../../render/iptables.ts';
+import { renderNft } from '../../render/nft.ts';
+import type { ConfigOverrides } from '../config.ts';
+import { toJson, type Output } from '../output.ts';
+import { loadWorkspace } from '../workspace.ts';
+import { UsageError } from '../usage-error.ts';
+
+export type CompileFormat = 'nft' | 'iptables' | 'json';
+
+export interface CompileOptions extends ConfigOverrides {
+  host: string;
+  format: CompileFormat;
+  out?: string;
+}
+
+export const IPTABLES_FILES = ['ipset.restore', 'rules.v4', 'rules.v6'] as const;
+
+export async function compileCommand(options: CompileOptions, output: Output): Promise<number> {
+  const ws = await loadWorkspace(options);
+  if (ws.compiler.host(options.host) === undefined) throw new UsageError(`host "${options.host}" is not in the inventory (${ws.inventory.source})`);
+  const rs = ws.compiler.compile(options.host);
+  for (const w of rs.warnings) output.err(`warning: host "${rs.host}": ${w}`);
+  if (options.format === 'json') {
+    output.out(toJson(rs));
+  } else if (options.format === 'nft') {
+    const script = renderNft(rs);
+    if (options.out === undefined) output.out(script);
+    else {
+      await mkdir(options.out, { recursive: true });
+      await writeFile(join(options.out, 'ruleset.nft'), script);
+    }
+  } else {
+    const files = renderIptables(rs);
+    const contents = [files.ipset, files.v4, files.v6];
+    if (options.out === undefined) {
+      IPTABLES_FILES.forEach((name, i) => output.out(`# ==> ${name} <==\n${contents[i]}`));
+    } else {
+      await mkdir(options.out, { recursive: true });
+      await Promise.all(IPTABLES_FILES.map((name, i) => writeFile(join(options.out as string, name), contents[i] as string)));
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,43 @@
+/** Everything a command needs, loaded once: policy, inventory, resolved names, and a compiler over them. */
+import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
+import type { Diagnostic } from '../diagnostics.ts';
+import { loadInventory } from '../inventory/source.ts';
+import type { Inventory } from '../inventory/types.ts';
+import { loadPolicy } from '../policy/load.ts';
+import type { Policy } from '../policy/types.ts';
+import { SystemResolver } from '../resolve/dns.ts';
+import { ChainedResolver, StaticResolver, resolveAll, type Resolver } from '../resolve/resolver.ts';
+import { loadConfig, type Config, type ConfigOverrides } from './config.ts';
+
+export interface Workspace {
+  config: Config;
+  policy: Policy;
+  inventory: Inventory;
+  compiler: FleetCompiler;
+  /** Warnings from loading the policy and the inventory. */
+  diagnostics: Diagnostic[];
+}
+
+export function resolverFor(config: Config): Resolver {
+  const statics = new StaticResolver(config.dnsHosts);
+  return config.systemDns ? new ChainedResolver(statics, new SystemResolver()) : statics;
+}
+
+export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
+  const [{ policy, diagnostics: policyDiagnostics }, inventory] = await Promise.all([
+    loadPolicy(config.policy),
+    loadInventory(config.inventory, { cwd: config.inventoryCwd }),
+  ]);
+  const names = await resolveAll(namesToResolve(policy, inventory), resolverFor(config));
+  return {
+    config,
+    policy,
+    inventory,
+    compiler: new FleetCompiler({ policy, inventory, names }),
+    diagnostics: [...policyDiagnostics, ...inventory.diagnostics],
+  };
+}
+
+export async function loadWorkspace(overrides: ConfigOverrides): Promise<Workspace> {
+  return loadWorkspaceFrom(await loadConfig(overrides));
+}

@@ -1,0 +1,286 @@
+/**
+ * policy × inventory × host → ruleset IR. Pure and deterministic: the same inputs give the same ruleset,
+ * byte for byte once rendered. Query results and sets are cached across hosts, so compiling a whole fleet
+ * costs little more than compiling the distinct (environment, tags) combinations it has.
+ */
+import type { Host, Inventory } from '../inventory/types.ts';
+import type { Endpoint, FailsafeEntry, Policy, Rule } from '../policy/types.ts';
+import type { QueryNode } from '../query/ast.ts';
+import type { Bitset } from '../query/bitset.ts';
+import { HostIndex } from '../query/host-index.ts';
+import type { NameResolution } from '../resolve/resolver.ts';
+import type { Family, IrChain, IrRule, IrSet, Match, Ruleset } from './ir.ts';
+import { normaliseNetworks } from './networks.ts';
+import { endpointsUseSametag, setDefinition, setName, type SetScope } from './set-definitions.ts';
+import { rawRulesFor } from './raw.ts';
+
+export const LOG_PREFIX_INPUT = 'DROP_PAL_INPUT';
+export const LOG_PREFIX_OUTPUT = 'DROP_PAL_OUTPUT';
+export const logPrefixForUser = (user: string): string => `DROP_PAL_OUT_${user}`;
+export const userChainName = (user: string): string => `user_${user}`;
+
+export interface CompileInputs {
+  policy: Policy;
+  inventory: Inventory;
+  /** Every host-name endpoint that is not an inventory host, resolved (see namesToResolve). */
+  names: ReadonlyMap<string, NameResolution>;
+}
+
+interface ResolvedSet {
+  set: IrSet;
+  warnings: string[];
+}
+
+/** Host names the policy uses that are not inventory hosts: they need DNS before compiling. */
+export function namesToResolve(policy: Policy, inventory: Inventory): string[] {
+  const inventoryNames = new Set(inventory.hosts.map((h) => h.name));
+  const names = new Set<string>();
+  for (const rule of policy.rules) {
+    for (const peer of rule.peers) {
+      if (peer.kind === 'hostname' && !inventoryNames.has(peer.name)) names.add(peer.name.toLowerCase());
+    }
+  }
+  return [...names].sort();
+}
+
+function protocolFamilies(protocol: Rule['protocol']): Family[] {
+  return protocol === 'icmp' ? [4] : protocol === 'icmpv6' ? [6] : [4, 6];
+}
+
+function ruleFamilies(rule: Rule): Family[] {
+  const byProtocol = protocolFamilies(rule.protocol);
+  const dynamic = rule.peers.some((p) => p.kind !== 'cidr');
+  return byProtocol.filter((family) => dynamic || rule.peers.some((p) => p.kind === 'cidr' && p.family === family));
+}
+
+function protocolMatches(protocol: Rule['protocol'], dport: Rule['dport'], sport: Rule['sport']): Match[] {
+  const matches: Match[] = [];
+  if (protocol !== 'all') matches.push({ kind: 'proto', protocol });
+  if (dport !== null) matches.push({ kind: 'dport', ports: dport });
+  if (sport !== null) matches.push({ kind: 'sport', ports: sport });
+  return matches;
+}
+
+export class FleetCompiler {
+  readonly index: HostIndex;
+  private readonly hostsByName: ReadonlyMap<string, Host>;
+  private readonly carriers = new Map<QueryNode, Bitset>();
+  private readonly setsByScope = new Map<Rule, Map<string, ResolvedSet>>();
+  private readonly setsByName = new Map<string, ResolvedSet>();
+
+  constructor(private readonly inputs: CompileInputs) {
+    this.index = new HostIndex(inputs.inventory.hosts);
+    this.hostsByName = new Map(inputs.inventory.hosts.map((h) => [h.name, h]));
+  }
+
+  host(name: string): Host | undefined {
+    return this.hostsByName.get(name);
+  }
+
+  compileAll(): Ruleset[] {
+    return this.inputs.inventory.hosts.map((host) => this.compileHost(host));
+  }
+
+  compile(hostName: string): Ruleset {
+    const host = this.hostsByName.get(hostName);
+    if (host === undefined) throw new Error(`host "${hostName}" is not in the inventory`);
+    return this.compileHost(host);
+  }
+
+  /** Whether `on:` selects the host (`on:` is never scoped to an environment) and `env:` allows it. */
+  carries(rule: { on: QueryNode | null; env?: string | null }, host: Host, hostIndex: number): boolean {
+    if (rule.env != null && rule.env !== host.environment) return false;
+    if (rule.on === null) return true;
+    let selected = this.carriers.get(rule.on);
+    if (selected === undefined) {
+      selected = this.index.evaluate(rule.on, { environment: null, self: null });
+      this.carriers.set(rule.on, selected);
+    }
+    return selected.has(hostIndex);
+  }
+
+  private compileHost(host: Host): Ruleset {
+    const { policy } = this.inputs;
+    const { settings } = policy;
+    const hostIndex = this.inputs.inventory.hosts.indexOf(host);
+    const comments = settings.ruleComments;
+    const warnings: string[] = [];
+    const sets = new Map<string, IrSet>();
+    const comment = (text: string): string | null => (comments ? text : null);
+
+    const input: IrRule[] = [
+      { matches: [{ kind: 'iif', name: 'lo' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'loopback' }, comment: comment('loopback') },
+      ...this.essentials(comment),
+      ...failsafeRules(settings.failsafe.in, 'in', comment),
+    ];
+    const output: IrRule[] = [
+      { matches: [{ kind: 'oif', name: 'lo' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'loopback' }, comment: comment('loopback') },
+      ...this.essentials(comment),
+      ...failsafeRules(settings.failsafe.out, 'out', comment),
+    ];
+    const forward: IrRule[] = [];
+    const raw = rawRulesFor(policy.raw.filter((r) => this.carries(r, host, hostIndex)), comment);
+    input.push(...raw.input);
+    output.push(...raw.output);
+    forward.push(...raw.forward);
+    warnings.push(...raw.warnings);
+
+    const userRules = new Map<string, IrRule[]>();
+    for (const rule of policy.rules) {
+      if (!this.carries(rule, host, hostIndex)) continue;
+      if (rule.user !== null && host.users[rule.user] === undefined) {
+        warnings.push(`rule "${rule.name}" skipped: user "${rule.user}" does not exist on this host`);
+        continue;
+      }
+      if (rule.interface.kind === 'named' && host.interfaces[rule.interface.name] === undefined) {
+        warnings.push(`rule "${rule.name}": interface "${rule.interface.name}" is not one of this host's interfaces`);
+      }
+      const irRules = this.ruleToIr(rule, host, sets, warnings, comment);
+      if (rule.direction === 'in') input.push(...irRules);
+      else if (rule.user === null) output.push(...irRules);
+      else userRules.set(rule.user, [...(userRules.get(rule.user) ?? []), ...irRules]);
+    }
+
+    const users = [...userRules.keys()].sort();
+    const userChains: IrChain[] = users.map((user) => {
+      const uid = host.users[user] as number;
+      output.push({
+        matches: [{ kind: 'skuid', uid }],
+        verdict: { kind: 'jump', chain: userChainName(user) },
+        origin: { kind: 'base', what: 'user-dispatch' },
+        comment: comment(`outbound of user ${user}`),
+      });
+      const rules = userRules.get(user) ?? [];
+      if (settings.outputDropLog) rules.push(logRule(logPrefixForUser(user)));
+      rules.push(defaultRule(settings.outputDrop));
+      return { name: userChainName(user), hook: null, user: { name: user, uid }, rules };
+    });
+
+    if (settings.inputDropLog) input.push(logRule(LOG_PREFIX_INPUT));
+    if (settings.inputDrop) input.push(defaultRule(true));
+    if (settings.outputDropLog) output.push(logRule(LOG_PREFIX_OUTPUT));
+    if (settings.outputDrop) output.push(defaultRule(true));
+
+    const chains: IrChain[] = [
+      { name: 'input', hook: 'input', rules: input },
+      { name: 'output', hook: 'output', rules: output },
+      ...(forward.length > 0 ? [{ name: 'forward', hook: 'forward' as const, rules: forward }] : []),
+      ...userChains,
+    ];
+    return {
+      host: host.name,
+      chains,
+      sets: [...sets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      rawIptables: raw.rawIptables,
+      warnings,
+      policyRevision: policy.revision,
+      inventoryRevision: this.inputs.inventory.revision,
+    };
+  }
+
+  /** Loopback is per direction; these two are the same on both sides. */
+  private essentials(comment: (text: string) => string | null): IrRule[] {
+    return [
+      { matches: [{ kind: 'ct-established' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'established' }, comment: comment('established, related') },
+      { matches: [{ kind: 'icmpv6-nd' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'icmpv6-nd' }, comment: comment('ipv6 neighbour discovery') },
+    ];
+  }
+
+  private ruleToIr(rule: Rule, host: Host, sets: Map<string, IrSet>, warnings: string[], comment: (text: string) => string | null): IrRule[] {
+    const text = rule.user !== null && rule.direction === 'in' ? `${rule.name} (user ${rule.user})` : rule.name;
+    const iface = rule.interface.kind === 'named' ? rule.interface.name : rule.interface.kind === 'default' ? (host.lan ?? null) : null;
+    return ruleFamilies(rule).map((family) => {
+      const resolved = this.resolveSet(rule, host, family);
+      sets.set(resolved.set.name, resolved.set);
+      for (const w of resolved.warnings) if (!warnings.includes(w)) warnings.push(w);
+      const matches: Match[] = [];
+      if (iface !== null) matches.push({ kind: rule.direction === 'in' ? 'iif' : 'oif', name: iface });
+      matches.push({ kind: rule.direction === 'in' ? 'saddr' : 'daddr', set: resolved.set.name, family });
+      matches.push(...protocolMatches(rule.protocol, rule.dport, rule.sport));
+      return { matches, verdict: { kind: 'accept' }, origin: { kind: 'rule', rule: rule.name }, comment: comment(text) };
+    });
+  }
+
+  private resolveSet(rule: Rule, host: Host, family: Family): ResolvedSet {
+    const hasQuery = rule.peers.some((p) => p.kind === 'query');
+    const scope: SetScope = {
+      environment: hasQuery && !rule.options.disableEnvLimit ? host.environment : null,
+      sametag: endpointsUseSametag(rule.peers) ? [...host.tags].sort() : null,
+    };
+    const scopeKey = `${family}|${scope.environment}|${scope.sametag?.join(',') ?? ''}`;
+    let byScope = this.setsByScope.get(rule);
+    if (byScope === undefined) {
+      byScope = new Map();
+      this.setsByScope.set(rule, byScope);
+    }
+    const cached = byScope.get(scopeKey);
+    if (cached !== undefined) return cached;
+    const definition = setDefinition(rule.peers, scope, family);
+    const name = setName(definition, family);
+    let resolved = this.setsByName.get(name);
+    if (resolved === undefined) {
+      resolved = this.buildSet(rule, host, family, scope, name, definition);
+      this.setsByName.set(name, resolved);
+    }
+    byScope.set(scopeKey, resolved);
+    return resolved;
+  }
+
+  private buildSet(rule: Rule, host: Host, family: Family, scope: SetScope, name: string, definition: string): ResolvedSet {
+    const members: string[] = [];
+    const warnings: string[] = [];
+    for (const peer of rule.peers) members.push(...this.peerAddresses(peer, host, family, scope, warnings));
+    const interval = rule.peers.some((p) => p.kind === 'cidr' && p.family === family && !p.cidr.endsWith(family === 4 ? '/32' : '/128'));
+    return { set: { name, family, elements: normaliseNetworks(members, family), interval, definition }, warnings };
+  }
+
+  private peerAddresses(peer: Endpoint, host: Host, family: Family, scope: SetScope, warnings: string[]): string[] {
+    const key = family === 4 ? 'v4' : 'v6';
+    switch (peer.kind) {
+      case 'cidr':
+        return peer.family === family ? [peer.cidr] : [];
+      case 'query':
+        return this.index
+          .select(peer.query, { environment: scope.environment, self: scope.sametag === null ? null : host })
+          .flatMap((h) => h.addresses[key]);
+      case 'hostname': {
+        const inventoryHost = this.hostsByName.get(peer.name);
+        if (inventoryHost !== undefined) return inventoryHost.addresses[key];
+        const resolution = this.inputs.names.get(peer.name.toLowerCase());
+        if (resolution === undefined || resolution.error !== undefined) {
+          warnings.push(`"${peer.name}" did not resolve (${resolution?.error ?? 'not resolved'}): it matches nothing`);
+          return [];
+        }
+        return resolution[key];
+      }
+    }
+  }
+}
+
+function logRule(prefix: string): IrRule {
+  return { matches: [], verdict: { kind: 'log', prefix }, origin: { kind: 'log' }, comment: null };
+}
+
+function defaultRule(drop: boolean): IrRule {
+  return {
+    matches: [],
+    verdict: { kind: drop ? 'drop' : 'accept' },
+    origin: { kind: 'default', policy: drop ? 'drop' : 'accept' },
+    comment: null,
+  };
+}
+
+function failsafeRules(entries: readonly FailsafeEntry[], direction: 'in' | 'out', comment: (text: string) => string | null): IrRule[] {
+  return entries.flatMap((entry, index) => {
+    const base = protocolMatches(entry.protocol, entry.dport, entry.sport);
+    const origin = { kind: 'failsafe' as const, direction, index };
+    const text = comment(`failsafe ${direction} #${index + 1}`);
+    if (entry.peers === null) return [{ matches: base, verdict: { kind: 'accept' as const }, origin, comment: text }];
+    return protocolFamilies(entry.protocol).flatMap((family) => {
+      const cidrs = normaliseNetworks(entry.peers?.filter((p) => p.family === family).map((p) => p.cidr) ?? [], family);
+      if (cidrs.length === 0) return [];
+      const net: Match = { kind: direction === 'in' ? 'saddr-net' : 'daddr-net', family, cidrs };
+      return [{ matches: [net, ...base], verdict: { kind: 'accept' as const }, origin, comment: text }];
+    });
+  });
+}

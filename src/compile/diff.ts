@@ -1,0 +1,95 @@
+/** What changes between two rulesets of one host: rules, sets, and set members. */
+import type { IrRule, Ruleset } from './ir.ts';
+
+export interface RulesetSize {
+  rules: number;
+  sets: number;
+  elements: number;
+}
+
+export interface RulesetDiff {
+  rulesAdded: string[];
+  rulesRemoved: string[];
+  setsAdded: string[];
+  setsRemoved: string[];
+  /** set name -> elements */
+  elementsAdded: Record<string, string[]>;
+  elementsRemoved: Record<string, string[]>;
+  /** Same rules and sets, only members differ: can be applied as element updates, without a reload. */
+  membershipOnly: boolean;
+  unchanged: boolean;
+}
+
+export function rulesetSize(rs: Ruleset): RulesetSize {
+  return {
+    rules: rs.chains.reduce((n, c) => n + c.rules.length, 0) + rs.rawIptables.length,
+    sets: rs.sets.length,
+    elements: rs.sets.reduce((n, s) => n + s.elements.length, 0),
+  };
+}
+
+function describeRule(chain: string, rule: IrRule): string {
+  const o = rule.origin;
+  const what =
+    o.kind === 'rule' || o.kind === 'raw'
+      ? `${o.kind} "${o.rule}"`
+      : o.kind === 'failsafe'
+        ? `failsafe ${o.direction} #${o.index + 1}`
+        : o.kind === 'base'
+          ? o.what
+          : o.kind === 'log'
+            ? 'log'
+            : `default ${o.policy}`;
+  return `${chain}: ${what}`;
+}
+
+/** Rules keyed by everything that reaches the kernel; the value is how a person reads the rule. */
+function ruleKeys(rs: Ruleset): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const chain of rs.chains) {
+    chain.rules.forEach((rule, position) => {
+      const key = JSON.stringify([chain.name, chain.hook, rule.matches, rule.verdict, rule.comment, rule.raw ?? null]);
+      keys.set(keys.has(key) ? `${key}#${position}` : key, describeRule(chain.name, rule));
+    });
+  }
+  for (const raw of rs.rawIptables) keys.set(JSON.stringify(['iptables', raw]), `iptables ${raw.table} ${raw.chain}: raw "${raw.name}"`);
+  return keys;
+}
+
+const minus = <T>(a: Map<string, T>, b: Map<string, T>): T[] => [...a].filter(([k]) => !b.has(k)).map(([, v]) => v);
+
+export function diffRulesets(before: Ruleset | null, after: Ruleset | null): RulesetDiff {
+  const beforeRules = before === null ? new Map<string, string>() : ruleKeys(before);
+  const afterRules = after === null ? new Map<string, string>() : ruleKeys(after);
+  const beforeSets = new Map((before?.sets ?? []).map((s) => [s.name, s]));
+  const afterSets = new Map((after?.sets ?? []).map((s) => [s.name, s]));
+  const elementsAdded: Record<string, string[]> = {};
+  const elementsRemoved: Record<string, string[]> = {};
+  for (const [name, set] of afterSets) {
+    const old = beforeSets.get(name);
+    if (old === undefined || old.interval !== set.interval) continue;
+    const oldElements = new Set(old.elements);
+    const newElements = new Set(set.elements);
+    const added = set.elements.filter((e) => !oldElements.has(e));
+    const removed = old.elements.filter((e) => !newElements.has(e));
+    if (added.length > 0) elementsAdded[name] = added;
+    if (removed.length > 0) elementsRemoved[name] = removed;
+  }
+  const rulesAdded = minus(afterRules, beforeRules);
+  const rulesRemoved = minus(beforeRules, afterRules);
+  const setsAdded = [...afterSets.keys()].filter((n) => !beforeSets.has(n));
+  const setsRemoved = [...beforeSets.keys()].filter((n) => !afterSets.has(n));
+  const setsReshaped = [...afterSets].some(([n, s]) => beforeSets.has(n) && beforeSets.get(n)?.interval !== s.interval);
+  const structural = rulesAdded.length + rulesRemoved.length + setsAdded.length + setsRemoved.length > 0 || setsReshaped;
+  const membership = Object.keys(elementsAdded).length + Object.keys(elementsRemoved).length > 0;
+  return {
+    rulesAdded,
+    rulesRemoved,
+    setsAdded,
+    setsRemoved,
+    elementsAdded,
+    elementsRemoved,
+    membershipOnly: !structural && membership && before !== null && after !== null,
+    unchanged: !structural && !membership && (before === null) === (after === null),
+  };
+}

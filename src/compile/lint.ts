@@ -1,0 +1,30 @@
+/** Findings that need both the policy and the inventory: what `palisade check` adds to parsing. */
+import { warning, type Diagnostic } from '../diagnostics.ts';
+import { queryFields } from '../query/format.ts';
+import type { FleetCompiler } from './compile.ts';
+import type { Policy } from '../policy/types.ts';
+import type { Inventory } from '../inventory/types.ts';
+
+export function lintPolicy(policy: Policy, inventory: Inventory, compiler: FleetCompiler): Diagnostic[] {
+  const findings: Diagnostic[] = [];
+  const hostsCarrying = (rule: { on: Policy['rules'][number]['on']; env?: string | null }): number =>
+    inventory.hosts.filter((host, i) => compiler.carries(rule, host, i)).length;
+  for (const rule of [...policy.rules, ...policy.raw]) {
+    const where = { file: rule.origin.file, line: rule.origin.line, col: rule.origin.col, rule: rule.name };
+    if ('peers' in rule && !rule.options.disableSyntaxCheck) {
+      const queries = [...(rule.on === null ? [] : [rule.on]), ...rule.peers.flatMap((p) => (p.kind === 'query' ? [p.query] : []))];
+      const unknown = [...new Set(queries.flatMap(queryFields))].filter((f) => !compiler.index.knownField(f));
+      for (const field of unknown) findings.push(warning(`query field "${field}" is neither a built-in field nor an attribute of any host: it matches nothing`, where));
+    }
+    if (rule.on !== null && hostsCarrying(rule) === 0) findings.push(warning(`on: "${rule.onText}" selects no host: the rule is installed nowhere`, where));
+  }
+  const skipped = new Map<string, string[]>();
+  for (const rs of compiler.compileAll()) {
+    for (const w of rs.warnings) skipped.set(w, [...(skipped.get(w) ?? []), rs.host]);
+  }
+  for (const [message, hosts] of skipped) {
+    const shown = hosts.slice(0, 5).join(', ') + (hosts.length > 5 ? `, and ${hosts.length - 5} more` : '');
+    findings.push(warning(`${message} (on ${shown})`));
+  }
+  return findings;
+}

@@ -1,0 +1,70 @@
+/**
+ * Address-list normalisation for named sets: canonical text, numeric order, no duplicates and no entry
+ * contained in another (nftables interval sets refuse overlapping elements).
+ */
+import ipaddr from 'ipaddr.js';
+import type { Family } from './ir.ts';
+
+interface Block {
+  /** First address of the block as a number. */
+  start: bigint;
+  /** Last address of the block. */
+  end: bigint;
+  prefix: number;
+  text: string;
+}
+
+function toBigInt(bytes: number[]): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return value;
+}
+
+/** Parses `a.b.c.d`, `a.b.c.d/n`, `v6` or `v6/n`; the text must already be valid (validated upstream). */
+function toBlock(entry: string, family: Family): Block {
+  const bits = family === 4 ? 32 : 128;
+  const [addressText, prefixText] = entry.split('/') as [string, string | undefined];
+  const address = ipaddr.parse(addressText);
+  const prefix = prefixText === undefined ? bits : Number(prefixText);
+  const start = toBigInt(address.toByteArray());
+  const size = 1n << BigInt(bits - prefix);
+  const base = (start / size) * size;
+  const canonical = address.toString();
+  return {
+    start: base,
+    end: base + size - 1n,
+    prefix,
+    text: prefix === bits ? canonical : `${canonical}/${prefix}`,
+  };
+}
+
+/**
+ * Sorted, unique, non-overlapping. Networks either nest or are disjoint, so after sorting by start
+ * (widest first) an entry is dropped exactly when it lies inside the last kept one.
+ */
+export function normaliseNetworks(entries: Iterable<string>, family: Family): string[] {
+  const blocks = [...new Set(entries)].map((entry) => toBlock(entry, family));
+  blocks.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.prefix - b.prefix));
+  const kept: Block[] = [];
+  for (const block of blocks) {
+    const last = kept[kept.length - 1];
+    if (last !== undefined && block.start <= last.end) continue;
+    kept.push(block);
+  }
+  return kept.map((block) => block.text);
+}
+
+/** Whether an address (no prefix) lies in one of the normalised elements of a set. */
+export function networksContain(elements: readonly string[], address: string, family: Family): boolean {
+  const parsed = ipaddr.parse(address);
+  if ((parsed.kind() === 'ipv4') !== (family === 4)) return false;
+  return elements.some((element) => {
+    const [net, prefix] = element.split('/') as [string, string | undefined];
+    if (prefix === undefined) return ipaddr.parse(net).toString() === parsed.toString();
+    return parsed.match(ipaddr.parse(net), Number(prefix));
+  });
+}
+
+export function familyOf(address: string): Family {
+  return ipaddr.parse(address.split('/')[0] ?? '').kind() === 'ipv4' ? 4 : 6;
+}

@@ -1,0 +1,158 @@
+/** `palisade explain SRC DST PORT/PROTO`: both ends of a flow, each through its own host's ruleset. */
+import ipaddr from 'ipaddr.js';
+import type { FleetCompiler } from '../compile/compile.ts';
+import type { Family, IrRule } from '../compile/ir.ts';
+import type { Host } from '../inventory/types.ts';
+import type { Protocol } from '../policy/types.ts';
+import { evaluateChain, type ChainVerdict, type Packet } from './evaluate.ts';
+
+export interface FlowQuery {
+  source: string;
+  destination: string;
+  protocol: Exclude<Protocol, 'all'>;
+  port: number | null;
+  sourcePort: number | null;
+  /** The local user on the source host that owns the socket. */
+  user: string | null;
+  family: Family | null;
+}
+
+export interface FlowEnd {
+  host: string | null;
+  address: string;
+  interface: string | null;
+}
+
+export interface SideExplanation {
+  host: string;
+  direction: 'out' | 'in';
+  accepted: boolean;
+  /** What decided, in words: a rule name, the failsafe, or the default policy. */
+  decidedBy: string;
+  kind: 'rule' | 'failsafe' | 'base' | 'default' | 'raw';
+  chain: string;
+  logged: string[];
+  unevaluated: string[];
+}
+
+export interface FlowExplanation {
+  source: FlowEnd;
+  destination: FlowEnd;
+  protocol: string;
+  port: number | null;
+  user: string | null;
+  allowed: boolean;
+  sides: SideExplanation[];
+}
+
+export class ExplainError extends Error {}
+
+interface Located {
+  host: Host | null;
+  addresses: string[];
+}
+
+function locate(compiler: FleetCompiler, hosts: readonly Host[], what: string): Located {
+  const named = compiler.host(what);
+  if (named !== undefined) return { host: named, addresses: [...named.addresses.v4, ...named.addresses.v6] };
+  if (!ipaddr.isValid(what)) throw new ExplainError(`"${what}" is neither an inventory host nor an IP address`);
+  const address = ipaddr.parse(what).toString();
+  const owner = hosts.find((h) => Object.values(h.interfaces).some((list) => list.includes(address)));
+  return { host: owner ?? null, addresses: [address] };
+}
+
+const familyOf = (address: string): Family => (address.includes(':') ? 6 : 4);
+
+function interfaceOf(host: Host | null, address: string): string | null {
+  if (host === null) return null;
+  const found = Object.entries(host.interfaces).find(([, list]) => list.includes(address));
+  return found?.[0] ?? host.lan ?? null;
+}
+
+function describe(rule: IrRule | null, hook: 'input' | 'output', accepted: boolean): Pick<SideExplanation, 'decidedBy' | 'kind'> {
+  if (rule === null) return { decidedBy: 'the chain policy (accept): nothing in palisade drops it', kind: 'default' };
+  const origin = rule.origin;
+  switch (origin.kind) {
+    case 'rule':
+      return { decidedBy: `rule "${origin.rule}"`, kind: 'rule' };
+    case 'raw':
+      return { decidedBy: `raw rule "${origin.rule}"`, kind: 'raw' };
+    case 'failsafe':
+      return { decidedBy: `failsafe ${origin.direction} #${origin.index + 1}`, kind: 'failsafe' };
+    case 'default': {
+      const setting = hook === 'input' ? 'input_drop' : 'output_drop';
+      return { decidedBy: `the default policy (${setting}: ${accepted ? 'false' : 'true'})`, kind: 'default' };
+    }
+    case 'base':
+      return { decidedBy: `the base rule for ${origin.what}`, kind: 'base' };
+    case 'log':
+      return { decidedBy: 'a log rule', kind: 'base' };
+  }
+}
+
+function side(host: Host, direction: 'in' | 'out', verdict: ChainVerdict): SideExplanation {
+  const hook = direction === 'in' ? 'input' : 'output';
+  return {
+    host: host.name,
+    direction,
+    accepted: verdict.accepted,
+    ...describe(verdict.rule, hook, verdict.accepted),
+    chain: verdict.chain,
+    logged: verdict.logged,
+    unevaluated: verdict.unevaluated,
+  };
+}
+
+export function explainFlow(compiler: FleetCompiler, hosts: readonly Host[], query: FlowQuery): FlowExplanation {
+  const src = locate(compiler, hosts, query.source);
+  const dst = locate(compiler, hosts, query.destination);
+  const families: Family[] = query.family !== null ? [query.family] : [4, 6];
+  const family = families.find((f) => src.addresses.some((a) => familyOf(a) === f) && dst.addresses.some((a) => familyOf(a) === f));
+  if (family === undefined) {
+    throw new ExplainError(`${query.source} and ${query.destination} have no address of a common family${query.family === null ? '' : ` (IPv${query.family} asked)`}`);
+  }
+  if (query.protocol === 'icmp' && family !== 4) throw new ExplainError('icmp is IPv4; use icmpv6 for IPv6');
+  if (query.protocol === 'icmpv6' && family !== 6) throw new ExplainError('icmpv6 is IPv6; use icmp for IPv4');
+  const saddr = src.addresses.find((a) => familyOf(a) === family) as string;
+  const daddr = dst.addresses.find((a) => familyOf(a) === family) as string;
+  let uid: number | null = null;
+  if (query.user !== null) {
+    if (src.host === null) throw new ExplainError(`--user needs a source host from the inventory; ${query.source} is not one`);
+    const found = src.host.users[query.user];
+    if (found === undefined) throw new ExplainError(`user "${query.user}" does not exist on ${src.host.name}`);
+    uid = found;
+  }
+  const packet: Omit<Packet, 'iif' | 'oif'> = { family, saddr, daddr, protocol: query.protocol, dport: query.port, sport: query.sourcePort, uid };
+  const sides: SideExplanation[] = [];
+  if (src.host !== null) {
+    const rs = compiler.compile(src.host.name);
+    sides.push(side(src.host, 'out', evaluateChain(rs, 'output', { ...packet, iif: null, oif: interfaceOf(src.host, saddr) })));
+  }
+  if (dst.host !== null) {
+    const rs = compiler.compile(dst.host.name);
+    sides.push(side(dst.host, 'in', evaluateChain(rs, 'input', { ...packet, uid: null, iif: interfaceOf(dst.host, daddr), oif: null })));
+  }
+  if (sides.length === 0) throw new ExplainError('neither end is an inventory host: palisade filters neither');
+  return {
+    source: { host: src.host?.name ?? null, address: saddr, interface: interfaceOf(src.host, saddr) },
+    destination: { host: dst.host?.name ?? null, address: daddr, interface: interfaceOf(dst.host, daddr) },
+    protocol: query.protocol,
+    port: query.port,
+    user: query.user,
+    allowed: sides.every((s) => s.accepted),
+    sides,
+  };
+}
+
+export function formatExplanation(e: FlowExplanation): string {
+  const end = (x: FlowEnd): string => (x.host === null ? x.address : `${x.host} (${x.address})`);
+  const what = `${e.protocol}${e.port === null ? '' : `/${e.port}`}`;
+  const lines = [`${end(e.source)} -> ${end(e.destination)} ${what}${e.user === null ? '' : ` as user ${e.user}`}: ${e.allowed ? 'ALLOWED' : 'DENIED'}`];
+  for (const s of e.sides) {
+    const verb = s.accepted ? 'accepted' : 'dropped';
+    const where = s.chain === 'input' || s.chain === 'output' ? '' : ` (chain ${s.chain})`;
+    lines.push(`  ${s.direction} on ${s.host}: ${verb} by ${s.decidedBy}${where}${s.logged.length > 0 ? `, logged as ${s.logged.join(', ')}` : ''}`);
+    if (s.unevaluated.length > 0) lines.push(`    note: raw rules not evaluated on the way: ${s.unevaluated.join(', ')}`);
+  }
+  return lines.join('\n');
+}

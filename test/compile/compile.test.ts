@@ -1,0 +1,143 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { IrRule, Ruleset } from '../../src/compile/ir.ts';
+import { diffRulesets } from '../../src/compile/diff.ts';
+import { compilerFor, SMALL_INVENTORY } from '../helpers/compiler.ts';
+
+const chain = (rs: Ruleset, name: string): IrRule[] => rs.chains.find((c) => c.name === name)?.rules ?? [];
+const ruleNamed = (rs: Ruleset, chainName: string, rule: string): IrRule[] =>
+  chain(rs, chainName).filter((r) => r.origin.kind === 'rule' && r.origin.rule === rule);
+function setOf(rs: Ruleset, rule: IrRule): string[] {
+  const m = rule.matches.find((x) => x.kind === 'saddr' || x.kind === 'daddr');
+  assert.ok(m && (m.kind === 'saddr' || m.kind === 'daddr'));
+  return rs.sets.find((s) => s.name === m.set)?.elements ?? [];
+}
+
+const POLICY = `
+settings:
+  output_drop: true
+rules:
+  Mongo from web:
+    on: roles:mongodb
+    direction: in
+    protocol: tcp
+    user: mongodb
+    source: roles:web AND SAMETAG
+    dport: 27017
+  Web from everywhere in env:
+    on: roles:web
+    direction: in
+    protocol: tcp
+    source: "*:*"
+    dport: [80, 443]
+  Scrape from monitoring anywhere:
+    direction: in
+    protocol: tcp
+    source: roles:monitoring
+    dport: 9100
+    options: [disable_env_limit]
+  Nobody:
+    on: roles:web
+    direction: in
+    protocol: tcp
+    source: roles:nonexistent
+    dport: 8080
+  Web to mongo:
+    on: roles:web
+    direction: out
+    protocol: tcp
+    user: www-data
+    destination: [roles:mongodb, backup.example.net, unknown.example.net]
+    dport: 27017
+  Prometheus out:
+    direction: out
+    protocol: tcp
+    user: prometheus
+    destination: "*:*"
+    dport: 9100
+`;
+
+test('base order: loopback, established, neighbour discovery, failsafe, rules, log, drop', () => {
+  const rs = compilerFor(POLICY, SMALL_INVENTORY).compile('db-1');
+  const kinds = chain(rs, 'input').map((r) => (r.origin.kind === 'base' ? r.origin.what : r.origin.kind));
+  assert.deepEqual(kinds, ['loopback', 'established', 'icmpv6-nd', 'failsafe', 'rule', 'rule', 'rule', 'rule', 'log', 'default']);
+  const last = chain(rs, 'input').at(-1);
+  assert.deepEqual(last?.verdict, { kind: 'drop' });
+});
+
+test('SAMETAG selects hosts sharing a tag with the compiled host, in its environment', () => {
+  const rs = compilerFor(POLICY, SMALL_INVENTORY).compile('db-1');
+  const [v4, v6] = ruleNamed(rs, 'input', 'Mongo from web');
+  assert.ok(v4 && v6);
+  assert.deepEqual(setOf(rs, v4), ['10.0.1.11', '10.0.1.12']);
+  assert.deepEqual(setOf(rs, v6), ['2001:db8::11']);
+});
+
+test('queries are limited to the environment unless disable_env_limit', () => {
+  const compiler = compilerFor(POLICY, SMALL_INVENTORY);
+  const webS = compiler.compile('web-s');
+  const [everyone] = ruleNamed(webS, 'input', 'Web from everywhere in env');
+  assert.ok(everyone);
+  assert.deepEqual(setOf(webS, everyone), ['10.1.1.11']);
+  const [scrape] = ruleNamed(webS, 'input', 'Scrape from monitoring anywhere');
+  assert.ok(scrape);
+  assert.deepEqual(setOf(webS, scrape), ['10.0.9.1']);
+});
+
+test('an empty query result matches nothing: the set is empty, never "any"', () => {
+  const rs = compilerFor(POLICY, SMALL_INVENTORY).compile('web-1');
+  const rules = ruleNamed(rs, 'input', 'Nobody');
+  assert.equal(rules.length, 2);
+  for (const rule of rules) assert.deepEqual(setOf(rs, rule), []);
+});
+
+test('outbound rules go to a per-user chain dispatched on the socket owner uid', () => {
+  const rs = compilerFor(POLICY, SMALL_INVENTORY, { 'backup.example.net': { v4: ['203.0.113.5'], v6: [] } }).compile('web-1');
+  const dispatch = chain(rs, 'output').filter((r) => r.verdict.kind === 'jump');
+  assert.deepEqual(dispatch.map((r) => r.matches), [[{ kind: 'skuid', uid: 33 }]]);
+  const user = rs.chains.find((c) => c.name === 'user_www-data');
+  assert.ok(user);
+  const [v4] = user.rules;
+  assert.ok(v4);
+  assert.deepEqual(setOf(rs, v4), ['10.0.2.21', '203.0.113.5']);
+  assert.deepEqual(user.rules.at(-2)?.verdict, { kind: 'log', prefix: 'DROP_PAL_OUT_www-data' });
+  assert.deepEqual(user.rules.at(-1)?.verdict, { kind: 'drop' });
+  assert.ok(rs.warnings.some((w) => w.includes('unknown.example.net') && w.includes('matches nothing')));
+});
+
+test('a rule whose user does not exist on the host is skipped with a warning', () => {
+  const rs = compilerFor(POLICY, SMALL_INVENTORY).compile('web-1');
+  assert.equal(rs.chains.some((c) => c.name === 'user_prometheus'), false);
+  assert.ok(rs.warnings.some((w) => w.includes('"Prometheus out" skipped') && w.includes('prometheus')));
+});
+
+test('the same inputs compile to the same ruleset', () => {
+  const a = compilerFor(POLICY, SMALL_INVENTORY).compileAll();
+  const b = compilerFor(POLICY, SMALL_INVENTORY).compileAll();
+  assert.deepEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+});
+
+test('a host joining changes set members only: names and rules stay, so it applies as element updates', () => {
+  const before = compilerFor(POLICY, SMALL_INVENTORY).compile('db-1');
+  const joined = `${SMALL_INVENTORY}
+  - name: web-3
+    environment: production
+    roles: [web]
+    tags: [shop]
+    interfaces: { eth0: [10.0.1.13] }
+    lan: eth0
+    users: { www-data: 33 }
+`;
+  const after = compilerFor(POLICY, joined).compile('db-1');
+  assert.deepEqual(after.sets.map((s) => s.name), before.sets.map((s) => s.name));
+  const diff = diffRulesets(before, after);
+  assert.equal(diff.membershipOnly, true);
+  assert.deepEqual(Object.values(diff.elementsAdded).flat().sort(), ['10.0.1.13']);
+});
+
+test('input_drop off: nothing is dropped, drops are only logged', () => {
+  const rs = compilerFor(`settings: { input_drop: false, output_drop: false }\n${POLICY.replace(/settings:\n  output_drop: true\n/, '')}`, SMALL_INVENTORY).compile('web-1');
+  assert.equal(chain(rs, 'input').some((r) => r.verdict.kind === 'drop'), false);
+  assert.deepEqual(chain(rs, 'input').at(-1)?.verdict, { kind: 'log', prefix: 'DROP_PAL_INPUT' });
+  assert.deepEqual(rs.chains.find((c) => c.name === 'user_www-data')?.rules.at(-1)?.verdict, { kind: 'accept' });
+});
