@@ -6,25 +6,13 @@ import { compileCommand, type CompileOptions } from './commands/compile.ts';
 import { explainCommand, type ExplainOptions } from './commands/explain.ts';
 import { planCommand, type PlanOptions } from './commands/plan.ts';
 import type { ConfigOverrides } from './config.ts';
+import { examples, sourceOptions } from './options.ts';
 import { processOutput, reportDiagnostics, type Output } from './output.ts';
 import { UsageError } from './usage-error.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
-
-function sourceOptions(command: Command): Command {
-  return command
-    .option('-c, --config <file>', 'palisade.yaml to read (default: ./palisade.yaml)')
-    .option('-p, --policy <files...>', 'policy files or directories (YAML, or AFW Chef role JSON)')
-    .option('-i, --inventory <source>', 'inventory: FILE.yaml|json, exec:COMMAND, etcd://HOST:PORT/PREFIX')
-    .option('--dns <file>', 'static name table ({hosts: {name: [addresses]}}), consulted before DNS')
-    .option('--no-resolve', 'do not ask the system resolver: names outside the static table match nothing');
-}
-
-function examples(command: Command, lines: string[]): Command {
-  return command.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
-}
 
 export function buildProgram(output: Output, setExit: (code: number) => void): Command {
   const program = new Command('palisade')

@@ -1,0 +1,67 @@
+/** What both renderers share: log rate limits, protocol names and the checks on a rule's layer-4 matches. */
+import type { IrChain, IrRule, Match, Ruleset } from '../compile/ir.ts';
+import type { PortRange, Protocol } from '../policy/types.ts';
+
+/** Dropped-packet logging is rate limited so a flood cannot fill the disk. */
+export const LOG_RATE_PER_SECOND = 10;
+export const LOG_BURST = 20;
+
+/** Names both `nft` (`meta l4proto`) and `iptables -p` accept without /etc/protocols. */
+export const L4_PROTOCOL: Record<Exclude<Protocol, 'all'>, string> = {
+  tcp: 'tcp',
+  udp: 'udp',
+  icmp: 'icmp',
+  icmpv6: 'ipv6-icmp',
+  vrrp: '112',
+  ospf: '89',
+};
+
+export type PortMatch = Extract<Match, { kind: 'dport' | 'sport' }>;
+
+export function isPortMatch(match: Match): match is PortMatch {
+  return match.kind === 'dport' || match.kind === 'sport';
+}
+
+/**
+ * The protocol the rule's port matches belong to: null when it has none. Throws unless the rule has one
+ * tcp or udp protocol match before its port matches and no empty port list.
+ */
+export function portProtocol(rule: IrRule): 'tcp' | 'udp' | null {
+  const first = rule.matches.findIndex(isPortMatch);
+  if (first === -1) return null;
+  const protos = rule.matches.filter((m): m is Extract<Match, { kind: 'proto' }> => m.kind === 'proto');
+  const proto = protos[0];
+  if (protos.length !== 1 || proto === undefined || (proto.protocol !== 'tcp' && proto.protocol !== 'udp')) {
+    throw new Error('a rule with port matches needs exactly one tcp or udp protocol match');
+  }
+  if (rule.matches.indexOf(proto) > first) throw new Error('a rule\'s protocol match must come before its port matches');
+  for (const match of rule.matches) {
+    if (isPortMatch(match)) checkPorts(match.ports);
+  }
+  return proto.protocol;
+}
+
+function checkPorts(ports: readonly PortRange[]): void {
+  if (ports.length === 0) throw new Error('empty port list');
+  for (const { from, to } of ports) {
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > 65535 || from > to) {
+      throw new Error(`invalid port range ${from}-${to}`);
+    }
+  }
+}
+
+export function checkUid(uid: number): number {
+  if (!Number.isInteger(uid) || uid < 0 || uid > 0xffffffff) throw new Error(`invalid uid ${uid}`);
+  return uid;
+}
+
+/** The chains a jump may target: the ruleset's unhooked chains. */
+export function jumpTargets(rs: Ruleset): Map<string, IrChain> {
+  return new Map(rs.chains.filter((c) => c.hook === null).map((c) => [c.name, c]));
+}
+
+export function checkJumpTarget(targets: ReadonlyMap<string, IrChain>, name: string): IrChain {
+  const chain = targets.get(name);
+  if (chain === undefined) throw new Error(`jump to "${name}", which is not a user chain of the ruleset`);
+  return chain;
+}

@@ -1,0 +1,243 @@
+/**
+ * Ruleset IR → files for `ipset restore`, `iptables-restore --noflush` and `ip6tables-restore --noflush`
+ * (DESIGN.md "Kernel layout"). Only palisade's own chains are declared (which, with --noflush, flushes just
+ * those) and jumped to from the first position of the built-in chains. Pure and byte-deterministic.
+ */
+import type { Family, IrChain, IrRawIptables, IrRule, IrSet, Match, Ruleset, Verdict } from '../compile/ir.ts';
+import type { PortRange } from '../policy/types.ts';
+import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkJumpTarget, checkUid, jumpTargets, portProtocol, type PortMatch } from './common.ts';
+import { checkName, checkRawText, safeComment, shorten } from './escape.ts';
+
+export interface IptablesFiles {
+  /** For `ipset restore`, loaded first: the rules refer to its sets. */
+  ipset: string;
+  /** For `iptables-restore --noflush`. */
+  v4: string;
+  /** For `ip6tables-restore --noflush`. */
+  v6: string;
+}
+
+/** iptables chain names: XT_EXTENSION_MAXNAMELEN - 1. */
+export const IPTABLES_CHAIN_MAX = 28;
+/** The LOG target's prefix holds 29 characters; ours ends with a space. */
+export const IPTABLES_LOG_PREFIX_MAX = 29;
+/** XT_MAX_COMMENT_LEN (256) counts the terminating NUL. */
+export const IPTABLES_COMMENT_MAX = 255;
+/** The multiport match takes at most 15 ports; a range counts as two. */
+export const MULTIPORT_MAX = 15;
+
+const BUILTIN_CHAIN = { input: 'INPUT', output: 'OUTPUT', forward: 'FORWARD' } as const;
+const RAW_TABLES: ReadonlyArray<IrRawIptables['table']> = ['nat', 'mangle', 'raw'];
+const ND_TYPES = ['neighbour-solicitation', 'neighbour-advertisement', 'router-solicitation', 'router-advertisement'];
+
+/** palisade's chain for a built-in chain (INPUT → PALISADE-INPUT) or a user (www-data → PALISADE-U-www-data). */
+export function iptablesChainName(chain: IrChain): string {
+  const name = chain.hook !== null ? `PALISADE-${BUILTIN_CHAIN[chain.hook]}` : `PALISADE-U-${chain.user?.name ?? chain.name}`;
+  return checkName('chain', shorten(name, IPTABLES_CHAIN_MAX));
+}
+
+function chainNames(rs: Ruleset): Map<string, string> {
+  const names = new Map<string, string>();
+  const taken = new Set<string>();
+  for (const chain of rs.chains) {
+    const name = iptablesChainName(chain);
+    if (taken.has(name) || names.has(chain.name)) throw new Error(`two chains render as iptables chain ${name}`);
+    taken.add(name);
+    names.set(chain.name, name);
+  }
+  return names;
+}
+
+/** The family a rule's matches restrict it to; null: both. */
+function ruleFamily(rule: IrRule): Family | null {
+  const implied = rule.matches.flatMap((m): Family[] => {
+    switch (m.kind) {
+      case 'saddr':
+      case 'daddr':
+      case 'saddr-net':
+      case 'daddr-net':
+        return [m.family];
+      case 'proto':
+        return m.protocol === 'icmp' ? [4] : m.protocol === 'icmpv6' ? [6] : [];
+      case 'icmpv6-nd':
+        return [6];
+      default:
+        return [];
+    }
+  });
+  const families = new Set(implied);
+  if (families.size > 1) throw new Error('a rule matches both IPv4 and IPv6 only traffic');
+  return implied[0] ?? null;
+}
+
+function port({ from, to }: PortRange): string {
+  return from === to ? `${from}` : `${from}:${to}`;
+}
+
+/** Port lists cut into multiport-sized pieces, in order. */
+function portChunks(ports: readonly PortRange[]): PortRange[][] {
+  const chunks: PortRange[][] = [];
+  let current: PortRange[] = [];
+  let weight = 0;
+  for (const range of ports) {
+    const w = range.from === range.to ? 1 : 2;
+    if (weight + w > MULTIPORT_MAX) {
+      chunks.push(current);
+      current = [];
+      weight = 0;
+    }
+    current.push(range);
+    weight += w;
+  }
+  chunks.push(current);
+  return chunks;
+}
+
+function renderPorts(match: PortMatch): string[] {
+  return portChunks(match.ports).map((chunk) =>
+    chunk.length === 1 ? `--${match.kind} ${port(chunk[0] as PortRange)}` : `-m multiport --${match.kind}s ${chunk.map(port).join(',')}`,
+  );
+}
+
+/** The alternatives a match renders to: a rule is rendered once per combination. */
+function renderMatch(match: Match): string[] {
+  switch (match.kind) {
+    case 'iif':
+      return [`-i ${checkName('interface', match.name)}`];
+    case 'oif':
+      return [`-o ${checkName('interface', match.name)}`];
+    case 'saddr':
+    case 'daddr':
+      return [`-m set --match-set ${checkName('set', match.set)} ${match.kind === 'saddr' ? 'src' : 'dst'}`];
+    case 'saddr-net':
+    case 'daddr-net':
+      if (match.cidrs.length === 0) throw new Error('empty network list');
+      return [`${match.kind === 'saddr-net' ? '-s' : '-d'} ${match.cidrs.map((c) => checkName('address', c)).join(',')}`];
+    case 'proto':
+      return [`-p ${L4_PROTOCOL[match.protocol]}`];
+    case 'dport':
+    case 'sport':
+      return renderPorts(match);
+    case 'skuid':
+      return [`-m owner --uid-owner ${checkUid(match.uid)}`];
+    case 'ct-established':
+      return ['-m conntrack --ctstate ESTABLISHED,RELATED'];
+    case 'icmpv6-nd':
+      return ND_TYPES.map((type) => `-p ipv6-icmp --icmpv6-type ${type}`);
+  }
+}
+
+function renderVerdict(verdict: Verdict, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>): string {
+  switch (verdict.kind) {
+    case 'accept':
+      return '-j ACCEPT';
+    case 'drop':
+      return '-j DROP';
+    case 'jump':
+      return `-j ${names.get(checkJumpTarget(targets, verdict.chain).name) as string}`;
+    case 'log': {
+      const prefix = shorten(safeComment(verdict.prefix, Number.MAX_SAFE_INTEGER), IPTABLES_LOG_PREFIX_MAX - 1);
+      return `-m limit --limit ${LOG_RATE_PER_SECOND}/second --limit-burst ${LOG_BURST} -j LOG --log-prefix "${prefix} "`;
+    }
+  }
+}
+
+function combinations(alternatives: readonly string[][]): string[][] {
+  return alternatives.reduce<string[][]>((acc, options) => acc.flatMap((prefix) => options.map((o) => [...prefix, o])), [[]]);
+}
+
+interface Rendered {
+  /** Text after `-A <CHAIN> `. */
+  lines: string[];
+  families: Family[];
+}
+
+function renderRule(rule: IrRule, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>): Rendered {
+  if (rule.raw !== undefined) {
+    /* Raw text may name addresses of either family; it is written for iptables, not ip6tables. */
+    return rule.raw.iptables === undefined ? { lines: [], families: [] } : { lines: [checkRawText(rule.raw.iptables)], families: [4] };
+  }
+  /* Checked here, but `-p` is rendered from the proto match itself. */
+  portProtocol(rule);
+  const family = ruleFamily(rule);
+  const tail: string[] = [];
+  const comment = rule.comment === null ? '' : safeComment(rule.comment, IPTABLES_COMMENT_MAX);
+  if (comment !== '') tail.push(`-m comment --comment "${comment}"`);
+  tail.push(renderVerdict(rule.verdict, targets, names));
+  const lines = combinations(rule.matches.map(renderMatch)).map((parts) => [...parts, ...tail].join(' '));
+  return { lines, families: family === null ? [4, 6] : [family] };
+}
+
+interface RenderedChain {
+  chain: IrChain;
+  name: string;
+  rules: Rendered[];
+}
+
+function renderFilter(chains: readonly RenderedChain[], family: Family): string[] {
+  const lines = ['*filter', ...chains.map(({ name }) => `:${name} - [0:0]`)];
+  for (const { name, rules } of chains) {
+    for (const rule of rules) {
+      if (rule.families.includes(family)) lines.push(...rule.lines.map((line) => `-A ${name} ${line}`));
+    }
+  }
+  for (const { chain, name } of chains) {
+    if (chain.hook !== null) lines.push(`-I ${BUILTIN_CHAIN[chain.hook]} 1 -j ${name}`);
+  }
+  lines.push('COMMIT');
+  return lines;
+}
+
+function renderRawTables(raw: readonly IrRawIptables[]): string[] {
+  const lines: string[] = [];
+  for (const table of RAW_TABLES) {
+    const rules = raw.filter((r) => r.table === table);
+    if (rules.length === 0) continue;
+    const builtins = [...new Set(rules.map((r) => checkName('chain', r.chain)))];
+    const own = (builtin: string): string => checkName('chain', shorten(`PALISADE-${builtin}`, IPTABLES_CHAIN_MAX));
+    lines.push(`*${table}`);
+    for (const builtin of builtins) lines.push(`:${own(builtin)} - [0:0]`);
+    for (const rule of rules) lines.push(`-A ${own(rule.chain)} ${checkRawText(rule.rule)}`);
+    for (const builtin of builtins) lines.push(`-I ${builtin} 1 -j ${own(builtin)}`);
+    lines.push('COMMIT');
+  }
+  return lines;
+}
+
+/** hash:net refuses a /0 element: the whole address space goes in as its two halves. */
+function ipsetElements(set: IrSet): string[] {
+  return set.elements.flatMap((element) => {
+    checkName('address', element);
+    if (element === '0.0.0.0/0') return ['0.0.0.0/1', '128.0.0.0/1'];
+    if (element === '::/0') return ['::/1', '8000::/1'];
+    return [element];
+  });
+}
+
+function renderIpset(sets: readonly IrSet[]): string[] {
+  return sets.flatMap((set) => {
+    const name = checkName('set', set.name);
+    return [
+      `create ${name} hash:net family ${set.family === 4 ? 'inet' : 'inet6'} -exist`,
+      `flush ${name}`,
+      ...ipsetElements(set).map((element) => `add ${name} ${element}`),
+    ];
+  });
+}
+
+const file = (lines: readonly string[]): string => (lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+
+export function renderIptables(rs: Ruleset): IptablesFiles {
+  const names = chainNames(rs);
+  const targets = jumpTargets(rs);
+  const chains = rs.chains.map((chain) => ({
+    chain,
+    name: names.get(chain.name) as string,
+    rules: chain.rules.map((rule) => renderRule(rule, targets, names)),
+  }));
+  return {
+    ipset: file(renderIpset(rs.sets)),
+    v4: file([...renderFilter(chains, 4), ...renderRawTables(rs.rawIptables)]),
+    v6: file(renderFilter(chains, 6)),
+  };
+}
