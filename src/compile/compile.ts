@@ -274,7 +274,7 @@ function failsafeRules(entries: readonly FailsafeEntry[], direction: 'in' | 'out
   return entries.flatMap((entry, index) => {
     const base = protocolMatches(entry.protocol, entry.dport, entry.sport);
     const origin = { kind: 'failsafe' as const, direction, index };
-    const text = comment(`failsafe ${direction} #${index + 1}`);
+    const text = comment(`failsafe ${direction} ${index + 1}`);
     if (entry.peers === null) return [{ matches: base, verdict: { kind: 'accept' as const }, origin, comment: text }];
     return protocolFamilies(entry.protocol).flatMap((family) => {
       const cidrs = normaliseNetworks(entry.peers?.filter((p) => p.family === family).map((p) => p.cidr) ?? [], family);

@@ -34,8 +34,8 @@ export function endpointsUseSametag(endpoints: readonly Endpoint[]): boolean {
 export function setDefinition(endpoints: readonly Endpoint[], scope: SetScope, family: Family): string {
   const entries = [...new Set(endpoints.map(endpointKey))].sort().join(', ');
   const env = scope.environment === null ? 'any environment' : `environment ${scope.environment}`;
-  const tags = scope.sametag === null ? '' : `; SAMETAG of [${scope.sametag.join(', ')}]`;
-  return `ipv${family} of ${entries}; ${env}${tags}`;
+  const tags = scope.sametag === null ? '' : ` | SAMETAG of (${scope.sametag.join(', ')})`;
+  return `ipv${family} of ${entries} | ${env}${tags}`;
 }
 
 export function setName(definition: string, family: Family): string {

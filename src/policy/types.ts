@@ -58,6 +58,8 @@ export interface RawRule {
   name: string;
   on: QueryNode | null;
   onText: string | null;
+  /** Only hosts of this environment carry the rule. */
+  env: string | null;
   /** `add rule inet palisade <chain> <rule>` split into its chain and the rule text. */
   nft: { chain: 'input' | 'output' | 'forward'; rule: string } | null;
   /** `-A <CHAIN> <rule>` in `table`; built-in chain names are mapped to palisade's own chains when rendering. */

@@ -4,7 +4,11 @@
 export type BuiltinField = 'name' | 'environment' | 'roles' | 'tags';
 
 export type QueryNode =
-  /** `field:value`; `field` is canonical (alias resolved), or an attribute key (dotted path into attributes). */
+  /**
+   * `field:value`; `field` is canonical (alias resolved), or an attribute key (dotted path into attributes).
+   * `value` is the literal text, unless `wildcard`: then `*` and `?` are wildcards and `\*`, `\?`, `\\`
+   * stand for a literal `*`, `?`, `\`.
+   */
   | { kind: 'term'; field: string; value: string; wildcard: boolean; /** 1-based column in the query text */ col: number }
   /** `*:*` */
   | { kind: 'all'; col: number }

@@ -141,3 +141,66 @@ test('input_drop off: nothing is dropped, drops are only logged', () => {
   assert.deepEqual(chain(rs, 'input').at(-1)?.verdict, { kind: 'log', prefix: 'DROP_PAL_INPUT' });
   assert.deepEqual(rs.chains.find((c) => c.name === 'user_www-data')?.rules.at(-1)?.verdict, { kind: 'accept' });
 });
+
+const EXTRA = `
+rules:
+  Office:
+    on: roles:web
+    direction: in
+    protocol: tcp
+    interface: all
+    source: [198.51.100.0/24, "2001:db8:ff::/48", 203.0.113.7]
+    dport: 8000:8010
+  V4 only:
+    on: roles:web
+    direction: in
+    protocol: udp
+    interface: eth1
+    source: 192.0.2.0/24
+    dport: 53
+  Staging only:
+    on: roles:web
+    env: staging
+    direction: in
+    protocol: icmp
+    source: "*:*"
+raw:
+  Invalid:
+    on: roles:web
+    nft: add rule inet palisade input ct state invalid drop
+    iptables: { table: filter, rule: "-A INPUT -m conntrack --ctstate INVALID -j DROP" }
+  Masquerade:
+    iptables: { table: nat, rule: "-A POSTROUTING -o eth0 -j MASQUERADE" }
+`;
+
+test('IPv4 and IPv6 entries go to sets of their own family, CIDRs make interval sets', () => {
+  const rs = compilerFor(EXTRA, SMALL_INVENTORY).compile('web-1');
+  const [v4, v6] = ruleNamed(rs, 'input', 'Office');
+  assert.ok(v4 && v6);
+  assert.deepEqual(setOf(rs, v4), ['198.51.100.0/24', '203.0.113.7']);
+  assert.deepEqual(setOf(rs, v6), ['2001:db8:ff::/48']);
+  assert.ok(rs.sets.every((s) => s.elements.every((e) => e.includes(':') === (s.family === 6))));
+  assert.equal(v4.matches.some((m) => m.kind === 'iif'), false, 'interface: all matches every interface');
+  const v4only = ruleNamed(rs, 'input', 'V4 only');
+  assert.equal(v4only.length, 1, 'a rule with only v4 addresses has no v6 rule');
+  assert.deepEqual(v4only[0]?.matches[0], { kind: 'iif', name: 'eth1' });
+  assert.ok(rs.warnings.some((w) => w.includes('"V4 only"') && w.includes('eth1')));
+});
+
+test('env: limits which hosts carry a rule; icmp is IPv4 only', () => {
+  const compiler = compilerFor(EXTRA, SMALL_INVENTORY);
+  assert.equal(ruleNamed(compiler.compile('web-1'), 'input', 'Staging only').length, 0);
+  const staging = ruleNamed(compiler.compile('web-s'), 'input', 'Staging only');
+  assert.equal(staging.length, 1);
+  assert.ok(staging[0]?.matches.some((m) => m.kind === 'proto' && m.protocol === 'icmp'));
+});
+
+test('raw rules sit at the rules position; other tables go to the raw iptables list', () => {
+  const compiler = compilerFor(EXTRA, SMALL_INVENTORY);
+  const web = compiler.compile('web-1');
+  const raw = chain(web, 'input').filter((r) => r.origin.kind === 'raw');
+  assert.deepEqual(raw.map((r) => r.raw), [{ nft: 'ct state invalid drop', iptables: '-m conntrack --ctstate INVALID -j DROP' }]);
+  assert.deepEqual(web.rawIptables.map((r) => [r.table, r.chain, r.name]), [['nat', 'POSTROUTING', 'Masquerade']]);
+  assert.ok(web.warnings.some((w) => w.includes('"Masquerade" has no nft form')));
+  assert.equal(chain(compiler.compile('db-1'), 'input').some((r) => r.origin.kind === 'raw'), false);
+});

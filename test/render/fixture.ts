@@ -142,3 +142,18 @@ export function fixture(): Ruleset {
 export function emptyRuleset(): Ruleset {
   return { host: 'bare', sets: [], chains: [], rawIptables: [], warnings: [], policyRevision: 'p0', inventoryRevision: 'i0' };
 }
+
+/** A ruleset whose input chain holds only `rule`. */
+export function withInputRule(rule: IrRule): Ruleset {
+  const rs = emptyRuleset();
+  rs.chains.push({ name: 'input', hook: 'input', rules: [rule] });
+  return rs;
+}
+
+/** An accept rule from a rule named "r". */
+export const acceptRule = (matches: IrRule['matches'], comment: string | null = null): IrRule => ({
+  matches,
+  verdict: { kind: 'accept' },
+  origin: { kind: 'rule', rule: 'r' },
+  comment,
+});

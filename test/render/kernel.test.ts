@@ -5,27 +5,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderIptables } from '../../src/render/iptables.ts';
 import { renderNft } from '../../src/render/nft.ts';
 import { LONG_USER, emptyRuleset, fixture } from './fixture.ts';
+import { execIn, namespaceName, run, skipUnlessRoot } from '../helpers/netns.ts';
 
-/** Every test says why it is skipped, so a non-root run cannot pass silently. */
-const skip = process.getuid?.() === 0 ? false : 'needs root to create a network namespace (ip netns add)';
-
-function run(command: string, args: readonly string[], input?: string): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', input });
-  if (result.error !== undefined) throw result.error;
-  assert.equal(result.status, 0, `${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr}`);
-  return result.stdout;
-}
+const skip = skipUnlessRoot;
 
 describe('kernel tools accept the rendered files', () => {
-  const ns = `pal-render-${randomBytes(4).toString('hex')}`;
-  const inNs = (command: string, args: readonly string[], input?: string): string => run('ip', ['netns', 'exec', ns, command, ...args], input);
+  const ns = namespaceName('pal-render');
+  const inNs = execIn(ns);
   let dir = '';
   const file = (name: string, text: string): string => {
     const path = join(dir, name);

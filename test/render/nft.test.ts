@@ -1,23 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IrRule, Ruleset } from '../../src/compile/ir.ts';
 import { NFT_COMMENT_MAX, renderNft } from '../../src/render/nft.ts';
-import { LONG_USER, emptyRuleset, fixture } from './fixture.ts';
+import { LONG_USER, acceptRule, emptyRuleset, fixture, withInputRule } from './fixture.ts';
 
 const lines = (text: string): string[] => text.split('\n').map((l) => l.trim());
-
-function withInputRule(rule: IrRule): Ruleset {
-  const rs = emptyRuleset();
-  rs.chains.push({ name: 'input', hook: 'input', rules: [rule] });
-  return rs;
-}
-
-const acceptRule = (matches: IrRule['matches'], comment: string | null = null): IrRule => ({
-  matches,
-  verdict: { kind: 'accept' },
-  origin: { kind: 'rule', rule: 'r' },
-  comment,
-});
 
 describe('renderNft', () => {
   const out = renderNft(fixture());

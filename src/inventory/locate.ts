@@ -1,0 +1,76 @@
+/** Source positions for values of a parsed inventory, looked up by their path in the document. */
+import { LineCounter, isAlias, isMap, isSeq, isNode, isScalar, type Document, type Node } from 'yaml';
+import type { SourcePos } from '../diagnostics.ts';
+
+export type Path = readonly (string | number)[];
+
+/** Where a value (`at`) or the key naming it (`key`) was written. Paths are relative to the locator's root. */
+export interface Locator {
+  at(path: Path): SourcePos;
+  key(path: Path): SourcePos;
+}
+
+/** A locator for sources that only know one position (e.g. a Chef row): every path points there. */
+export function fixedLocator(pos: SourcePos): Locator {
+  return { at: () => pos, key: () => pos };
+}
+
+/** A LineCounter for text that the yaml lexer did not read. */
+export function countLines(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return lines;
+}
+
+export function positionOf(offset: number, lines: LineCounter, file: string): SourcePos {
+  const { line, col } = lines.linePos(offset);
+  return { file, line: Math.max(line, 1), col };
+}
+
+function child(doc: Document, node: Node, segment: string | number): Node | undefined {
+  const target = isAlias(node) ? node.resolve(doc) : node;
+  if (isMap(target)) {
+    const pair = target.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+    return isNode(pair?.value) ? pair.value : undefined;
+  }
+  if (isSeq(target)) {
+    const item = target.items[Number(segment)];
+    return isNode(item) ? item : undefined;
+  }
+  return undefined;
+}
+
+function keyNode(doc: Document, node: Node, segment: string | number): Node | undefined {
+  const target = isAlias(node) ? node.resolve(doc) : node;
+  if (!isMap(target)) return undefined;
+  const pair = target.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+  return isNode(pair?.key) ? pair.key : undefined;
+}
+
+/** Locates paths in a yaml Document below `root`; a path that does not resolve falls back to its deepest ancestor. */
+export function yamlLocator(doc: Document, lines: LineCounter, file: string, root: Path = []): Locator {
+  const walk = (path: Path): { node: Node; depth: number } | undefined => {
+    let node = isNode(doc.contents) ? doc.contents : undefined;
+    if (node === undefined) return undefined;
+    let depth = 0;
+    for (const segment of path) {
+      const next = child(doc, node, segment);
+      if (next === undefined) break;
+      node = next;
+      depth++;
+    }
+    return { node, depth };
+  };
+  const pos = (node: Node | undefined): SourcePos => positionOf(node?.range?.[0] ?? 0, lines, file);
+  return {
+    at: (path) => pos(walk([...root, ...path])?.node),
+    key: (path) => {
+      const full = [...root, ...path];
+      const last = full.at(-1);
+      const parent = walk(full.slice(0, -1));
+      if (last === undefined || parent === undefined || parent.depth < full.length - 1) return pos(parent?.node);
+      return pos(keyNode(doc, parent.node, last) ?? child(doc, parent.node, last) ?? parent.node);
+    },
+  };
+}

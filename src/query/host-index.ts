@@ -1,0 +1,186 @@
+/**
+ * Evaluates queries over an inventory with an inverted index: per field, lower-cased value → the hosts
+ * having it. An exact term is one lookup, a wildcard term is matched against the field's distinct values,
+ * and every result is a Bitset over inventory positions. Term results and whole-query results are cached
+ * (by canonical text, environment and, for SAMETAG queries, the compiled host's tags), so compiling a
+ * fleet evaluates each distinct (query, scope) once. Matching is case-insensitive.
+ */
+import type { Host } from '../inventory/types.ts';
+import type { QueryNode } from './ast.ts';
+import { Bitset } from './bitset.ts';
+import { formatQuery, usesSametag } from './format.ts';
+import { globToRegExp } from './glob.ts';
+import { BUILTIN_FIELDS, hostFieldValues } from './host-fields.ts';
+
+export interface QueryContext {
+  /** Only hosts of this environment are selected; null: every environment. */
+  environment: string | null;
+  /** The host the ruleset is compiled for, which SAMETAG refers to; null: SAMETAG selects nothing. */
+  self: Host | null;
+}
+
+interface FieldPostings {
+  /** Lower-cased value → positions of the hosts having it, ascending. */
+  values: Map<string, number[]>;
+  /** Positions of the hosts with a value at this path or below it, ascending. */
+  present: number[];
+}
+
+interface CachedQuery {
+  sametag: boolean;
+  /** Scope key (self's tags for SAMETAG queries, then the environment) → result. */
+  results: Map<string, Bitset>;
+}
+
+interface SelfTags {
+  tags: readonly string[];
+  /** JSON of the tags: never contains a raw control character, so it can prefix scope keys. */
+  key: string;
+}
+
+const NO_SELF: SelfTags = { tags: [], key: '' };
+
+function pushOnce(list: number[], position: number): void {
+  if (list[list.length - 1] !== position) list.push(position);
+}
+
+function buildPostings(hosts: readonly Host[]): Map<string, FieldPostings> {
+  const fields = new Map<string, FieldPostings>();
+  const postings = (field: string): FieldPostings => {
+    let found = fields.get(field);
+    if (found === undefined) {
+      found = { values: new Map(), present: [] };
+      fields.set(field, found);
+    }
+    return found;
+  };
+  hosts.forEach((host, position) => {
+    for (const { path, value } of hostFieldValues(host)) {
+      const field = postings(path.join('.'));
+      const key = value.toLowerCase();
+      let list = field.values.get(key);
+      if (list === undefined) {
+        list = [];
+        field.values.set(key, list);
+      }
+      pushOnce(list, position);
+      for (let depth = 1; depth <= path.length; depth++) {
+        const ancestor = path.slice(0, depth).join('.');
+        if (depth === path.length || !BUILTIN_FIELDS.has(ancestor)) pushOnce(postings(ancestor).present, position);
+      }
+    }
+  });
+  return fields;
+}
+
+export class HostIndex {
+  private readonly fields: Map<string, FieldPostings>;
+  private readonly universe: Bitset;
+  private readonly terms = new Map<string, Bitset>();
+  private readonly byText = new Map<string, CachedQuery>();
+  private readonly byNode = new WeakMap<QueryNode, CachedQuery>();
+  private readonly selfTagsByHost = new WeakMap<Host, SelfTags>();
+
+  constructor(private readonly hosts: readonly Host[]) {
+    this.fields = buildPostings(hosts);
+    this.universe = Bitset.full(hosts.length);
+  }
+
+  /** A built-in field, or an attribute path (leaf or object) that some host has. */
+  knownField(field: string): boolean {
+    return BUILTIN_FIELDS.has(field) || this.fields.has(field);
+  }
+
+  /** The hosts (inventory positions) the query selects in this context. Do not mutate the result. */
+  evaluate(q: QueryNode, ctx: QueryContext): Bitset {
+    const query = this.describe(q);
+    const self = query.sametag ? this.selfTags(ctx.self) : NO_SELF;
+    const scope = ctx.environment === null ? self.key : `${self.key}\u0001=${ctx.environment.toLowerCase()}`;
+    const cached = query.results.get(scope);
+    if (cached !== undefined) return cached;
+    let unscoped = query.results.get(self.key);
+    if (unscoped === undefined) {
+      unscoped = this.evaluateNode(q, self.tags);
+      query.results.set(self.key, unscoped);
+    }
+    const result = ctx.environment === null ? unscoped : unscoped.and(this.term('environment', ctx.environment.toLowerCase(), false));
+    query.results.set(scope, result);
+    return result;
+  }
+
+  /** The selected hosts, in inventory order. */
+  select(q: QueryNode, ctx: QueryContext): Host[] {
+    return this.evaluate(q, ctx)
+      .indices()
+      .map((position) => this.hosts[position] as Host);
+  }
+
+  /** The cache entry of the query's canonical text, shared by every node that formats the same. */
+  private describe(q: QueryNode): CachedQuery {
+    let described = this.byNode.get(q);
+    if (described === undefined) {
+      const text = formatQuery(q);
+      described = this.byText.get(text);
+      if (described === undefined) {
+        described = { sametag: usesSametag(q), results: new Map() };
+        this.byText.set(text, described);
+      }
+      this.byNode.set(q, described);
+    }
+    return described;
+  }
+
+  /** Self's tags, lower-cased, sorted and unique, with their cache key; none when there is no self. */
+  private selfTags(self: Host | null): SelfTags {
+    if (self === null) return NO_SELF;
+    let found = this.selfTagsByHost.get(self);
+    if (found === undefined) {
+      const tags = [...new Set(self.tags.map((t) => t.toLowerCase()))].sort();
+      found = { tags, key: JSON.stringify(tags) };
+      this.selfTagsByHost.set(self, found);
+    }
+    return found;
+  }
+
+  private evaluateNode(q: QueryNode, selfTags: readonly string[]): Bitset {
+    switch (q.kind) {
+      case 'all':
+        return this.universe;
+      case 'term':
+        return this.term(q.field, q.value.toLowerCase(), q.wildcard);
+      case 'sametag':
+        return selfTags.reduce((acc, tag) => acc.or(this.term('tags', tag, false)), Bitset.empty(this.hosts.length));
+      case 'not':
+        return this.evaluateNode(q.item, selfTags).not();
+      case 'and':
+        return q.items.reduce((acc, item) => (acc.isEmpty() ? acc : acc.and(this.evaluateNode(item, selfTags))), this.universe);
+      case 'or':
+        return q.items.reduce((acc, item) => acc.or(this.evaluateNode(item, selfTags)), Bitset.empty(this.hosts.length));
+    }
+  }
+
+  /** `value` is lower-cased; a wildcard `*` alone selects the hosts that have the field. */
+  private term(field: string, value: string, wildcard: boolean): Bitset {
+    const key = JSON.stringify([field, wildcard, value]);
+    let result = this.terms.get(key);
+    if (result === undefined) {
+      result = this.lookup(field, value, wildcard);
+      this.terms.set(key, result);
+    }
+    return result;
+  }
+
+  private lookup(field: string, value: string, wildcard: boolean): Bitset {
+    const size = this.hosts.length;
+    const postings = this.fields.get(field);
+    if (postings === undefined) return Bitset.empty(size);
+    if (!wildcard) return Bitset.fromIndices(size, postings.values.get(value) ?? []);
+    if (value === '*') return Bitset.fromIndices(size, postings.present);
+    const pattern = globToRegExp(value);
+    const result = Bitset.empty(size);
+    for (const [candidate, positions] of postings.values) {
+      if (pattern.test(candidate)) for (const position of positions) result.set(position);
+    }
+    return result;
+  }
+}
