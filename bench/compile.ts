@@ -81,7 +81,7 @@ export function benchCompile(hostCount = 10_000, ruleCount = 200): string {
   const afwHostsPerSecond = 1000 / afw.perHostMs;
   const afwFleetSeconds = (afw.perHostMs * hostCount) / 1000;
   return [
-    `### Compile: ${hostCount} hosts x ${ruleCount} rules (load ${fmt(big.loadMs / 1000, 2)} s)`,
+    `## Compile (issue 2): ${hostCount} hosts x ${ruleCount} rules (load ${fmt(big.loadMs / 1000, 2)} s)`,
     '',
     '| measure | Palisade | AFW expansion (baseline) | ratio |',
     '|---|---|---|---|',

@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, each against its baseline measured in the same run. */
+import { benchApply } from './apply.ts';
 import { benchCompile } from './compile.ts';
 
-const sections = [benchCompile()];
+const sections = [benchCompile(), await benchApply()];
 process.stdout.write(`${sections.join('\n')}\n`);

@@ -9,6 +9,8 @@ import type { ConfigOverrides } from './config.ts';
 import { examples, sourceOptions } from './options.ts';
 import { processOutput, reportDiagnostics, type Output } from './output.ts';
 import { UsageError } from './usage-error.ts';
+import { registerApplyCommands } from './register-apply.ts';
+import { KernelError } from '../kernel/error.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
@@ -66,6 +68,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     ['palisade explain web-1 mongodb-1 27017', 'palisade explain web-1 mongodb-1 27017/tcp --user www-data', 'palisade explain 192.0.2.7 lb-1 443 --family 4'],
   ).action(async (src: string, dst: string, port: string, opts: ExplainOptions) => setExit(await explainCommand(src, dst, port, opts, output)));
 
+  registerApplyCommands(program, output, setExit);
   return program;
 }
 
@@ -82,6 +85,10 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     if (cause instanceof UsageError) {
       output.err(`error: ${cause.message}`);
       return EXIT_USAGE;
+    }
+    if (cause instanceof KernelError) {
+      output.err(`error: ${cause.message}`);
+      return EXIT_INVALID;
     }
     if (cause instanceof InputError) {
       reportDiagnostics(output, cause.diagnostics);

@@ -1,0 +1,122 @@
+/**
+ * Issue 4's benchmark, in a throwaway network namespace: a full apply of a ruleset with a 10,000-element set,
+ * and membership-only changes of 1 and 100 elements applied as element updates, on both backends; against
+ * the AFW way measured in the same run: reloading the same content written as one rule per address.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { IrRule, Ruleset } from '../src/compile/ir.ts';
+import type { BackendName } from '../src/kernel/backend.ts';
+import { runTool, type Target } from '../src/kernel/exec.ts';
+import { backendFor } from '../src/kernel/load.ts';
+
+const ELEMENTS = 10_000;
+const RUNS = 5;
+const SET = 'pal4_bench00000000';
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+const address = (i: number): string => `10.${100 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
+
+function ruleset(elements: string[]): Ruleset {
+  const rule = (r: Omit<IrRule, 'comment'>): IrRule => ({ ...r, comment: null });
+  return {
+    host: 'bench',
+    sets: [{ name: SET, family: 4, elements, interval: false, definition: 'bench' }],
+    chains: [
+      {
+        name: 'input',
+        hook: 'input',
+        rules: [
+          rule({ matches: [{ kind: 'iif', name: 'lo' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'loopback' } }),
+          rule({ matches: [{ kind: 'ct-established' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'established' } }),
+          rule({ matches: [{ kind: 'saddr', set: SET, family: 4 }, { kind: 'proto', protocol: 'tcp' }, { kind: 'dport', ports: [{ from: 5432, to: 5432 }] }], verdict: { kind: 'accept' }, origin: { kind: 'rule', rule: 'DB' } }),
+          rule({ matches: [], verdict: { kind: 'log', prefix: 'DROP_PAL_INPUT' }, origin: { kind: 'log' } }),
+          rule({ matches: [], verdict: { kind: 'drop' }, origin: { kind: 'default', policy: 'drop' } }),
+        ],
+      },
+    ],
+    rawIptables: [],
+    warnings: [],
+    policyRevision: 'bench',
+    inventoryRevision: 'bench',
+  };
+}
+
+/** The AFW way: one rule per address, the whole table reloaded for any change. */
+function afwNft(addresses: readonly string[]): string {
+  const rules = addresses.map((a) => `\t\tip saddr ${a} tcp dport 5432 counter accept`).join('\n');
+  return `add table inet afw\ndelete table inet afw\ntable inet afw {\n\tchain input {\n\t\ttype filter hook input priority 0; policy accept;\n${rules}\n\t\tcounter drop\n\t}\n}\n`;
+}
+
+function afwIptables(addresses: readonly string[]): string {
+  return `*filter\n:AFW-INPUT - [0:0]\n${addresses.map((a) => `-A AFW-INPUT -s ${a}/32 -p tcp -m tcp --dport 5432 -j ACCEPT`).join('\n')}\n-A AFW-INPUT -j DROP\nCOMMIT\n`;
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+async function timeRuns(fn: (run: number) => Promise<unknown>): Promise<number> {
+  const samples: number[] = [];
+  for (let run = 0; run < RUNS; run += 1) samples.push(await time(() => fn(run)));
+  return median(samples);
+}
+
+interface Row {
+  backend: BackendName;
+  full: number;
+  one: number;
+  hundred: number;
+  baseline: number;
+}
+
+async function measure(name: BackendName, target: Target): Promise<Row> {
+  const backend = backendFor(name, target);
+  const base = Array.from({ length: ELEMENTS }, (_, i) => address(i));
+  const swapped = (n: number, run: number): string[] => [...base.slice(n), ...Array.from({ length: n }, (_, i) => address(ELEMENTS + run * n + i))];
+  const full = await timeRuns((run) => backend.load(ruleset(run % 2 === 0 ? base : swapped(1, run))));
+  await backend.load(ruleset(base));
+  const change = async (n: number): Promise<number> =>
+    timeRuns(async (run) => {
+      const after = ruleset(swapped(n, run));
+      await backend.updateMembership(ruleset(base), after);
+      await backend.updateMembership(after, ruleset(base));
+    }).then((ms) => ms / 2);
+  const one = await change(1);
+  const hundred = await change(100);
+  await backend.remove();
+  const baseline =
+    name === 'nft'
+      ? await timeRuns((run) => runTool(target, 'nft', ['-f', '-'], afwNft(run % 2 === 0 ? base : swapped(1, run))))
+      : await timeRuns((run) => runTool(target, 'iptables-restore', ['--noflush'], afwIptables(run % 2 === 0 ? base : swapped(1, run))));
+  return { backend: name, full, one, hundred, baseline };
+}
+
+export async function benchApply(): Promise<string> {
+  const netns = `pal-bench-${randomBytes(3).toString('hex')}`;
+  const created = spawnSync('ip', ['netns', 'add', netns], { encoding: 'utf8' });
+  if (created.status !== 0) return `## Apply (issue 4)\n\nskipped: cannot create a network namespace (${created.stderr.trim() || 'needs root'})\n`;
+  try {
+    const rows: Row[] = [];
+    for (const name of ['nft', 'iptables'] as const) rows.push(await measure(name, { netns }));
+    const ms = (n: number): string => n.toFixed(1);
+    const ratio = (n: number, b: number): string => `${(n / b).toFixed(3)}x`;
+    return [
+      '## Apply (issue 4)',
+      '',
+      `One set of ${ELEMENTS.toLocaleString('en')} IPv4 addresses behind one rule, loaded in a throwaway network namespace; median of ${RUNS} runs, milliseconds, including the tools' process start. Baseline (same run): the AFW way, the same content as ${ELEMENTS.toLocaleString('en')} rules (one per address), reloaded for any change (nft -f of the table; iptables-restore --noflush of the chain).`,
+      '',
+      '| backend | AFW reload (baseline) | full apply | vs baseline | change 1 element | vs baseline | change 100 elements | vs baseline |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+      ...rows.map((r) => `| ${r.backend} | ${ms(r.baseline)} | ${ms(r.full)} | ${ratio(r.full, r.baseline)} | ${ms(r.one)} | ${ratio(r.one, r.baseline)} | ${ms(r.hundred)} | ${ratio(r.hundred, r.baseline)} |`),
+      '',
+      'Full apply validates first (nft -c; ipset staging + iptables-restore --test), then loads (nft: one transaction; iptables: sets swapped in, chains restored). Element changes are one `nft -f` transaction of add/delete element, or one `ipset restore` of add/del: no rule is reloaded, counters stay.',
+      '',
+    ].join('\n');
+  } finally {
+    spawnSync('ip', ['netns', 'del', netns]);
+  }
+}

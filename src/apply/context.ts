@@ -1,0 +1,10 @@
+/** Where an apply-life-cycle operation acts: the state directory, the network namespace, the lock's patience. */
+import type { Target } from '../kernel/exec.ts';
+
+export interface HostContext {
+  stateDir: string;
+  target: Target;
+  lockTimeoutMs: number;
+  /** The command line recorded with what is applied. */
+  command: string[];
+}

@@ -1,0 +1,57 @@
+/**
+ * Drift: whether the kernel still holds exactly what palisade applied, by comparing the backend's canonical
+ * listing now with the one recorded right after applying.
+ */
+import type { BackendName } from '../kernel/backend.ts';
+import type { Target } from '../kernel/exec.ts';
+import { backendFor } from '../kernel/load.ts';
+import type { AppliedRecord } from './state.ts';
+
+export interface Drift {
+  drifted: boolean;
+  backend: BackendName;
+  /** Lines of the listing the kernel has and the applied ruleset does not. */
+  extra: string[];
+  /** Lines the applied ruleset has and the kernel does not. */
+  missing: string[];
+}
+
+/** Lines in a and not in b, counting repeats. */
+function minus(a: readonly string[], b: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const line of b) counts.set(line, (counts.get(line) ?? 0) + 1);
+  return a.filter((line) => {
+    const n = counts.get(line) ?? 0;
+    if (n === 0) return true;
+    counts.set(line, n - 1);
+    return false;
+  });
+}
+
+export function compareListings(backend: BackendName, expected: string | null, actual: string | null): Drift {
+  const lines = (text: string | null): string[] => (text === null || text === '' ? [] : text.split('\n'));
+  const extra = minus(lines(actual), lines(expected));
+  const missing = minus(lines(expected), lines(actual));
+  /* Order matters within chains: equal multisets in another order are drift too. */
+  const drifted = extra.length + missing.length > 0 || (expected ?? '') !== (actual ?? '');
+  return { drifted, backend, extra, missing };
+}
+
+/** Against the applied record; with none, anything of palisade's in the backend is drift. */
+export async function detectDrift(applied: AppliedRecord | null, backend: BackendName, target: Target): Promise<Drift> {
+  const name = applied?.backend ?? backend;
+  return compareListings(name, applied?.listing ?? null, await backendFor(name, target).listing());
+}
+
+export function describeDrift(drift: Drift, max = 10): string[] {
+  if (!drift.drifted) return [];
+  const show = (sign: string, lines: string[]): string[] => [
+    ...lines.slice(0, max).map((l) => `  ${sign} ${l}`),
+    ...(lines.length > max ? [`  ${sign} ... ${lines.length - max} more`] : []),
+  ];
+  const body = [...show('+', drift.extra), ...show('-', drift.missing)];
+  return [
+    `drift: the kernel's ${drift.backend} ruleset is not what palisade applied (+ in the kernel only, - applied but missing):`,
+    ...(body.length === 0 ? ['  same rules in another order'] : body),
+  ];
+}

@@ -1,0 +1,102 @@
+/** The apply life-cycle commands (DESIGN.md "Commands"): apply, confirm, rollback, status, stop, restore, install-service. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseDuration, TIMER_COMMAND } from '../apply/confirm.ts';
+import { DEFAULT_UNIT_DIR } from '../apply/service.ts';
+import { DEFAULT_STATE_DIR } from '../apply/state.ts';
+import { BACKENDS } from '../kernel/backend.ts';
+import { applyCommand, type ApplyOptions } from './commands/apply.ts';
+import { confirmCommand } from './commands/confirm.ts';
+import type { HostOptions } from './commands/host-options.ts';
+import { installServiceCommand, type InstallServiceOptions } from './commands/install-service.ts';
+import { restoreCommand } from './commands/restore.ts';
+import { revertAfterCommand, type RevertAfterOptions } from './commands/revert-after.ts';
+import { rollbackCommand } from './commands/rollback.ts';
+import { statusCommand, type StatusOptions } from './commands/status.ts';
+import { stopCommand } from './commands/stop.ts';
+import { examples, sourceOptions } from './options.ts';
+import type { Output } from './output.ts';
+
+const DEFAULT_LOCK_TIMEOUT = '30s';
+
+function duration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new InvalidArgumentError('expected a duration such as 30s, 2m, 500ms or a number of seconds');
+  return ms;
+}
+
+/** --state-dir and the hidden --netns; with lock, also --lock-timeout. */
+function hostOptions(command: Command, lock = true): Command {
+  command
+    .option('--state-dir <dir>', `where the applied state lives (default: $PALISADE_STATE_DIR or ${DEFAULT_STATE_DIR})`)
+    .addOption(new Option('--netns <name>', 'run every kernel command in this network namespace').hideHelp());
+  if (lock) {
+    command.addOption(
+      new Option('--lock-timeout <duration>', 'how long to wait for another palisade on this host').argParser(duration).default(duration(DEFAULT_LOCK_TIMEOUT), DEFAULT_LOCK_TIMEOUT),
+    );
+  }
+  return command;
+}
+
+export function registerApplyCommands(program: Command, output: Output, setExit: (code: number) => void): void {
+  examples(
+    hostOptions(
+      sourceOptions(
+        program
+          .command('apply')
+          .description("compile this host's ruleset, validate it, load it atomically; roll back unless confirmed")
+          .requiredOption('-H, --host <name>', 'inventory host this machine is')
+          .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(BACKENDS).default('nft'))
+          .option('--confirm <duration>', 'revert automatically unless `palisade confirm` runs within this time (30s, 2m)', duration)
+          .option('--no-wait', 'with --confirm: return at once instead of waiting for the confirmation')
+          .option('-n, --dry-run', 'print what would be loaded and the diff against what is applied now; change nothing')
+          .option('--force', 'apply even if the ruleset would cut the SSH session this runs in'),
+      ),
+    ),
+    [
+      'palisade apply --host web-1 --dry-run',
+      'palisade apply --host web-1 --confirm 30s   # then, from a new SSH session: palisade confirm',
+      'palisade apply --host web-1 --backend iptables',
+    ],
+  ).action(async (opts: ApplyOptions) => setExit(await applyCommand(opts, output)));
+
+  examples(hostOptions(program.command('confirm').description('keep the ruleset a pending `apply --confirm` loaded')), [
+    'palisade confirm',
+  ]).action(async (opts: HostOptions) => setExit(await confirmCommand(opts, output)));
+
+  examples(hostOptions(program.command('rollback').description('load the ruleset applied before the current one')), [
+    'palisade rollback',
+    'palisade rollback --state-dir /srv/palisade',
+  ]).action(async (opts: HostOptions) => setExit(await rollbackCommand(opts, output)));
+
+  examples(
+    hostOptions(
+      program
+        .command('status')
+        .description('what is applied, by which command and when, pending confirmation, drift, dropped packets')
+        .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text')),
+      false,
+    ),
+    ['palisade status', 'palisade status --format json | jq .drift'],
+  ).action(async (opts: StatusOptions) => setExit(await statusCommand(opts, output)));
+
+  examples(hostOptions(program.command('stop').description("remove palisade's table, chains, jumps and sets; other tools' rules stay")), [
+    'palisade stop',
+  ]).action(async (opts: HostOptions) => setExit(await stopCommand(opts, output)));
+
+  examples(hostOptions(program.command('restore').description('load the last applied ruleset from the state directory (at boot)')), [
+    'palisade restore',
+    'palisade restore --state-dir /var/lib/palisade',
+  ]).action(async (opts: HostOptions) => setExit(await restoreCommand(opts, output)));
+
+  examples(
+    program
+      .command('install-service')
+      .description('write the systemd unit palisade-restore.service that restores the ruleset at boot')
+      .option('--unit-dir <dir>', 'where to write the unit', DEFAULT_UNIT_DIR)
+      .option('--state-dir <dir>', `state directory the unit restores from (default: $PALISADE_STATE_DIR or ${DEFAULT_STATE_DIR})`),
+    ['palisade install-service && systemctl daemon-reload && systemctl enable palisade-restore.service', 'palisade install-service --unit-dir /tmp/units'],
+  ).action(async (opts: InstallServiceOptions) => setExit(await installServiceCommand(opts, output)));
+
+  hostOptions(program.command(TIMER_COMMAND, { hidden: true }).argument('<deadline>', 'ISO 8601 time').requiredOption('--id <id>', 'the apply to revert'))
+    .action(async (deadline: string, opts: RevertAfterOptions) => setExit(await revertAfterCommand(deadline, opts, output)));
+}

@@ -1,0 +1,32 @@
+/** What the applier needs from a kernel backend (nftables, or iptables + ipset), behind one interface. */
+import type { Ruleset } from '../compile/ir.ts';
+import type { Target } from './exec.ts';
+
+export type BackendName = 'nft' | 'iptables';
+export const BACKENDS: readonly BackendName[] = ['nft', 'iptables'];
+
+/** Packets and bytes the drop rules of one chain have counted. */
+export interface DropCounter {
+  chain: string;
+  packets: number;
+  bytes: number;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  readonly target: Target;
+  /** The text this backend loads for the ruleset: what is hashed, stored and shown by --dry-run. */
+  render(rs: Ruleset): string;
+  /** Asks the kernel tools whether they accept the ruleset, changing nothing palisade's rules see. */
+  check(rs: Ruleset): Promise<void>;
+  /** Validates, then replaces palisade's ruleset in one transaction; on failure nothing changed. Returns warnings. */
+  load(rs: Ruleset): Promise<string[]>;
+  /** Applies a membership-only change (same rules and sets) as element additions and deletions. */
+  updateMembership(before: Ruleset, after: Ruleset): Promise<void>;
+  /** Removes palisade's table, chains, jumps and sets, and nothing else. Idempotent. */
+  remove(): Promise<void>;
+  /** A canonical text of what palisade has in the kernel now (no counters, no handles); null when nothing. */
+  listing(): Promise<string | null>;
+  /** Drop counters per chain, from the kernel. */
+  counters(): Promise<DropCounter[]>;
+}

@@ -1,0 +1,14 @@
+/**
+ * A kernel tool refused a change, or the host's firewall state could not be read or changed safely.
+ * main.ts maps it to exit 1; the message says what failed and carries the tool's own stderr.
+ */
+export class KernelError extends Error {
+  override readonly name = 'KernelError';
+  /** The tool's stderr, trimmed; empty when no tool was involved. */
+  readonly stderr: string;
+
+  constructor(message: string, stderr = '') {
+    super(stderr === '' ? message : `${message}:\n${stderr}`);
+    this.stderr = stderr;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Runs kernel tools (nft, iptables-restore, ipset, ip), optionally inside a network namespace through
+ * `ip netns exec`, with text on stdin; a non-zero exit becomes a KernelError carrying the tool's stderr.
+ */
+import { spawn } from 'node:child_process';
+import { KernelError } from './error.ts';
+
+/** Where kernel commands act: a named network namespace, or null for the current one. */
+export interface Target {
+  netns: string | null;
+}
+
+export interface ToolResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+/** The argv that runs `tool args` in the target. */
+export function commandLine(target: Target, tool: string, args: readonly string[]): string[] {
+  return target.netns === null ? [tool, ...args] : ['ip', 'netns', 'exec', target.netns, tool, ...args];
+}
+
+/** Runs the tool and resolves with its output whatever its exit code; rejects only when it cannot start. */
+export function execTool(target: Target, tool: string, args: readonly string[], input?: string): Promise<ToolResult> {
+  const [command, ...rest] = commandLine(target, tool, args) as [string, ...string[]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (cause) => reject(new KernelError(`cannot run ${command}: ${cause.message}`)));
+    child.on('close', (code, signal) => {
+      resolve({
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        code: code ?? (signal === null ? 1 : 128),
+      });
+    });
+    /* A tool that exits before reading all of its input closes the pipe: its exit code says why. */
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Runs the tool; a non-zero exit throws a KernelError saying what was being done. */
+export async function runTool(target: Target, tool: string, args: readonly string[], input?: string, doing?: string): Promise<string> {
+  const result = await execTool(target, tool, args, input);
+  if (result.code !== 0) {
+    const where = target.netns === null ? '' : ` in network namespace ${target.netns}`;
+    throw new KernelError(`${doing ?? `${tool} ${args.join(' ')}`} failed${where} (exit ${result.code})`, result.stderr.trim());
+  }
+  return result.stdout;
+}

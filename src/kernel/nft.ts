@@ -1,0 +1,126 @@
+/**
+ * The nftables backend: `table inet palisade` replaced in one `nft -f` transaction (add, delete, define),
+ * membership changes as `add element` / `delete element` in one transaction, and a canonical JSON listing.
+ */
+import type { Ruleset } from '../compile/ir.ts';
+import { diffRulesets } from '../compile/diff.ts';
+import { NFT_TABLE, renderNft } from '../render/nft.ts';
+import type { Backend, DropCounter } from './backend.ts';
+import { execTool, runTool, type Target } from './exec.ts';
+
+const TABLE = `inet ${NFT_TABLE}`;
+/** Elements per `add element` command: keeps lines short without multiplying commands. */
+const ELEMENTS_PER_COMMAND = 1000;
+
+/** `add` creates the table if absent so `delete` cannot fail; the definition follows in the same transaction. */
+export function nftLoadScript(rs: Ruleset): string {
+  return `add table ${TABLE}\ndelete table ${TABLE}\n${renderNft(rs)}`;
+}
+
+export function nftRemoveScript(): string {
+  return `add table ${TABLE}\ndelete table ${TABLE}\n`;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Deletions first, so an interval replaced by an overlapping one never collides. Empty when nothing changes. */
+export function nftMembershipScript(before: Ruleset, after: Ruleset): string {
+  const diff = diffRulesets(before, after);
+  if (!diff.membershipOnly) throw new Error('not a membership-only change');
+  const lines: string[] = [];
+  const emit = (verb: 'add' | 'delete', changes: Record<string, string[]>): void => {
+    for (const name of Object.keys(changes).sort()) {
+      for (const part of chunks(changes[name] ?? [], ELEMENTS_PER_COMMAND)) lines.push(`${verb} element ${TABLE} ${name} { ${part.join(', ')} }`);
+    }
+  };
+  emit('delete', diff.elementsRemoved);
+  emit('add', diff.elementsAdded);
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Handles and counter values are the kernel's, not the ruleset's; set elements come in hash order. */
+function normalise(value: Json): Json {
+  if (Array.isArray(value)) return value.map(normalise);
+  if (value === null || typeof value !== 'object') return value;
+  const out: { [key: string]: Json } = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'handle') continue;
+    if (key === 'counter') out[key] = null;
+    else if (key === 'elem' && Array.isArray(inner)) out[key] = inner.map(normalise).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+    else out[key] = normalise(inner);
+  }
+  return out;
+}
+
+async function listJson(target: Target): Promise<Json[] | null> {
+  const result = await execTool(target, 'nft', ['-j', 'list', 'table', ...TABLE.split(' ')]);
+  if (result.code !== 0) {
+    if (/No such file or directory/.test(result.stderr)) return null;
+    await runTool(target, 'nft', ['-j', 'list', 'table', ...TABLE.split(' ')], undefined, 'listing table inet palisade');
+  }
+  const parsed = JSON.parse(result.stdout) as { nftables?: Json[] };
+  return (parsed.nftables ?? []).filter((item) => !(item !== null && typeof item === 'object' && !Array.isArray(item) && 'metainfo' in item));
+}
+
+interface RuleJson {
+  rule?: { chain?: string; expr?: Array<Record<string, unknown>> };
+}
+
+export class NftBackend implements Backend {
+  readonly name = 'nft' as const;
+
+  constructor(readonly target: Target) {}
+
+  render(rs: Ruleset): string {
+    return nftLoadScript(rs);
+  }
+
+  async check(rs: Ruleset): Promise<void> {
+    await runTool(this.target, 'nft', ['-c', '-f', '-'], nftLoadScript(rs), 'nft -c (validating the ruleset)');
+  }
+
+  async load(rs: Ruleset): Promise<string[]> {
+    const script = nftLoadScript(rs);
+    await runTool(this.target, 'nft', ['-c', '-f', '-'], script, 'nft -c (validating the ruleset)');
+    await runTool(this.target, 'nft', ['-f', '-'], script, 'nft -f (loading the ruleset)');
+    return [];
+  }
+
+  async updateMembership(before: Ruleset, after: Ruleset): Promise<void> {
+    const script = nftMembershipScript(before, after);
+    if (script === '') return;
+    await runTool(this.target, 'nft', ['-c', '-f', '-'], script, 'nft -c (validating the element updates)');
+    await runTool(this.target, 'nft', ['-f', '-'], script, 'nft -f (updating set elements)');
+  }
+
+  async remove(): Promise<void> {
+    await runTool(this.target, 'nft', ['-f', '-'], nftRemoveScript(), 'removing table inet palisade');
+  }
+
+  async listing(): Promise<string | null> {
+    const items = await listJson(this.target);
+    return items === null ? null : items.map((item) => JSON.stringify(normalise(item))).join('\n');
+  }
+
+  async counters(): Promise<DropCounter[]> {
+    const items = (await listJson(this.target)) ?? [];
+    const byChain = new Map<string, DropCounter>();
+    for (const item of items as RuleJson[]) {
+      const expr = item.rule?.expr ?? [];
+      const chain = item.rule?.chain;
+      if (chain === undefined || !expr.some((e) => 'drop' in e)) continue;
+      const counter = expr.find((e) => 'counter' in e)?.counter as { packets?: number; bytes?: number } | undefined;
+      const total = byChain.get(chain) ?? { chain, packets: 0, bytes: 0 };
+      total.packets += counter?.packets ?? 0;
+      total.bytes += counter?.bytes ?? 0;
+      byChain.set(chain, total);
+    }
+    return [...byChain.values()];
+  }
+}

@@ -1,0 +1,106 @@
+/** The pure parts of the kernel backends (iptables-restore batches, ipset staging, nft scripts), drift, durations, the unit. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDuration } from '../../src/apply/confirm.ts';
+import { compareListings } from '../../src/apply/drift.ts';
+import { restoreUnit } from '../../src/apply/service.ts';
+import { parseTables, planRestore, planTable, V4_TABLES } from '../../src/kernel/iptables-plan.ts';
+import { canonicalIpset, membershipScript, parseIpset, stageScript, swapScript } from '../../src/kernel/ipset.ts';
+import { nftLoadScript, nftMembershipScript } from '../../src/kernel/nft.ts';
+import { renderIptables } from '../../src/render/iptables.ts';
+import { runCli } from '../helpers/cli.ts';
+import { fixture } from '../render/fixture.ts';
+
+const saved = (lines: string): ReturnType<typeof parseTables> => parseTables(`*filter\n:INPUT ACCEPT [0:0]\n${lines}\nCOMMIT\n`);
+
+describe('iptables-restore batches', () => {
+  const wanted = parseTables(renderIptables(fixture()).v4);
+
+  it('insert the jumps on a clean host', () => {
+    const batch = planRestore(V4_TABLES, wanted, new Map());
+    assert.match(batch, /^-I INPUT 1 -j PALISADE-INPUT$/m);
+    assert.match(batch, /^-I POSTROUTING 1 -j PALISADE-POSTROUTING$/m);
+  });
+
+  it('never insert a jump that exists, and delete duplicates', () => {
+    const existing = saved(':PALISADE-INPUT - [0:0]\n-A INPUT -j PALISADE-INPUT\n-A INPUT -j PALISADE-INPUT\n-A INPUT -i eth0 -j ACCEPT');
+    const batch = planTable('filter', wanted.get('filter') ?? null, existing.get('filter') ?? null) ?? '';
+    assert.doesNotMatch(batch, /-I INPUT 1 -j PALISADE-INPUT/);
+    assert.equal(batch.match(/^-D INPUT -j PALISADE-INPUT$/gm)?.length, 1);
+    assert.match(batch, /^-I OUTPUT 1 -j PALISADE-OUTPUT$/m);
+  });
+
+  it('flush and delete chains no longer wanted, with their jumps', () => {
+    const existing = saved(':PALISADE-U-gone - [0:0]\n:PALISADE-FORWARD - [0:0]\n-A FORWARD -j PALISADE-FORWARD\n-A PALISADE-U-gone -j DROP');
+    const batch = planTable('filter', null, existing.get('filter') ?? null) ?? '';
+    assert.deepEqual(batch.split('\n'), ['*filter', ':PALISADE-U-gone - [0:0]', ':PALISADE-FORWARD - [0:0]', '-D FORWARD -j PALISADE-FORWARD', '-X PALISADE-U-gone', '-X PALISADE-FORWARD', 'COMMIT']);
+  });
+
+  it('leave tables without palisade chains alone', () => {
+    assert.equal(planTable('nat', null, saved('-A INPUT -j ACCEPT').get('filter') ?? null), null);
+  });
+});
+
+describe('ipset', () => {
+  const sets = parseIpset(renderIptables(fixture()).ipset);
+
+  it('stages into temporaries, creates the real sets, swaps', () => {
+    const stage = stageScript(sets);
+    assert.match(stage, /^create paltmp_0 hash:net family inet -exist\nflush paltmp_0\nadd paltmp_0 0\.0\.0\.0\/1\nadd paltmp_0 128\.0\.0\.0\/1\ncreate pal4_any0000000000 hash:net family inet -exist$/m);
+    assert.match(swapScript(sets), /^swap paltmp_3 pal4_web0000000000$/m);
+  });
+
+  it('membership changes: deletions then additions', () => {
+    const after = fixture();
+    (after.sets[3] as { elements: string[] }).elements = ['10.0.1.12', '10.0.1.13'];
+    assert.equal(membershipScript(sets, parseIpset(renderIptables(after).ipset)), 'del pal4_web0000000000 10.0.1.11 -exist\nadd pal4_web0000000000 10.0.1.13 -exist\n');
+  });
+
+  it('canonical listing: palisade sets only, no hash parameters, elements sorted', () => {
+    const text = 'create a hash:net family inet\ncreate pal4_x hash:net family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0x1\nadd pal4_x 10.0.0.2\nadd pal4_x 10.0.0.1\ncreate paltmp_0 hash:net family inet\n';
+    assert.deepEqual(canonicalIpset(text), ['ipset create pal4_x hash:net family inet', 'ipset add pal4_x 10.0.0.1', 'ipset add pal4_x 10.0.0.2']);
+  });
+});
+
+describe('nft scripts', () => {
+  it('the load script creates, deletes and redefines the table in one transaction', () => {
+    assert.match(nftLoadScript(fixture()), /^add table inet palisade\ndelete table inet palisade\ntable inet palisade \{\n/);
+  });
+
+  it('membership updates delete then add elements', () => {
+    const after = fixture();
+    (after.sets[3] as { elements: string[] }).elements = ['10.0.1.12', '10.0.1.13'];
+    assert.equal(nftMembershipScript(fixture(), after), 'delete element inet palisade pal4_web0000000000 { 10.0.1.11 }\nadd element inet palisade pal4_web0000000000 { 10.0.1.13 }\n');
+    assert.throws(() => nftMembershipScript(fixture(), { ...after, chains: [] }), /not a membership-only change/);
+  });
+});
+
+describe('drift, durations, the systemd unit', () => {
+  it('compares listings line by line and by order', () => {
+    assert.equal(compareListings('nft', 'a\nb', 'a\nb').drifted, false);
+    assert.deepEqual(compareListings('nft', 'a\nb', 'a\nc'), { drifted: true, backend: 'nft', extra: ['c'], missing: ['b'] });
+    assert.equal(compareListings('nft', 'a\nb', 'b\na').drifted, true);
+    assert.equal(compareListings('nft', null, 'x').drifted, true);
+  });
+
+  it('parses durations', () => {
+    assert.deepEqual(['30s', '2m', '500ms', '1h', '45', '0', 'soon'].map(parseDuration), [30_000, 120_000, 500, 3_600_000, 45_000, null, null]);
+  });
+
+  it('writes a oneshot unit ordered before the network', () => {
+    const unit = restoreUnit('/var/lib/my palisade', '/usr/bin/node', '/opt/palisade/bin/palisade.js');
+    for (const line of ['Type=oneshot', 'Before=network-pre.target', 'Wants=network-pre.target', 'DefaultDependencies=no']) assert.match(unit, new RegExp(`^${line}$`, 'm'));
+    assert.match(unit, /^ExecStart=\/usr\/bin\/node \/opt\/palisade\/bin\/palisade\.js restore --state-dir "\/var\/lib\/my palisade"$/m);
+  });
+
+  it('install-service writes palisade-restore.service into --unit-dir (no systemctl)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pal-unit-'));
+    const r = await runCli(['install-service', '--unit-dir', dir, '--state-dir', '/srv/pal']);
+    assert.equal(r.code, 0, r.stderr);
+    const unit = readFileSync(join(dir, 'palisade-restore.service'), 'utf8');
+    assert.match(unit, /^ExecStart=\/\S+ \/\S+\/bin\/palisade\.js restore --state-dir \/srv\/pal$/m);
+  });
+});

@@ -1,0 +1,47 @@
+/** The state lock: exclusive, bounded waiting with a clear error, and released when its holder is killed -9. */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireLock, withLock } from '../../src/apply/lock.ts';
+import { KernelError } from '../../src/kernel/error.ts';
+
+const dir = (): string => mkdtempSync(join(tmpdir(), 'pal-lock-'));
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('state lock', () => {
+  it('a second holder waits at most --lock-timeout and names the holder', async () => {
+    const d = dir();
+    const lock = await acquireLock(d, 0, ['apply', '--host', 'web-1']);
+    const start = Date.now();
+    await assert.rejects(acquireLock(d, 300), (e: unknown) => e instanceof KernelError && /another palisade holds the lock .*apply --host web-1.*300 ms/.test(e.message));
+    assert.ok(Date.now() - start >= 250);
+    await assert.rejects(acquireLock(d, 0), KernelError);
+    await lock.release();
+    await (await acquireLock(d, 0)).release();
+  });
+
+  it('critical sections never interleave', async () => {
+    const d = dir();
+    const events: string[] = [];
+    const section = (name: string) =>
+      withLock(d, 10_000, async () => {
+        events.push(`${name} in`);
+        await delay(100);
+        events.push(`${name} out`);
+      });
+    await Promise.all([section('a'), section('b'), section('c')]);
+    for (let i = 0; i < events.length; i += 2) assert.equal(events[i]?.replace(' in', ''), events[i + 1]?.replace(' out', ''), events.join(', '));
+  });
+
+  it('a holder killed with -9 leaves no stale lock', async () => {
+    const d = dir();
+    const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `import('${join(import.meta.dirname, '../../src/apply/lock.ts')}').then(m => m.acquireLock('${d}', 0)).then(() => { console.log('held'); setInterval(() => {}, 1000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => holder.stdout.on('data', (b: Buffer) => b.toString().includes('held') && resolve()));
+    await assert.rejects(acquireLock(d, 0), KernelError);
+    holder.kill('SIGKILL');
+    await (await acquireLock(d, 5000)).release();
+  });
+});
