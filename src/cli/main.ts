@@ -7,6 +7,7 @@ import { explainCommand, type ExplainOptions } from './commands/explain.ts';
 import { planCommand, type PlanOptions } from './commands/plan.ts';
 import type { ConfigOverrides } from './config.ts';
 import { examples, sourceOptions } from './options.ts';
+import { registerLabCommands } from './register-lab.ts';
 import { processOutput, reportDiagnostics, type Output } from './output.ts';
 import { UsageError } from './usage-error.ts';
 import { registerApplyCommands } from './register-apply.ts';
@@ -69,6 +70,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
   ).action(async (src: string, dst: string, port: string, opts: ExplainOptions) => setExit(await explainCommand(src, dst, port, opts, output)));
 
   registerApplyCommands(program, output, setExit);
+  registerLabCommands(program, output, setExit);
   return program;
 }
 

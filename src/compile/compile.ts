@@ -67,6 +67,8 @@ export class FleetCompiler {
   private readonly carriers = new Map<QueryNode, Bitset>();
   private readonly setsByScope = new Map<Rule, Map<string, ResolvedSet>>();
   private readonly setsByName = new Map<string, ResolvedSet>();
+  /** Compiled rulesets: explain and the lab's probe ask for the same hosts again and again. Treat as read-only. */
+  private readonly rulesets = new Map<Host, Ruleset>();
 
   constructor(private readonly inputs: CompileInputs) {
     this.index = new HostIndex(inputs.inventory.hosts);
@@ -78,13 +80,22 @@ export class FleetCompiler {
   }
 
   compileAll(): Ruleset[] {
-    return this.inputs.inventory.hosts.map((host) => this.compileHost(host));
+    return this.inputs.inventory.hosts.map((host) => this.compiled(host));
   }
 
   compile(hostName: string): Ruleset {
     const host = this.hostsByName.get(hostName);
     if (host === undefined) throw new Error(`host "${hostName}" is not in the inventory`);
-    return this.compileHost(host);
+    return this.compiled(host);
+  }
+
+  private compiled(host: Host): Ruleset {
+    let rs = this.rulesets.get(host);
+    if (rs === undefined) {
+      rs = this.compileHost(host);
+      this.rulesets.set(host, rs);
+    }
+    return rs;
   }
 
   /** Whether `on:` selects the host (`on:` is never scoped to an environment) and `env:` allows it. */

@@ -1,0 +1,183 @@
+/** The `palisade lab ...` commands: a network-namespace lab that loads every host's ruleset and probes it for real. */
+import { Command, Option } from 'commander';
+import { loadInventory } from '../inventory/source.ts';
+import type { BackendName } from '../kernel/backend.ts';
+import { KernelError } from '../kernel/error.ts';
+import { CommandError } from '../lab/command.ts';
+import { labApply } from '../lab/apply.ts';
+import { readCounters } from '../lab/counters.ts';
+import { NEEDS_ROOT, labDemo } from '../lab/demo.ts';
+import { formatCounters, formatReport } from '../lab/matrix.ts';
+import { labProbe, type ProbeReport } from '../lab/probe.ts';
+import type { PortSpec } from '../lab/probe-plan.ts';
+import { LabError, checkLabName, readState, type LabState } from '../lab/state.ts';
+import { labDown, labUp } from '../lab/topology.ts';
+import { loadConfig, type ConfigOverrides } from './config.ts';
+import { examples, sourceOptions } from './options.ts';
+import { toJson, type Output } from './output.ts';
+import { UsageError } from './usage-error.ts';
+import { loadWorkspace } from './workspace.ts';
+
+const DEFAULT_LAB = 'lab';
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+interface LabOptions extends ConfigOverrides {
+  lab: string;
+  backend?: BackendName;
+  format?: 'text' | 'json';
+  port?: string[];
+}
+
+const labOption = (command: Command, fallback = DEFAULT_LAB): Command =>
+  command.option('-l, --lab <name>', 'lab name (a-z, 0-9, -; up to 12): namespaces are pal-<lab>-<n>', fallback);
+const backendOption = (command: Command, fallback?: BackendName): Command => {
+  const option = new Option('-b, --backend <backend>', 'kernel backend').choices(['nft', 'iptables']);
+  return command.addOption(fallback === undefined ? option : option.default(fallback));
+};
+const formatOption = (command: Command): Command =>
+  command.addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'));
+
+/** `9999`, `9999/tcp`, `5353/udp`. */
+export function parsePortSpec(text: string): PortSpec {
+  const match = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(text);
+  const port = Number(match?.[1]);
+  if (match === null || port < 1 || port > 65535) throw new UsageError(`--port ${text}: expected PORT or PORT/tcp or PORT/udp`);
+  return { protocol: (match[2] ?? 'tcp') as 'tcp' | 'udp', port, sourcePort: null, user: null };
+}
+
+async function upState(lab: string): Promise<LabState> {
+  const state = await readState(checkLabName(lab));
+  if (state === null) throw new LabError(`lab ${lab} is not up: run \`palisade lab up --lab ${lab}\` first`);
+  return state;
+}
+
+/** Runs a lab action as root; tool and lab failures become a message and exit 1. */
+function labAction<A extends unknown[]>(output: Output, setExit: (code: number) => void, action: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    if (!isRoot()) {
+      output.err(`error: ${NEEDS_ROOT}; run it as root (palisade lab demo shows the plan without root)`);
+      return setExit(1);
+    }
+    try {
+      setExit(await action(...args));
+    } catch (cause) {
+      if (cause instanceof LabError || cause instanceof CommandError || cause instanceof KernelError) {
+        output.err(`error: ${cause.message}`);
+        return setExit(1);
+      }
+      throw cause;
+    }
+  };
+}
+
+function printReport(output: Output, report: ProbeReport, format: 'text' | 'json' | undefined): number {
+  output.out(format === 'json' ? toJson(report) : formatReport(report.hosts, report.results, report.summary, report.notes, report.counters));
+  return report.summary.mismatches > 0 ? 1 : 0;
+}
+
+export function registerLabCommands(program: Command, output: Output, setExit: (code: number) => void): void {
+  const log = (line: string): void => output.err(line);
+  const lab = examples(
+    program
+      .command('lab')
+      .description('a network-namespace lab: every inventory host in its own namespace, its ruleset loaded, every flow probed for real (root)'),
+    ['palisade lab demo', 'palisade lab up && palisade lab apply --backend iptables && palisade lab probe; palisade lab down'],
+  );
+
+  examples(
+    labOption(
+      lab
+        .command('up')
+        .description('create one network namespace per inventory host, bridged, with the hosts\' addresses and local users')
+        .option('-c, --config <file>', 'palisade.yaml to read (default: ./palisade.yaml)')
+        .option('-i, --inventory <source>', 'inventory: FILE.yaml|json or exec:COMMAND'),
+    ),
+    ['palisade lab up', 'palisade lab up --inventory examples/shop/inventory.yaml --lab shop'],
+  ).action(
+    labAction(output, setExit, async (opts: LabOptions) => {
+      const inventory =
+        opts.inventory !== undefined && opts.config === undefined
+          ? await loadInventory(opts.inventory, { cwd: process.cwd() })
+          : await loadConfig(opts).then((config) => loadInventory(config.inventory, { cwd: config.inventoryCwd }));
+      await labUp(checkLabName(opts.lab), inventory.hosts, inventory.source, log);
+      return 0;
+    }),
+  );
+
+  examples(labOption(lab.command('down').description('remove everything the lab created (namespaces, bridge, users), also after a crash; idempotent')), [
+    'palisade lab down',
+    'palisade lab down --lab shop',
+  ]).action(
+    labAction(output, setExit, async (opts: LabOptions) => {
+      if (!(await labDown(checkLabName(opts.lab), log))) log(`lab ${opts.lab} is not up: nothing to remove`);
+      return 0;
+    }),
+  );
+
+  examples(
+    backendOption(labOption(sourceOptions(lab.command('apply').description("compile every host's ruleset and load it into the host's namespace"))), 'nft'),
+    ['palisade lab apply', 'palisade lab apply --backend iptables', 'palisade lab apply --policy policy.yaml roles/ --lab shop'],
+  ).action(
+    labAction(output, setExit, async (opts: LabOptions) => {
+      const state = await upState(opts.lab);
+      await labApply(state, await loadWorkspace(opts), opts.backend ?? 'nft', log);
+      return 0;
+    }),
+  );
+
+  examples(
+    formatOption(
+      backendOption(
+        labOption(
+          sourceOptions(
+            lab
+              .command('probe')
+              .description('real connections between every pair of hosts on the ports the rules name (and a few they do not), compared with explain; exit 1 on any difference')
+              .option('--port <ports...>', 'more ports to probe on every pair: PORT, PORT/tcp, PORT/udp (e.g. ports raw rules open)'),
+          ),
+        ),
+      ),
+    ),
+    ['palisade lab probe', 'palisade lab probe --backend iptables', 'palisade lab probe --format json | jq .summary', 'palisade lab probe --port 4369 25672/tcp'],
+  ).action(
+    labAction(output, setExit, async (opts: LabOptions) => {
+      const extraPorts = (opts.port ?? []).map(parsePortSpec);
+      const state = await upState(opts.lab);
+      const report = await labProbe(state, await loadWorkspace(opts), { backend: opts.backend ?? null, extraPorts }, log);
+      return printReport(output, report, opts.format);
+    }),
+  );
+
+  examples(formatOption(labOption(lab.command('logs').description("drop and log counters of palisade's chains in every lab host"))), [
+    'palisade lab logs',
+    'palisade lab logs --format json',
+  ]).action(
+    labAction(output, setExit, async (opts: LabOptions) => {
+      const state = await upState(opts.lab);
+      if (state.backend === null) throw new LabError(`lab ${opts.lab} has no ruleset loaded: run \`palisade lab apply\` first`);
+      const counters = await readCounters(state.hosts, state.backend);
+      output.out(opts.format === 'json' ? toJson({ lab: state.lab, backend: state.backend, counters }) : formatCounters(counters));
+      return 0;
+    }),
+  );
+
+  examples(
+    formatOption(
+      backendOption(
+        labOption(sourceOptions(lab.command('demo').description('lab up, apply, probe, print the matrix, lab down (always); without root, print the plan instead')), 'demo'),
+        'nft',
+      ),
+    ),
+    ['palisade lab demo', 'sudo npx palisade lab demo --backend iptables'],
+  ).action(async (opts: LabOptions) => {
+    if (!isRoot()) {
+      const outcome = await labDemo(opts, checkLabName(opts.lab), opts.backend ?? 'nft', false, log);
+      if (outcome.kind === 'plan') output.out(outcome.text);
+      return setExit(0);
+    }
+    await labAction(output, setExit, async () => {
+      const outcome = await labDemo(opts, checkLabName(opts.lab), opts.backend ?? 'nft', true, log);
+      return outcome.kind === 'probed' ? printReport(output, outcome.report, opts.format) : 0;
+    })();
+  });
+}

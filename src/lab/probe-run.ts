@@ -1,0 +1,150 @@
+/**
+ * Runs a probe plan in the lab: a probe agent per namespace (listeners, and connections of "no particular
+ * user") and one per (namespace, uid) for per-user connections; real connections with short timeouts and
+ * bounded concurrency; a probe whose result differs from explain's prediction is tried once more with a
+ * longer timeout, so a busy machine is not mistaken for a firewall.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import type { AgentReply, AgentRequest, Outcome } from './probe-agent.ts';
+import type { Probe, ProbePlan } from './probe-plan.ts';
+import { LabError, type LabState } from './state.ts';
+
+export interface ProbeResult extends Probe {
+  outcome: Outcome;
+  detail: string;
+  passed: boolean;
+  /** The kernel disagrees with explain, and explain evaluated every rule on the way. */
+  mismatch: boolean;
+  /** The kernel disagrees with explain, but raw rules (which explain does not evaluate) were on the way. */
+  unverified: boolean;
+}
+
+export interface RunOptions {
+  /** Connect / echo / ping timeout of the first try. */
+  timeoutMs: number;
+  /** Timeout of the second try of a probe that disagreed with the prediction. */
+  retryTimeoutMs: number;
+  /** Connections in flight at once, over all agents. */
+  concurrency: number;
+}
+
+export const DEFAULT_RUN_OPTIONS: RunOptions = { timeoutMs: 300, retryTimeoutMs: 1500, concurrency: 400 };
+
+const AGENT = fileURLToPath(new URL('./probe-agent.ts', import.meta.url));
+/** The repository root, where `--import tsx` resolves. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+type Request = AgentRequest extends infer R ? (R extends AgentRequest ? Omit<R, 'id'> : never) : never;
+
+class Agent {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly pending = new Map<number, (reply: AgentReply) => void>();
+  private next = 1;
+  private stderr = '';
+  private exited: string | null = null;
+
+  constructor(
+    readonly namespace: string,
+    uid: number,
+  ) {
+    const args = ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', AGENT, ...(uid === 0 ? [] : ['--uid', String(uid)])];
+    this.child = spawn('ip', args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const reply = JSON.parse(line) as AgentReply;
+      this.pending.get(reply.id)?.(reply);
+      this.pending.delete(reply.id);
+    });
+    this.child.on('close', (code) => {
+      this.exited = `probe agent in ${namespace} exited (${code}): ${this.stderr.trim()}`;
+      for (const resolve of this.pending.values()) resolve({ id: 0, ok: false, error: this.exited });
+      this.pending.clear();
+    });
+  }
+
+  request(request: Request): Promise<AgentReply> {
+    if (this.exited !== null) return Promise.resolve({ id: 0, ok: false, error: this.exited });
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.child.stdin.write(`${JSON.stringify({ ...request, id })}\n`);
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.exited !== null) return resolve();
+      this.child.once('close', () => resolve());
+      this.child.stdin.end();
+    });
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function bounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+function namespaceOf(state: LabState, host: string): string {
+  const found = state.hosts.find((h) => h.host === host);
+  if (found === undefined) throw new LabError(`host ${host} is not in lab ${state.lab}: run \`palisade lab up\` with the same inventory`);
+  return found.namespace;
+}
+
+export async function runProbes(state: LabState, plan: ProbePlan, options: RunOptions = DEFAULT_RUN_OPTIONS): Promise<ProbeResult[]> {
+  const agents = new Map<string, Agent>();
+  const agent = (host: string, uid: number): Agent => {
+    const key = `${host}/${uid}`;
+    let found = agents.get(key);
+    if (found === undefined) {
+      found = new Agent(namespaceOf(state, host), uid);
+      agents.set(key, found);
+    }
+    return found;
+  };
+  try {
+    const listeners = new Map<string, { host: string; protocol: 'tcp' | 'udp'; address: string; port: number }>();
+    for (const p of plan.probes) {
+      if (p.protocol !== 'tcp' && p.protocol !== 'udp') continue;
+      listeners.set(`${p.destination}/${p.protocol}/${p.destinationAddress}/${p.port}`, { host: p.destination, protocol: p.protocol, address: p.destinationAddress, port: p.port as number });
+    }
+    for (const p of plan.probes) agent(p.source, p.uid);
+    await bounded([...listeners.values()], options.concurrency, async (l) => {
+      const reply = await agent(l.host, 0).request({ op: 'listen', protocol: l.protocol, address: l.address, port: l.port });
+      if ('ok' in reply && !reply.ok) throw new Error(`cannot listen on ${l.host} ${l.protocol} [${l.address}]:${l.port}: ${reply.error}`);
+    });
+    const attempt = async (p: Probe, timeoutMs: number): Promise<ProbeResult> => {
+      const reply = await agent(p.source, p.uid).request({
+        op: 'connect',
+        protocol: p.protocol,
+        address: p.destinationAddress,
+        port: p.port,
+        localAddress: p.sourceAddress,
+        localPort: p.sourcePort,
+        timeoutMs,
+      });
+      const { outcome, detail } = 'outcome' in reply ? reply : { outcome: 'error' as const, detail: reply.ok ? 'no outcome' : reply.error };
+      const passed = outcome === 'passed';
+      const differs = passed !== p.predicted;
+      return { ...p, outcome, detail, passed, mismatch: differs && p.unevaluated.length === 0, unverified: differs && p.unevaluated.length > 0 };
+    };
+    const results = await bounded(plan.probes, options.concurrency, (p) => attempt(p, options.timeoutMs));
+    const again = results.flatMap((r, i) => (r.passed !== r.predicted || r.outcome === 'error' ? [i] : []));
+    const retried = await bounded(again, options.concurrency, (i) => attempt(plan.probes[i] as Probe, options.retryTimeoutMs));
+    again.forEach((i, k) => (results[i] = retried[k] as ProbeResult));
+    return results;
+  } finally {
+    await Promise.all([...agents.values()].map((a) => a.close()));
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The lab's record of what it created, in /run/palisade-lab/<lab>.json. Every creation step is written
+ * here before it is carried out, so `lab down` can undo a lab that crashed half-way, and nothing else.
+ */
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const STATE_DIR = '/run/palisade-lab';
+
+/** Lab names go into namespace names: short and plain. */
+export const LAB_NAME = /^[a-z0-9][a-z0-9-]{0,11}$/;
+
+export interface LabHost {
+  host: string;
+  namespace: string;
+  /** The bridged interface in the host's namespace (the inventory's `lan`). */
+  lan: string;
+  /** The veth end on the bridge, in the bridge namespace. */
+  port: string;
+}
+
+export interface CreatedUser {
+  name: string;
+  uid: number;
+}
+
+export interface SkippedUser {
+  name: string;
+  uid: number;
+  reason: string;
+}
+
+export interface LabState {
+  lab: string;
+  /** The inventory the lab was built from. */
+  inventory: string;
+  bridgeNamespace: string;
+  hosts: LabHost[];
+  /** Namespaces this lab created (or was about to create). */
+  namespaces: string[];
+  /** Local users this lab created (or was about to create); users that already existed are not here. */
+  users: CreatedUser[];
+  /** Inventory users the lab could not provide: their probes are skipped. */
+  skippedUsers: SkippedUser[];
+  /** The backend of the last `lab apply`, null before one. */
+  backend: 'nft' | 'iptables' | null;
+  /** Policy and inventory revisions the loaded rulesets were compiled from; null before an apply. */
+  revision: string | null;
+}
+
+/** A lab failure the user can act on (the CLI prints it and exits 1). */
+export class LabError extends Error {
+  override readonly name = 'LabError';
+}
+
+export function checkLabName(lab: string): string {
+  if (!LAB_NAME.test(lab)) throw new LabError(`lab name "${lab}" must be 1-12 of a-z, 0-9 and -, starting with a letter or digit`);
+  return lab;
+}
+
+export const statePath = (lab: string): string => join(STATE_DIR, `${checkLabName(lab)}.json`);
+
+export async function readState(lab: string): Promise<LabState | null> {
+  try {
+    return JSON.parse(await readFile(statePath(lab), 'utf8')) as LabState;
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw cause;
+  }
+}
+
+/** Atomic: a crash leaves the previous record or the new one, never half a file. */
+export async function writeState(state: LabState): Promise<void> {
+  await mkdir(STATE_DIR, { recursive: true, mode: 0o700 });
+  const path = statePath(state.lab);
+  await writeFile(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+}
+
+export async function removeState(lab: string): Promise<void> {
+  await rm(statePath(lab), { force: true });
+}
