@@ -11,6 +11,7 @@ import { registerLabCommands } from './register-lab.ts';
 import { processOutput, reportDiagnostics, type Output } from './output.ts';
 import { UsageError } from './usage-error.ts';
 import { registerApplyCommands } from './register-apply.ts';
+import { registerAuditCommands } from './register-audit.ts';
 import { KernelError } from '../kernel/error.ts';
 
 export const EXIT_OK = 0;
@@ -71,6 +72,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
 
   registerApplyCommands(program, output, setExit);
   registerLabCommands(program, output, setExit);
+  registerAuditCommands(program, output, setExit);
   return program;
 }
 

@@ -18,6 +18,11 @@ export const LOG_PREFIX_INPUT = 'DROP_PAL_INPUT';
 export const LOG_PREFIX_OUTPUT = 'DROP_PAL_OUTPUT';
 export const logPrefixForUser = (user: string): string => `DROP_PAL_OUT_${user}`;
 export const userChainName = (user: string): string => `user_${user}`;
+/** Audit mode's prefixes: what would have been dropped, logged and accepted. */
+export const AUDIT_PREFIX = 'AUDIT_PAL_';
+export const AUDIT_PREFIX_INPUT = `${AUDIT_PREFIX}INPUT`;
+export const AUDIT_PREFIX_OUTPUT = `${AUDIT_PREFIX}OUTPUT`;
+export const auditPrefixForUser = (user: string): string => `${AUDIT_PREFIX}OUT_${user}`;
 
 export interface CompileInputs {
   policy: Policy;
@@ -118,6 +123,7 @@ export class FleetCompiler {
     const warnings: string[] = [];
     const sets = new Map<string, IrSet>();
     const comment = (text: string): string | null => (comments ? text : null);
+    const auditGroup = this.audits(host, hostIndex) ? (settings.audit?.logGroup ?? null) : null;
 
     const input: IrRule[] = [
       { matches: [{ kind: 'iif', name: 'lo' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'loopback' }, comment: comment('loopback') },
@@ -162,15 +168,24 @@ export class FleetCompiler {
         comment: comment(`outbound of user ${user}`),
       });
       const rules = userRules.get(user) ?? [];
-      if (settings.outputDropLog) rules.push(logRule(logPrefixForUser(user)));
-      rules.push(defaultRule(settings.outputDrop));
+      if (auditGroup !== null && settings.outputDrop) rules.push(...auditRules(auditPrefixForUser(user), auditGroup));
+      else {
+        if (settings.outputDropLog) rules.push(logRule(logPrefixForUser(user)));
+        rules.push(defaultRule(settings.outputDrop));
+      }
       return { name: userChainName(user), hook: null, user: { name: user, uid }, rules };
     });
 
-    if (settings.inputDropLog) input.push(logRule(LOG_PREFIX_INPUT));
-    if (settings.inputDrop) input.push(defaultRule(true));
-    if (settings.outputDropLog) output.push(logRule(LOG_PREFIX_OUTPUT));
-    if (settings.outputDrop) output.push(defaultRule(true));
+    if (auditGroup !== null && settings.inputDrop) input.push(...auditRules(AUDIT_PREFIX_INPUT, auditGroup));
+    else {
+      if (settings.inputDropLog) input.push(logRule(LOG_PREFIX_INPUT));
+      if (settings.inputDrop) input.push(defaultRule(true));
+    }
+    if (auditGroup !== null && settings.outputDrop) output.push(...auditRules(AUDIT_PREFIX_OUTPUT, auditGroup));
+    else {
+      if (settings.outputDropLog) output.push(logRule(LOG_PREFIX_OUTPUT));
+      if (settings.outputDrop) output.push(defaultRule(true));
+    }
 
     const chains: IrChain[] = [
       { name: 'input', hook: 'input', rules: input },
@@ -187,6 +202,14 @@ export class FleetCompiler {
       policyRevision: policy.revision,
       inventoryRevision: this.inputs.inventory.revision,
     };
+  }
+
+  /** Whether the host runs in audit mode (`settings.mode`, `settings.audit`). */
+  audits(host: Host, hostIndex: number): boolean {
+    const audit = this.inputs.policy.settings.audit;
+    if (audit === undefined) return false;
+    if (audit.all || audit.environments.includes(host.environment)) return true;
+    return audit.hosts !== null && this.carries({ on: audit.hosts.query }, host, hostIndex);
   }
 
   /** Loopback is per direction; these two are the same on both sides. */
@@ -270,6 +293,11 @@ export class FleetCompiler {
 
 function logRule(prefix: string): IrRule {
   return { matches: [], verdict: { kind: 'log', prefix }, origin: { kind: 'log' }, comment: null };
+}
+
+/** Audit mode's chain end: what the drop would have taken is logged to NFLOG and accepted. */
+function auditRules(prefix: string, group: number): IrRule[] {
+  return [{ matches: [], verdict: { kind: 'log', prefix, group }, origin: { kind: 'log' }, comment: null }, defaultRule(false)];
 }
 
 function defaultRule(drop: boolean): IrRule {

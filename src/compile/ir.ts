@@ -24,8 +24,8 @@ export type Match =
 export type Verdict =
   | { kind: 'accept' }
   | { kind: 'drop' }
-  /** Non-terminal: logs and goes on. */
-  | { kind: 'log'; prefix: string }
+  /** Non-terminal: logs and goes on; with `group`, to that NFLOG group (audit mode) instead of the kernel log. */
+  | { kind: 'log'; prefix: string; group?: number }
   | { kind: 'jump'; chain: string };
 
 /** Why a rule is in the ruleset: what `explain` and comments report. */

@@ -1,6 +1,6 @@
 /** `palisade explain SRC DST PORT/PROTO`: both ends of a flow, each through its own host's ruleset. */
 import ipaddr from 'ipaddr.js';
-import type { FleetCompiler } from '../compile/compile.ts';
+import { AUDIT_PREFIX, type FleetCompiler } from '../compile/compile.ts';
 import type { Family, IrRule } from '../compile/ir.ts';
 import type { Host } from '../inventory/types.ts';
 import type { Protocol } from '../policy/types.ts';
@@ -69,7 +69,7 @@ function interfaceOf(host: Host | null, address: string): string | null {
   return found?.[0] ?? host.lan ?? null;
 }
 
-function describe(rule: IrRule | null, hook: 'input' | 'output', accepted: boolean): Pick<SideExplanation, 'decidedBy' | 'kind'> {
+function describe(rule: IrRule | null, hook: 'input' | 'output', accepted: boolean, audited: boolean): Pick<SideExplanation, 'decidedBy' | 'kind'> {
   if (rule === null) return { decidedBy: 'the chain policy (accept): nothing in palisade drops it', kind: 'default' };
   const origin = rule.origin;
   switch (origin.kind) {
@@ -81,6 +81,7 @@ function describe(rule: IrRule | null, hook: 'input' | 'output', accepted: boole
       return { decidedBy: `failsafe ${origin.direction} #${origin.index + 1}`, kind: 'failsafe' };
     case 'default': {
       const setting = hook === 'input' ? 'input_drop' : 'output_drop';
+      if (audited) return { decidedBy: `audit mode: the default policy (${setting}: true) would drop it; accepted and logged`, kind: 'default' };
       return { decidedBy: `the default policy (${setting}: ${accepted ? 'false' : 'true'})`, kind: 'default' };
     }
     case 'base':
@@ -96,7 +97,7 @@ function side(host: Host, direction: 'in' | 'out', verdict: ChainVerdict): SideE
     host: host.name,
     direction,
     accepted: verdict.accepted,
-    ...describe(verdict.rule, hook, verdict.accepted),
+    ...describe(verdict.rule, hook, verdict.accepted, verdict.logged.some((prefix) => prefix.startsWith(AUDIT_PREFIX))),
     chain: verdict.chain,
     logged: verdict.logged,
     unevaluated: verdict.unevaluated,

@@ -2,6 +2,7 @@
 import { isSeq, type Node } from 'yaml';
 import { PORT_PROTOCOLS, PROTOCOLS, type Endpoint, type FailsafeEntry, type Settings } from './types.ts';
 import { parseCidr } from './address.ts';
+import { parseAudit } from './audit.ts';
 import { textEntries } from './endpoints.ts';
 import { booleanField, choiceField, portsField } from './fields.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
@@ -82,8 +83,11 @@ function parseSide(file: SourceFile, entry: Entry, side: 'in' | 'out'): Failsafe
 export function parseSettings(file: SourceFile, node: Node | null): Settings {
   const settings = defaultSettings();
   if (node === null) return settings;
-  const entries = file.entries(node, 'settings', { known: [...Object.keys(SWITCHES), 'failsafe'], noun: 'setting' }) ?? [];
+  const entries = file.entries(node, 'settings', { known: [...Object.keys(SWITCHES), 'failsafe', 'mode', 'audit'], noun: 'setting' }) ?? [];
+  const audit = parseAudit(file, entries.find((e) => e.key === 'mode'), entries.find((e) => e.key === 'audit'));
+  if (audit !== undefined) settings.audit = audit;
   for (const entry of entries) {
+    if (entry.key === 'mode' || entry.key === 'audit') continue;
     if (entry.key === 'failsafe') {
       for (const side of file.entries(entry.value ?? entry.keyNode, 'failsafe', { known: ['in', 'out'], noun: 'key in failsafe' }) ?? []) {
         const parsed = parseSide(file, side, side.key as 'in' | 'out');

@@ -76,7 +76,24 @@ export interface FailsafeEntry {
   origin: SourcePos | null;
 }
 
+/**
+ * Audit mode (`settings.mode` and `settings.audit`): on an audited host, what would be dropped is logged
+ * to an NFLOG group with an `AUDIT_PAL_*` prefix and accepted. Absent: every host is enforced.
+ */
+export interface AuditSettings {
+  /** `mode: audit`: every host. */
+  all: boolean;
+  /** With `mode: enforce`: hosts of these environments are audited. */
+  environments: string[];
+  /** With `mode: enforce`: hosts this query selects (every environment) are audited. */
+  hosts: { text: string; query: QueryNode } | null;
+  /** NFLOG group the audit records go to (read by ulogd2, see src/audit/ulogd.ts). */
+  logGroup: number;
+}
+
 export interface Settings {
+  /** Absent unless `mode: audit` or an `audit:` section is given, so enforced policies are unchanged. */
+  audit?: AuditSettings;
   inputDrop: boolean;
   outputDrop: boolean;
   inputDropLog: boolean;

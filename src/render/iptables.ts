@@ -21,6 +21,8 @@ export interface IptablesFiles {
 export const IPTABLES_CHAIN_MAX = 28;
 /** The LOG target's prefix holds 29 characters; ours ends with a space. */
 export const IPTABLES_LOG_PREFIX_MAX = 29;
+/** The NFLOG target's prefix holds 64 characters with its NUL. */
+export const NFLOG_PREFIX_MAX = 63;
 /** XT_MAX_COMMENT_LEN (256) counts the terminating NUL. */
 export const IPTABLES_COMMENT_MAX = 255;
 /** The multiport match takes at most 15 ports; a range counts as two. */
@@ -136,6 +138,10 @@ function renderVerdict(verdict: Verdict, targets: ReadonlyMap<string, IrChain>, 
     case 'jump':
       return `-j ${names.get(checkJumpTarget(targets, verdict.chain).name) as string}`;
     case 'log': {
+      if (verdict.group !== undefined) {
+        const nflogPrefix = shorten(safeComment(verdict.prefix, Number.MAX_SAFE_INTEGER), NFLOG_PREFIX_MAX);
+        return `-m limit --limit ${LOG_RATE_PER_SECOND}/second --limit-burst ${LOG_BURST} -j NFLOG --nflog-prefix "${nflogPrefix}" --nflog-group ${verdict.group}`;
+      }
       const prefix = shorten(safeComment(verdict.prefix, Number.MAX_SAFE_INTEGER), IPTABLES_LOG_PREFIX_MAX - 1);
       return `-m limit --limit ${LOG_RATE_PER_SECOND}/second --limit-burst ${LOG_BURST} -j LOG --log-prefix "${prefix} "`;
     }

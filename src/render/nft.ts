@@ -84,8 +84,11 @@ function renderVerdict(verdict: Verdict, chains: ReadonlyMap<string, IrChain>): 
       return verdict.kind;
     case 'jump':
       return `jump ${checkName('chain', checkJumpTarget(chains, verdict.chain).name)}`;
-    case 'log':
-      return `limit rate ${LOG_RATE_PER_SECOND}/second burst ${LOG_BURST} packets log prefix "${safeComment(verdict.prefix, NFT_LOG_PREFIX_MAX - 1)} "`;
+    case 'log': {
+      const limit = `limit rate ${LOG_RATE_PER_SECOND}/second burst ${LOG_BURST} packets`;
+      if (verdict.group !== undefined) return `${limit} log prefix "${safeComment(verdict.prefix, NFT_LOG_PREFIX_MAX)}" group ${verdict.group}`;
+      return `${limit} log prefix "${safeComment(verdict.prefix, NFT_LOG_PREFIX_MAX - 1)} "`;
+    }
   }
 }
 
