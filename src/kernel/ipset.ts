@@ -9,7 +9,7 @@ export const TMP_PREFIX = 'paltmp_';
 
 export interface IpsetDefinition {
   name: string;
-  /** What follows the name in `create NAME ...`, e.g. `hash:net family inet -exist`. */
+  /** What follows the name in `create NAME ...`, e.g. `hash:net family inet maxelem 1048576 -exist`. */
   create: string;
   elements: string[];
 }

@@ -23,6 +23,12 @@ export const IPTABLES_CHAIN_MAX = 28;
 export const IPTABLES_LOG_PREFIX_MAX = 29;
 /** The NFLOG target's prefix holds 64 characters with its NUL. */
 export const NFLOG_PREFIX_MAX = 63;
+/**
+ * One cap for every set (ipset's default is 65,536): a set grows by element updates without being
+ * recreated, and a fixed value keeps `create -exist` and `swap` between renderings compatible. It is a
+ * limit, not an allocation.
+ */
+export const IPSET_MAXELEM = 1_048_576;
 /** XT_MAX_COMMENT_LEN (256) counts the terminating NUL. */
 export const IPTABLES_COMMENT_MAX = 255;
 /** The multiport match takes at most 15 ports; a range counts as two. */
@@ -224,7 +230,7 @@ function renderIpset(sets: readonly IrSet[]): string[] {
   return sets.flatMap((set) => {
     const name = checkName('set', set.name);
     return [
-      `create ${name} hash:net family ${set.family === 4 ? 'inet' : 'inet6'} -exist`,
+      `create ${name} hash:net family ${set.family === 4 ? 'inet' : 'inet6'} maxelem ${IPSET_MAXELEM} -exist`,
       `flush ${name}`,
       ...ipsetElements(set).map((element) => `add ${name} ${element}`),
     ];

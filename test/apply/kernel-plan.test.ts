@@ -49,7 +49,7 @@ describe('ipset', () => {
 
   it('stages into temporaries, creates the real sets, swaps', () => {
     const stage = stageScript(sets);
-    assert.match(stage, /^create paltmp_0 hash:net family inet -exist\nflush paltmp_0\nadd paltmp_0 0\.0\.0\.0\/1\nadd paltmp_0 128\.0\.0\.0\/1\ncreate pal4_any0000000000 hash:net family inet -exist$/m);
+    assert.match(stage, /^create paltmp_0 hash:net family inet maxelem 1048576 -exist\nflush paltmp_0\nadd paltmp_0 0\.0\.0\.0\/1\nadd paltmp_0 128\.0\.0\.0\/1\ncreate pal4_any0000000000 hash:net family inet maxelem 1048576 -exist$/m);
     assert.match(swapScript(sets), /^swap paltmp_3 pal4_web0000000000$/m);
   });
 

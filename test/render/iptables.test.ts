@@ -160,14 +160,14 @@ describe('renderIptables', () => {
   it('writes each set for ipset restore, splitting /0 into halves', () => {
     const ipset = lines(out.ipset);
     assert.deepEqual(ipset.slice(0, 6), [
-      'create pal4_any0000000000 hash:net family inet -exist',
+      'create pal4_any0000000000 hash:net family inet maxelem 1048576 -exist',
       'flush pal4_any0000000000',
       'add pal4_any0000000000 0.0.0.0/1',
       'add pal4_any0000000000 128.0.0.0/1',
-      'create pal4_empty00000000 hash:net family inet -exist',
+      'create pal4_empty00000000 hash:net family inet maxelem 1048576 -exist',
       'flush pal4_empty00000000',
     ]);
-    for (const line of ['create pal6_any0000000000 hash:net family inet6 -exist', 'add pal6_any0000000000 ::/1', 'add pal6_any0000000000 8000::/1', 'add pal4_nets000000000 192.168.0.0/24', 'add pal6_web0000000000 2001:db8::12']) {
+    for (const line of ['create pal6_any0000000000 hash:net family inet6 maxelem 1048576 -exist', 'add pal6_any0000000000 ::/1', 'add pal6_any0000000000 8000::/1', 'add pal4_nets000000000 192.168.0.0/24', 'add pal6_web0000000000 2001:db8::12']) {
       assert.ok(ipset.includes(line), line);
     }
     assert.equal(ipset.filter((l) => l.startsWith('create ')).length, 7);

@@ -64,6 +64,14 @@ describe('kernel tools accept the rendered files', () => {
     assert.match(inNs('ipset', ['list', 'pal6_web0000000000']), /^2001:db8::12$/m);
   });
 
+  it('ipset takes a set larger than its default cap of 65,536 elements', { skip }, () => {
+    const big = emptyRuleset();
+    const elements = Array.from({ length: 70_000 }, (_, i) => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
+    big.sets.push({ name: 'pal4_big000000000', family: 4, elements, interval: false, definition: 'big' });
+    inNs('ipset', ['restore', '-file', file('big.restore', renderIptables(big).ipset)]);
+    assert.match(inNs('ipset', ['list', '-terse', 'pal4_big000000000']), /Number of entries: 70000/);
+  });
+
   it('iptables-restore and ip6tables-restore --test --noflush accept the rules', { skip }, () => {
     const { v4, v6 } = renderIptables(fixture());
     inNs('iptables-restore', ['--test', '--noflush', file('rules.v4', v4)]);
