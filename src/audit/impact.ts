@@ -51,17 +51,32 @@ export function userOf(host: Host | null, uid: number | null): string | null {
 export const rolesLabel = (host: Host | null, address: string): string =>
   host === null ? address : host.roles.length > 0 ? `roles:${[...host.roles].sort().join('+')}` : `name:${host.name}`;
 
+const sourceAccepts = (e: FlowExplanation): boolean => e.sides.every((side) => side.direction !== 'out' || side.accepted);
+
+/**
+ * Both ends of an observed flow. A record without a uid (the destination's input log, a conntrack entry)
+ * does not say which local user sent it: the source's side then counts as open when the output chain, or
+ * the chain of any of the source host's users, lets it out (it did leave the host).
+ */
 export function explainObserved(compiler: FleetCompiler, hosts: readonly Host[], flow: Flow): FlowExplanation {
-  const owner = hostByAddress(hosts);
-  return explainFlow(compiler, hosts, {
-    source: flow.source,
-    destination: flow.destination,
-    protocol: flow.protocol,
-    port: flow.port,
-    sourcePort: null,
-    user: userOf(owner(flow.source), flow.uid),
-    family: flow.source.includes(':') ? 6 : 4,
-  });
+  const source = hostByAddress(hosts)(flow.source);
+  const explain = (user: string | null): FlowExplanation =>
+    explainFlow(compiler, hosts, {
+      source: flow.source,
+      destination: flow.destination,
+      protocol: flow.protocol,
+      port: flow.port,
+      sourcePort: null,
+      user,
+      family: flow.source.includes(':') ? 6 : 4,
+    });
+  const anyUser = explain(userOf(source, flow.uid));
+  if (flow.uid !== null || source === null || sourceAccepts(anyUser)) return anyUser;
+  for (const user of Object.keys(source.users).sort()) {
+    const asUser = explain(user);
+    if (sourceAccepts(asUser)) return asUser;
+  }
+  return anyUser;
 }
 
 const sorted = (items: Iterable<string>): string[] => [...new Set(items)].sort();

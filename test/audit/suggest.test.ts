@@ -149,3 +149,23 @@ test('palisade impact and suggest: exit 1 when cut, 0 when the suggestions are a
   assert.equal(clean.code, 0, clean.stdout);
   assert.equal((JSON.parse(clean.stdout) as { clean: boolean }).clean, true);
 });
+
+test('a flow of unknown user passes the source when one of its users may send it; suggest adds no outbound rule', () => {
+  const outbound = `${POLICY.replace('output_drop: false', 'output_drop: true')}
+  Prometheus scrapes:
+    on: roles:monitoring
+    direction: out
+    protocol: tcp
+    user: prometheus
+    destination: "*:*"
+    dport: 9100
+`;
+  const policy = policyOf(outbound);
+  const report = analyseImpact(compilerOf(policy), hosts, [flow('mon-1', 'web-1', 9100)]);
+  assert.equal(report.cut.length, 1);
+  assert.deepEqual(report.groups[0]?.droppedBy, ['in on web-1: the default policy (input_drop: true)']);
+  const rules = suggestRules(compilerOf(policy), hosts, policy, [flow('mon-1', 'web-1', 9100)]);
+  assert.deepEqual(rules.map((r) => r.direction), ['in']);
+  const cutAsRoot = analyseImpact(compilerOf(policy), hosts, [flow('backup-1', 'web-1', 9100)]);
+  assert.ok(cutAsRoot.groups[0]?.droppedBy.some((d) => d.startsWith('out on backup-1')), 'no user of backup-1 may send it');
+});
