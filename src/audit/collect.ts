@@ -3,10 +3,9 @@
  * audit source, see ulogd.ts for why) and, on request, from the kernel log (`journalctl -k`), where
  * enforced `DROP_PAL_*` drops go. Every line is tried as ulogd JSON (`{...}`) or as a kernel log line.
  */
-import { readFile } from 'node:fs/promises';
 import { execTool } from '../kernel/exec.ts';
 import { aggregateFlows } from './aggregate.ts';
-import { FlowFileError, type Flow, type FlowRecord } from './flow.ts';
+import { FlowFileError, readFlowInput, type Flow, type FlowRecord } from './flow.ts';
 import { parseKernelLogLine } from './kernel-log.ts';
 import { parseUlogdLine } from './ulogd.ts';
 
@@ -29,15 +28,7 @@ async function kernelLog(): Promise<string> {
 /** Reads the log files (and the kernel log when `kernel`) into flows, busiest first. */
 export async function collectFlows(paths: readonly string[], kernel: boolean): Promise<Flow[]> {
   const records: FlowRecord[] = [];
-  for (const path of paths) {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (cause) {
-      throw new FlowFileError(`cannot read ${path}: ${(cause as Error).message}`);
-    }
-    records.push(...parseLogText(text));
-  }
+  for (const path of paths) records.push(...parseLogText(await readFlowInput(path)));
   if (kernel) records.push(...parseLogText(await kernelLog()));
   return aggregateFlows(records);
 }

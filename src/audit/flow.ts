@@ -111,16 +111,17 @@ export function parseFlowFile(text: string, path: string): Flow[] {
   return flows.map((f, i) => checkFlow(f, `${path}: flows[${i}]`));
 }
 
+/** A flow or log file's text; an unreadable file is a FlowFileError naming it. */
+export async function readFlowInput(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new FlowFileError(`cannot read ${path}: ${(cause as Error).message}`);
+  }
+}
+
 export async function readFlowFiles(paths: readonly string[]): Promise<Flow[]> {
   const flows: Flow[] = [];
-  for (const path of paths) {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (cause) {
-      throw new FlowFileError(`cannot read ${path}: ${(cause as Error).message}`);
-    }
-    flows.push(...parseFlowFile(text, path));
-  }
+  for (const path of paths) flows.push(...parseFlowFile(await readFlowInput(path), path));
   return flows;
 }
