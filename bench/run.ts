@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, each against its baseline measured in the same run. */
 import { benchApply } from './apply.ts';
 import { benchCompile } from './compile.ts';
+import { benchConvergence } from './convergence.ts';
 
-const sections = [benchCompile(), await benchApply()];
+const sections = [benchCompile(), await benchApply(), await benchConvergence()];
 process.stdout.write(`${sections.join('\n')}\n`);

@@ -71,7 +71,8 @@ export class FlowFileError extends Error {
   override readonly name = 'FlowFileError';
 }
 
-function checkFlow(value: unknown, where: string): Flow {
+/** A flow read from a file or from another host's `flows/<name>`: checked, never trusted as it is. */
+export function checkFlow(value: unknown, where: string): Flow {
   const f = value as Partial<Flow> | null;
   const ok =
     f !== null &&

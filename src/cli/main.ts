@@ -11,6 +11,7 @@ import { registerLabCommands } from './register-lab.ts';
 import { processOutput, reportDiagnostics, type Output } from './output.ts';
 import { UsageError } from './usage-error.ts';
 import { registerApplyCommands } from './register-apply.ts';
+import { registerFleetCommands } from './register-fleet.ts';
 import { registerAuditCommands } from './register-audit.ts';
 import { KernelError } from '../kernel/error.ts';
 
@@ -72,6 +73,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
 
   registerApplyCommands(program, output, setExit);
   registerLabCommands(program, output, setExit);
+  registerFleetCommands(program, output, setExit);
   registerAuditCommands(program, output, setExit);
   return program;
 }

@@ -1,9 +1,10 @@
-/** Loads an inventory from its source: a file, an `exec:` command printing JSON, or (later, in fleet mode) etcd. */
+/** Loads an inventory from its source: a file, an `exec:` command printing JSON, or etcd (fleet mode). */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError, error, warning } from '../diagnostics.ts';
 import { parseInventoryDocument } from './document.ts';
 import { CommandFailure, runCommand } from './exec.ts';
+import { loadFleetInventory } from '../fleet/inventory.ts';
 import type { Inventory } from './types.ts';
 
 export interface LoadOptions {
@@ -46,9 +47,8 @@ async function loadFile(source: string, options: LoadOptions): Promise<Inventory
 /** Loads and validates the inventory named by `source`; throws InputError with every problem found. */
 export async function loadInventory(source: string, options: LoadOptions): Promise<Inventory> {
   if (source.startsWith('exec:')) return loadExec(source, options);
-  if (source.startsWith('etcd://')) {
-    throw fail('etcd:// inventories are read by `palisade agent` (fleet mode); use a file or exec: source here', source);
-  }
+  /* Credentials and TLS for a secured cluster come from the PALISADE_ETCD_* environment (src/fleet/client.ts). */
+  if (source.startsWith('etcd://')) return loadFleetInventory(source);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) throw fail('unknown inventory source: expected a file, exec:COMMAND or etcd://host:port/prefix', source);
   return loadFile(source, options);
 }

@@ -1,4 +1,4 @@
-/** loadInventory: files, exec: commands (success, failure, timeout) and the etcd:// refusal. */
+/** loadInventory: files, exec: commands (success, failure, timeout) and an unreachable etcd:// (fleet reads are tested in test/fleet). */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -56,8 +56,9 @@ describe('loadInventory', () => {
     assert.ok(Date.now() - started < 2000);
   });
 
-  it('refuses etcd:// and unknown schemes here', async () => {
-    assert.match(await refusal('etcd://127.0.0.1:2379/palisade'), /etcd:\/\/ inventories are read by `palisade agent` \(fleet mode\); use a file or exec: source here/);
+  it('reports an unreachable etcd:// and refuses unknown schemes', async () => {
+    assert.match(await refusal('etcd://127.0.0.1:1/palisade'), /cannot read the fleet from etcd/);
+    assert.match(await refusal('etcd://no-port/palisade'), /"no-port" is not HOST:PORT/);
     assert.match(await refusal('http://example.net/inventory.json'), /unknown inventory source/);
     assert.match(await refusal('exec:'), /exec: needs a command/);
   });

@@ -1,0 +1,154 @@
+/**
+ * The agent in fleet mode: registers this host's facts on a lease, watches hosts and policy, recompiles and
+ * applies its own ruleset on every (debounced) change, and writes its status. Facts are gathered again when
+ * the policy starts naming other local users, and every `factsIntervalMs` (addresses change). With flow
+ * logs given, it also publishes its host's denied or audited flows under `flows/<name>`.
+ */
+import type { Etcd3 } from 'etcd3';
+import type { Keys } from '../fleet/keys.ts';
+import { Registration } from '../fleet/register.ts';
+import type { AgentStatus } from '../fleet/status.ts';
+import { LatestWriter } from '../fleet/latest-writer.ts';
+import { FleetView } from '../fleet/view.ts';
+import { FleetWatch } from '../fleet/watch.ts';
+import { canonicalJson } from '../inventory/revision.ts';
+import type { Resolver } from '../resolve/resolver.ts';
+import type { Applier } from './applier.ts';
+import { DEFAULT_FLOWS_INTERVAL_MS, FlowPublisher } from './flow-publisher.ts';
+import type { Logger } from './logger.ts';
+import { AgentLoop, type FleetState, type Outcome } from './loop.ts';
+
+export interface EtcdAgentOptions {
+  host: string;
+  client: Etcd3;
+  keys: Keys;
+  /** The etcd:// URL, for messages. */
+  source: string;
+  ttlSeconds: number;
+  /** This host's facts, given the users the policy names. */
+  facts: (policyUsers: string[]) => Promise<Record<string, unknown>>;
+  applier: Applier;
+  resolver: Resolver;
+  log: Logger;
+  quietMs?: number;
+  maxMs?: number;
+  factsIntervalMs?: number;
+  /** Log files of denied or audited flows to publish under `flows/<name>`; none: nothing published. */
+  flowLogs?: readonly string[];
+  flowsIntervalMs?: number;
+}
+
+export const DEFAULT_TTL_SECONDS = 10;
+const DEFAULT_FACTS_INTERVAL_MS = 60_000;
+
+export class EtcdAgent {
+  readonly view: FleetView;
+  readonly watch: FleetWatch;
+  readonly loop: AgentLoop;
+  readonly registration: Registration;
+  readonly status: LatestWriter<AgentStatus>;
+  readonly flows: FlowPublisher | null;
+  private policyUsers = '';
+  private published = '';
+  private lastStatus: AgentStatus;
+  private factsTimer: NodeJS.Timeout | null = null;
+  /** Watch events seen (for the benchmark). */
+  events = 0;
+
+  constructor(private readonly options: EtcdAgentOptions) {
+    const { keys, host, log } = options;
+    this.view = new FleetView(keys, options.source);
+    this.registration = new Registration(options.client, keys.host(host), options.ttlSeconds, log);
+    this.status = new LatestWriter<AgentStatus>(options.client, keys.statusOf(host), log);
+    const flowLogs = options.flowLogs ?? [];
+    this.flows = flowLogs.length === 0 ? null : new FlowPublisher(host, flowLogs, options.client, keys.flowsOf(host), log);
+    this.lastStatus = { host, revision: 0, policyRevision: null, inventoryRevision: null, hash: null, mode: null, appliedAt: null, error: null, errorAt: null };
+    this.loop = new AgentLoop({
+      host,
+      read: () => this.state(),
+      applier: options.applier,
+      resolver: options.resolver,
+      log,
+      report: (outcome) => this.report(outcome),
+      ...(options.quietMs === undefined ? {} : { quietMs: options.quietMs }),
+      ...(options.maxMs === undefined ? {} : { maxMs: options.maxMs }),
+    });
+    this.watch = new FleetWatch(options.client, keys, this.view, {
+      log,
+      changed: () => {
+        this.events++;
+        this.loop.trigger();
+        void this.refreshFactsIfPolicyUsersChanged();
+      },
+    });
+  }
+
+  private state(): FleetState | null {
+    const policy = this.view.policy();
+    return policy === null ? null : { policy, inventory: this.view.inventory(), revision: this.view.revision };
+  }
+
+  /** Registers, then watches; resolves once both have reached etcd once. */
+  async start(): Promise<void> {
+    await this.publishFacts();
+    await this.watch.start();
+    this.factsTimer = setInterval(() => void this.publishFacts(), this.options.factsIntervalMs ?? DEFAULT_FACTS_INTERVAL_MS);
+    this.factsTimer.unref();
+    this.flows?.start(this.options.flowsIntervalMs ?? DEFAULT_FLOWS_INTERVAL_MS);
+  }
+
+  private usersOfPolicy(): string[] {
+    try {
+      const rules = this.view.policy()?.policy.rules ?? [];
+      return [...new Set(rules.flatMap((r) => (r.user === null ? [] : [r.user])))].sort();
+    } catch {
+      return this.policyUsers === '' ? [] : this.policyUsers.split(',');
+    }
+  }
+
+  private async refreshFactsIfPolicyUsersChanged(): Promise<void> {
+    if (this.usersOfPolicy().join(',') !== this.policyUsers) await this.publishFacts();
+  }
+
+  private async publishFacts(): Promise<void> {
+    try {
+      const users = this.usersOfPolicy();
+      this.policyUsers = users.join(',');
+      const facts = canonicalJson(await this.options.facts(users));
+      if (facts === this.published) return;
+      this.published = facts;
+      await this.registration.publish(facts);
+    } catch (cause) {
+      this.options.log.error({ err: (cause as Error).message }, 'gathering facts failed; the published facts stay');
+    }
+  }
+
+  private report(outcome: Outcome): void {
+    const now = new Date().toISOString();
+    const previous = this.lastStatus;
+    this.lastStatus = outcome.ok
+      ? {
+          host: this.options.host,
+          revision: outcome.state.revision,
+          policyRevision: outcome.ruleset.policyRevision,
+          inventoryRevision: outcome.ruleset.inventoryRevision,
+          hash: outcome.result.hash,
+          mode: outcome.result.mode,
+          appliedAt: outcome.result.mode === 'unchanged' && previous.appliedAt !== null ? previous.appliedAt : now,
+          error: null,
+          errorAt: null,
+        }
+      : { ...previous, error: outcome.error, errorAt: now };
+    void this.status.write(this.lastStatus);
+  }
+
+  /** Stops watching and keepalives; the lease is not revoked (a restart must not make this host leave). */
+  async close(): Promise<void> {
+    if (this.factsTimer !== null) clearInterval(this.factsTimer);
+    this.loop.close();
+    this.registration.close();
+    this.status.close();
+    this.flows?.close();
+    await this.watch.close();
+  }
+}

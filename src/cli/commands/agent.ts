@@ -1,0 +1,96 @@
+/**
+ * `palisade agent --host H`: keeps this host's ruleset current. With `--inventory etcd://...` it runs in fleet
+ * mode (src/agent/etcd-agent.ts: facts on a lease, policy from etcd); with a file inventory it watches the
+ * files (src/agent/file-agent.ts). Runs until SIGTERM or SIGINT; stopping leaves the ruleset in place.
+ */
+import type { BackendName } from '../../kernel/backend.ts';
+import { kernelApplier } from '../../agent/applier.ts';
+import { EtcdAgent } from '../../agent/etcd-agent.ts';
+import { overrideFacts, readFactsFile } from '../../agent/facts-file.ts';
+import { gatherFacts } from '../../agent/facts.ts';
+import { FileAgent } from '../../agent/file-agent.ts';
+import { createLogger } from '../../agent/logger.ts';
+import { connectEtcd } from '../../fleet/client.ts';
+import { fleetKeys } from '../../fleet/keys.ts';
+import { isEtcdUrl, parseEtcdUrl } from '../../fleet/url.ts';
+import { SystemResolver } from '../../resolve/dns.ts';
+import { StaticResolver } from '../../resolve/resolver.ts';
+import { loadConfig, type ConfigOverrides } from '../config.ts';
+import type { Output } from '../output.ts';
+import { UsageError } from '../usage-error.ts';
+import { resolverFor } from '../workspace.ts';
+import type { FleetOptions } from './fleet-connection.ts';
+import { hostContext, type HostOptions } from './host-options.ts';
+
+export interface AgentOptions extends ConfigOverrides, FleetOptions, HostOptions {
+  host: string;
+  backend: BackendName;
+  facts?: string;
+  environment?: string;
+  role?: string[];
+  tag?: string[];
+  lan?: string;
+  ttl: number;
+  debounce: number;
+  debounceMax: number;
+  flowsFrom?: string[];
+  flowsInterval: number;
+  logLevel: string;
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string): void => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(signal);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+export async function agentCommand(options: AgentOptions, output: Output): Promise<number> {
+  const log = createLogger(options.logLevel, { host: options.host });
+  const ctx = hostContext(options);
+  const applier = kernelApplier(ctx, options.backend);
+  const debounce = { quietMs: options.debounce, maxMs: options.debounceMax };
+  const inventory = options.inventory ?? (await loadConfig(options)).inventory;
+  if (!isEtcdUrl(inventory)) {
+    if (options.flowsFrom !== undefined) throw new UsageError('--flows-from publishes to a fleet (--inventory etcd://...); on one host, read them with `palisade flows`');
+    const config = await loadConfig({ ...options, inventory });
+    const agent = new FileAgent({ host: options.host, config, applier, resolver: resolverFor(config), log, ...debounce });
+    await agent.start();
+    log.info({ inventory, policy: config.policy }, 'agent watching files');
+    log.info({ signal: await stopSignal() }, 'agent stopping; the applied ruleset stays');
+    agent.close();
+    return 0;
+  }
+  if (options.policy !== undefined) throw new UsageError('in fleet mode the policy comes from etcd: push it with `palisade push`, do not pass --policy');
+  const location = parseEtcdUrl(inventory);
+  const declared = overrideFacts(await readFactsFile(options.facts), options);
+  const client = connectEtcd(location, options);
+  const agent = new EtcdAgent({
+    host: options.host,
+    client,
+    keys: fleetKeys(location.prefix),
+    source: inventory,
+    ttlSeconds: options.ttl,
+    facts: (policyUsers) => gatherFacts({ name: options.host, target: ctx.target, declared, policyUsers }),
+    applier,
+    resolver: options.resolve === false ? new StaticResolver({}) : new SystemResolver(),
+    log,
+    ...debounce,
+    flowLogs: options.flowsFrom ?? [],
+    flowsIntervalMs: options.flowsInterval * 1000,
+  });
+  const stopped = stopSignal();
+  const started = agent.start().then(() => log.info({ inventory, ttl: options.ttl }, 'agent registered and watching'));
+  const signal = await Promise.race([stopped, started.then(() => stopped)]);
+  log.info({ signal }, 'agent stopping; the applied ruleset stays');
+  await agent.close();
+  client.close();
+  output.out(`agent ${options.host} stopped`);
+  return 0;
+}

@@ -1,0 +1,31 @@
+/**
+ * `palisade fleet flows`: the denied or audited flows of every host of the fleet, from the `flows/<name>`
+ * summaries agents publish (`palisade agent --flows-from ...`), added up, busiest first. A summary that
+ * does not parse is reported and left out.
+ */
+import { summariseFlows } from '../../audit/aggregate.ts';
+import { fleetFlows } from '../../fleet/flows.ts';
+import { readPerHost } from '../../fleet/snapshot.ts';
+import { toJson, type Output } from '../output.ts';
+import { UsageError } from '../usage-error.ts';
+import { formatFlows } from './flows.ts';
+import { withFleet, type FleetOptions } from './fleet-connection.ts';
+
+export interface FleetFlowsOptions extends FleetOptions {
+  top: string;
+  format: 'text' | 'json';
+}
+
+export async function fleetFlowsCommand(options: FleetFlowsOptions, output: Output): Promise<number> {
+  const top = Number(options.top);
+  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top ${options.top}: expected a positive number`);
+  const { hosts, flows, invalid } = await withFleet(options, async ({ client, keys }) => {
+    const values = await readPerHost(client, keys.flows);
+    return { hosts: [...values.keys()].sort(), ...fleetFlows(values, keys.flows) };
+  });
+  for (const why of invalid) output.err(`warning: ${why}`);
+  const summary = summariseFlows(flows, top);
+  if (options.format === 'json') output.out(toJson({ hosts, flows: summary.top, total: summary.flows, records: summary.records, omitted: summary.omitted }));
+  else output.out(`${hosts.length} host(s) publish flows: ${hosts.join(', ') || 'none'}\n${formatFlows(summary.top, summary.omitted)}`);
+  return 0;
+}

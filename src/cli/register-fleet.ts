@@ -1,0 +1,157 @@
+/** The fleet commands (DESIGN.md "Fleet mode"): agent, push, hosts put/rm, fleet status, fleet init-auth, fleet add-agent. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
+import { DEFAULT_FACTS_FILE } from '../agent/facts-file.ts';
+import { DEFAULT_FLOWS_INTERVAL_MS } from '../agent/flow-publisher.ts';
+import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../agent/loop.ts';
+import { parseDuration } from '../apply/confirm.ts';
+import { DEFAULT_STATE_DIR } from '../apply/state.ts';
+import { BACKENDS } from '../kernel/backend.ts';
+import { agentCommand, type AgentOptions } from './commands/agent.ts';
+import { addAgentCommand, initAuthCommand, type AddAgentOptions, type InitAuthOptions } from './commands/fleet-auth.ts';
+import type { FleetOptions } from './commands/fleet-connection.ts';
+import { fleetFlowsCommand, type FleetFlowsOptions } from './commands/fleet-flows.ts';
+import { fleetStatusCommand, type FleetStatusOptions } from './commands/fleet-status.ts';
+import { hostsPutCommand, hostsRmCommand, type HostsPutOptions } from './commands/hosts.ts';
+import { pushCommand, type PushOptions } from './commands/push.ts';
+import { examples, sourceOptions } from './options.ts';
+import type { Output } from './output.ts';
+
+const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
+
+function duration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new InvalidArgumentError('expected a duration such as 30s, 2m, 500ms or a number of seconds');
+  return ms;
+}
+
+const URL = 'etcd://10.0.0.5:2379,10.0.0.6:2379,10.0.0.7:2379/palisade';
+
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+/** Credentials and TLS for etcd (flags, else PALISADE_ETCD_* variables). */
+function etcdOptions(command: Command): Command {
+  return command
+    .option('--user <name>', 'etcd user (else $PALISADE_ETCD_USER)')
+    .option('--password-file <file>', "file holding the etcd user's password (else $PALISADE_ETCD_PASSWORD_FILE)")
+    .option('--cacert <file>', 'CA certificate of the etcd servers, PEM: use TLS (else $PALISADE_ETCD_CACERT)')
+    .option('--cert <file>', 'client certificate for etcd, PEM (else $PALISADE_ETCD_CERT)')
+    .option('--key <file>', 'client key for etcd, PEM (else $PALISADE_ETCD_KEY)');
+}
+
+function fleetSource(command: Command): Command {
+  return etcdOptions(command.option('-i, --inventory <url>', 'the fleet: etcd://HOST:PORT[,HOST:PORT...]/PREFIX (else palisade.yaml)').option('-c, --config <file>', 'palisade.yaml to read'));
+}
+
+export function registerFleetCommands(program: Command, output: Output, setExit: (code: number) => void): void {
+  examples(
+    etcdOptions(
+      sourceOptions(
+        program
+          .command('agent')
+          .description("keep this host's ruleset current as the inventory and policy change (etcd fleet, or watched files)")
+          .requiredOption('-H, --host <name>', 'the host this machine is')
+          .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(BACKENDS).default('nft'))
+          .option('--facts <file>', `declared facts: environment, roles, tags, attributes, lan, users (default: ${DEFAULT_FACTS_FILE} if present)`)
+          .option('--environment <name>', 'environment (overrides the facts file)')
+          .option('--role <roles...>', 'roles (override the facts file)')
+          .option('--tag <tags...>', 'tags (override the facts file)')
+          .option('--lan <interface>', 'default interface (else the default route)')
+          .option('--ttl <seconds>', 'lease TTL of the host key: a dead agent leaves every ruleset after it', positiveInt, DEFAULT_TTL_SECONDS)
+          .option('--debounce <ms>', 'apply once changes stop for this long', positiveInt, DEFAULT_QUIET_MS)
+          .option('--debounce-max <ms>', 'apply at the latest this long after the first change of a burst', positiveInt, DEFAULT_MAX_MS)
+          .option('--flows-from <files...>', "fleet mode: publish this host's audited or denied flows from these logs (ulogd2 JSON) under flows/<name>")
+          .option('--flows-interval <seconds>', 'how often to publish them', positiveInt, DEFAULT_FLOWS_INTERVAL_MS / 1000)
+          .addOption(new Option('--log-level <level>', 'log level (pino JSON lines on stderr)').choices(['debug', 'info', 'warn', 'error']).default('info'))
+          .option('--state-dir <dir>', `where the applied state lives (default: $PALISADE_STATE_DIR or ${DEFAULT_STATE_DIR})`)
+          .addOption(new Option('--netns <name>', 'run every kernel command in this network namespace').hideHelp())
+          .addOption(new Option('--lock-timeout <duration>', 'how long to wait for another palisade on this host').argParser(duration).default(DEFAULT_LOCK_TIMEOUT_MS, '30s')),
+      ),
+    ),
+    [
+      `palisade agent --host web-1 --inventory ${URL}`,
+      'palisade agent --host web-1 --inventory etcd://etcd:2379/palisade --user web-1 --password-file /etc/palisade/etcd.pass --cacert /etc/palisade/etcd-ca.pem',
+      'palisade agent --host web-1 --role webserver --tag shop --environment production --inventory etcd://etcd:2379',
+      `palisade agent --host web-1 --inventory ${URL} --flows-from /var/log/ulog/palisade-audit.json   # audit mode`,
+      'palisade agent --host web-1 --inventory hosts.yaml --policy policy.yaml roles/   # files: applies on every change',
+    ],
+  ).action(async (opts: AgentOptions) => setExit(await agentCommand(opts, output)));
+
+  examples(
+    fleetSource(
+      program
+        .command('push')
+        .description("validate the policy (parse, compile every host of the fleet) and write it to the fleet; invalid: nothing written, exit 1")
+        .option('-p, --policy <files...>', 'policy files or directories (else palisade.yaml)')
+        .option('--dns <file>', 'static name table, consulted before DNS while validating')
+        .option('--no-resolve', 'do not ask the system resolver while validating'),
+    ),
+    [`palisade push --policy policy.yaml roles/ --inventory ${URL}`, 'palisade push --user admin --password-file admin.pass'],
+  ).action(async (opts: PushOptions) => setExit(await pushCommand(opts, output)));
+
+  const hosts = program.command('hosts').description('static hosts of the fleet (appliances, external services): no agent, no lease');
+  examples(
+    fleetSource(
+      hosts
+        .command('put')
+        .description('register hosts from an inventory file, or one host from flags; validated like an inventory')
+        .argument('[file]', 'inventory file (YAML or JSON, `hosts:` list)')
+        .option('--name <name>', 'host name')
+        .option('--address <addresses...>', 'its addresses (single hosts)')
+        .option('--environment <name>', 'environment')
+        .option('--role <roles...>', 'roles')
+        .option('--tag <tags...>', 'tags'),
+    ),
+    [`palisade hosts put appliances.yaml --inventory ${URL}`, 'palisade hosts put --name backup-nas --address 10.0.9.4 --role backup --environment production'],
+  ).action(async (file: string | undefined, opts: HostsPutOptions) => setExit(await hostsPutCommand(file, opts, output)));
+  examples(fleetSource(hosts.command('rm').description('remove a host key').argument('<name>', 'host name')), [`palisade hosts rm backup-nas --inventory ${URL}`]).action(
+    async (name: string, opts: FleetOptions) => setExit(await hostsRmCommand(name, opts, output)),
+  );
+
+  const fleet = program.command('fleet').description('state and security of an etcd fleet');
+  examples(
+    fleetSource(
+      fleet
+        .command('status')
+        .description('every host, what it applied, and which lag, fail or are missing')
+        .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text')),
+    ),
+    [`palisade fleet status --inventory ${URL}`, "palisade fleet status --format json | jq '.hosts[] | select(.state != \"ok\")'"],
+  ).action(async (opts: FleetStatusOptions) => setExit(await fleetStatusCommand(opts, output)));
+  examples(
+    fleetSource(
+      fleet
+        .command('flows')
+        .description("every host's denied or audited flows (what agents publish with --flows-from), added up, busiest first")
+        .option('-n, --top <n>', 'show the N busiest flows', '50')
+        .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text')),
+    ),
+    [`palisade fleet flows --inventory ${URL}`, `palisade fleet flows --format json > fleet-flows.json && palisade impact --flows fleet-flows.json`],
+  ).action(async (opts: FleetFlowsOptions) => setExit(await fleetFlowsCommand(opts, output)));
+  examples(
+    fleetSource(
+      fleet
+        .command('init-auth')
+        .description('create users root and admin and role admin (read-write on the prefix), then enable etcd auth')
+        .option('--endpoints <list>', 'HOST:PORT,... of the members (instead of --inventory)')
+        .option('--prefix <prefix>', 'key prefix, with --endpoints (default /palisade)')
+        .option('--root-password <password>', 'password for root (default: generated and printed)')
+        .option('--admin-password <password>', 'password for admin (default: generated and printed)'),
+    ),
+    ['palisade fleet init-auth --endpoints 10.0.0.5:2379,10.0.0.6:2379 --root-password "$(cat root.pass)"', `palisade fleet init-auth --inventory ${URL}`],
+  ).action(async (opts: InitAuthOptions) => setExit(await initAuthCommand(opts, output)));
+  examples(
+    fleetSource(
+      fleet
+        .command('add-agent')
+        .description("create the etcd user NAME for host NAME's agent: reads the prefix, writes only hosts/NAME and status/NAME")
+        .argument('<name>', 'host name')
+        .option('--agent-password <password>', 'its password (default: generated and printed)'),
+    ),
+    [`palisade fleet add-agent web-1 --user root --password-file root.pass --inventory ${URL}`],
+  ).action(async (name: string, opts: AddAgentOptions) => setExit(await addAgentCommand(name, opts, output)));
+}

@@ -1,0 +1,106 @@
+/** push, hosts put/rm, fleet status, init-auth and add-agent through the CLI, against a real etcd. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { connectEtcd } from '../../src/fleet/client.ts';
+import { fleetKeys } from '../../src/fleet/keys.ts';
+import { parseEtcdUrl } from '../../src/fleet/url.ts';
+import { runCli } from '../helpers/cli.ts';
+import { startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
+import { POLICY } from './store.test.ts';
+
+describe('fleet commands', () => {
+  let etcd: EtcdCluster;
+  let dir: string;
+  let url: string;
+  const keys = fleetKeys('/palisade');
+
+  before(async () => {
+    etcd = await startEtcd();
+    url = etcd.url();
+    dir = mkdtempSync(join(tmpdir(), 'palisade-fleet-cli-'));
+    writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    writeFileSync(join(dir, 'bad.yaml'), 'rules:\n  Broken:\n    direction: sideways\n');
+    writeFileSync(join(dir, 'hosts.yaml'), 'hosts:\n  - { name: nas-1, roles: [web], interfaces: { eth0: [10.9.0.1] }, lan: eth0 }\n');
+    writeFileSync(join(dir, 'evil.yaml'), 'hosts:\n  - { name: evil, interfaces: { eth0: [10.9.0.0/16] } }\n');
+  });
+  after(async () => {
+    await etcd?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers static hosts, refuses invalid ones, removes them', async () => {
+    const put = await runCli(['hosts', 'put', join(dir, 'hosts.yaml'), '--inventory', url]);
+    assert.equal(put.code, 0, put.stderr);
+    const evil = await runCli(['hosts', 'put', join(dir, 'evil.yaml'), '--inventory', url]);
+    assert.equal(evil.code, 1);
+    assert.match(evil.stderr, /not a network/);
+    const clash = await runCli(['hosts', 'put', '--name', 'nas-2', '--address', '10.9.0.1', '--inventory', url]);
+    assert.equal(clash.code, 1);
+    assert.match(clash.stderr, /address 10\.9\.0\.1 already belongs to nas-1/);
+    assert.equal((await runCli(['hosts', 'put', '--name', 'tmp', '--address', '10.9.0.7', '--inventory', url])).code, 0);
+    assert.equal((await runCli(['hosts', 'rm', 'tmp', '--inventory', url])).code, 0);
+    assert.equal((await runCli(['hosts', 'rm', 'tmp', '--inventory', url])).code, 1);
+    const check = await runCli(['compile', '--host', 'nas-1', '--policy', join(dir, 'policy.yaml'), '--inventory', url, '--format', 'json']);
+    assert.equal(check.code, 0, check.stderr);
+    assert.deepEqual(JSON.parse(check.stdout).sets.find((s: { family: number }) => s.family === 4).elements, ['10.9.0.1']);
+  });
+
+  it('pushes a valid policy; refuses an invalid one and writes nothing', async () => {
+    const ok = await runCli(['push', '--policy', join(dir, 'policy.yaml'), '--inventory', url]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /pushed policy [0-9a-f]{16} \(1 rules, 1 file\(s\)\).*compiled for 1 host/);
+    const before = etcd.ctl(['get', keys.policy, '-w', 'json']);
+    const bad = await runCli(['push', '--policy', join(dir, 'bad.yaml'), '--inventory', url]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /bad\.yaml:3:\d+: error: rule "Broken"/);
+    assert.equal(JSON.parse(etcd.ctl(['get', keys.policy, '-w', 'json'])).kvs[0].mod_revision, JSON.parse(before).kvs[0].mod_revision);
+  });
+
+  it('reports every host: static, missing, lagging and ok', async () => {
+    const client = connectEtcd(parseEtcdUrl(url));
+    try {
+      const lease = client.lease(30);
+      await lease.put(keys.host('web-9')).value(JSON.stringify({ name: 'web-9', interfaces: { eth0: ['10.9.0.9'] } }));
+      await client.put(keys.statusOf('gone')).value(JSON.stringify({ host: 'gone', revision: 1, policyRevision: 'x', inventoryRevision: 'y', hash: null, mode: 'full', appliedAt: null, error: null, errorAt: null }));
+      const r = await runCli(['fleet', 'status', '--inventory', url, '--format', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      const states = Object.fromEntries(JSON.parse(r.stdout).hosts.map((h: { host: string; state: string }) => [h.host, h.state]));
+      assert.deepEqual(states, { 'nas-1': 'static', 'web-9': 'missing', gone: 'missing' });
+      const text = await runCli(['fleet', 'status', '--inventory', url]);
+      assert.match(text.stdout, /3 host\(s\): 0 ok, 0 lagging, 0 failing, 2 missing, 1 static/);
+      await lease.revoke();
+    } finally {
+      client.close();
+    }
+  });
+
+  it('with auth on, an agent writes its own keys only; without credentials nothing is readable', async () => {
+    const authUrl = etcd.url('/secure');
+    const init = await runCli(['fleet', 'init-auth', '--endpoints', etcd.endpoints.join(','), '--prefix', '/secure', '--root-password', 'rootpw']);
+    assert.equal(init.code, 0, init.stderr);
+    writeFileSync(join(dir, 'root.pass'), 'rootpw\n');
+    const add = await runCli(['fleet', 'add-agent', 'web-1', '--inventory', authUrl, '--user', 'root', '--password-file', join(dir, 'root.pass')]);
+    assert.equal(add.code, 0, add.stderr);
+    const password = /password: (\S+)/.exec(add.stdout)?.[1] as string;
+    const agent = connectEtcd(parseEtcdUrl(authUrl), { user: 'web-1', password });
+    const secure = fleetKeys('/secure');
+    try {
+      await agent.put(secure.host('web-1')).value('{"name":"web-1"}');
+      await agent.put(secure.statusOf('web-1')).value('{}');
+      await agent.put(secure.flowsOf('web-1')).value('{}');
+      await assert.rejects(agent.put(secure.host('web-2')).value('{"name":"web-2"}').exec(), /permission denied/);
+      await assert.rejects(agent.put(secure.flowsOf('web-2')).value('{}').exec(), /permission denied/);
+      await assert.rejects(agent.put(secure.policy).value('{}').exec(), /permission denied/);
+      const anonymous = await runCli(['fleet', 'status', '--inventory', authUrl]);
+      assert.equal(anonymous.code, 1);
+    } finally {
+      agent.close();
+      const root = connectEtcd(parseEtcdUrl(authUrl), { user: 'root', password: 'rootpw' });
+      await root.auth.authDisable({});
+      root.close();
+    }
+  });
+});

@@ -1,0 +1,165 @@
+/** The etcd store against a real single-member etcd: snapshot reads, watches with resync, leases, statuses. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Etcd3 } from 'etcd3';
+import { RecordingApplier } from '../../src/agent/applier.ts';
+import { EtcdAgent } from '../../src/agent/etcd-agent.ts';
+import { silentLogger } from '../../src/agent/logger.ts';
+import { connectEtcd } from '../../src/fleet/client.ts';
+import { fleetKeys } from '../../src/fleet/keys.ts';
+import { encodePolicy } from '../../src/fleet/policy-record.ts';
+import { Registration } from '../../src/fleet/register.ts';
+import { FleetView } from '../../src/fleet/view.ts';
+import { FleetWatch } from '../../src/fleet/watch.ts';
+import { parseEtcdUrl } from '../../src/fleet/url.ts';
+import { loadInventory } from '../../src/inventory/source.ts';
+import { StaticResolver } from '../../src/resolve/resolver.ts';
+import { startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
+import { runCli } from '../helpers/cli.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) assert.fail(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+  return Date.now() - started;
+}
+
+const facts = (name: string, address: string, roles: string[] = ['web']) => JSON.stringify({ name, roles, interfaces: { eth0: [address] }, lan: 'eth0' });
+export const POLICY = `settings: { input_drop: true, output_drop: false }
+rules:
+  Web from web:
+    on: roles:web
+    direction: in
+    protocol: tcp
+    source: roles:web
+    dport: 8080
+`;
+
+describe('fleet store on etcd', () => {
+  let etcd: EtcdCluster;
+  let client: Etcd3;
+  const log = silentLogger();
+  let n = 0;
+  const prefix = () => `/t${++n}`;
+
+  before(async () => {
+    etcd = await startEtcd();
+    client = connectEtcd(parseEtcdUrl(etcd.url()));
+  });
+  after(async () => {
+    client?.close();
+    await etcd?.close();
+  });
+
+  it('reads a snapshot as an inventory, rejecting untrusted facts with warnings (loadInventory etcd://)', async () => {
+    const p = prefix();
+    const keys = fleetKeys(p);
+    await client.put(keys.host('web-1')).value(facts('web-1', '10.0.0.1'));
+    await client.put(keys.host('evil')).value(facts('evil', '0.0.0.0/0'));
+    await client.put(keys.host('copycat')).value(facts('copycat', '10.0.0.1'));
+    const inventory = await loadInventory(etcd.url(p), { cwd: '.' });
+    assert.deepEqual(inventory.hosts.map((h) => h.name), ['web-1']);
+    assert.deepEqual(inventory.diagnostics.map((d) => d.file).sort(), [keys.host('copycat'), keys.host('evil')]);
+  });
+
+  it('follows puts and deletes through the watch, and resyncs when its revision was compacted', async () => {
+    const p = prefix();
+    const keys = fleetKeys(p);
+    await client.put(keys.host('a')).value(facts('a', '10.0.1.1'));
+    const old = Number((await client.put(keys.host('b')).value(facts('b', '10.0.1.2')).exec()).header.revision);
+    await client.delete().key(keys.host('b'));
+    const now = Number((await client.put(keys.host('c')).value(facts('c', '10.0.1.3')).exec()).header.revision);
+    etcd.ctl(['compact', String(now), '--physical']);
+    const view = new FleetView(keys, 'test');
+    let changes = 0;
+    const watch = new FleetWatch(client, keys, view, { log, changed: () => changes++, firstWatchFrom: old });
+    try {
+      await watch.start();
+      await until('the resync after the compacted watch', () => watch.syncs >= 2);
+      assert.deepEqual(view.inventory().hosts.map((h) => h.name), ['a', 'c']);
+      await client.put(keys.host('d')).value(facts('d', '10.0.1.4'));
+      await client.delete().key(keys.host('a'));
+      await client.put(keys.policy).value(encodePolicy([{ path: 'p.yaml', text: POLICY }]));
+      await until('the events', () => view.inventory().hosts.map((h) => h.name).join() === 'c,d' && view.policy() !== null);
+      assert.ok(changes >= 4);
+    } finally {
+      await watch.close();
+    }
+  });
+
+  it('keeps a registered key alive, and lets it expire after the TTL once released', async () => {
+    const keys = fleetKeys(prefix());
+    const registration = new Registration(client, keys.host('r'), 1, log);
+    await registration.publish(facts('r', '10.0.2.1'));
+    await sleep(2500);
+    assert.notEqual(await client.get(keys.host('r')).string(), null, 'alive after 2.5 TTLs');
+    registration.close();
+    const waited = await until('the key to expire', async () => (await client.get(keys.host('r')).string()) === null, 5000);
+    assert.ok(waited >= 0);
+  });
+
+  it('agents apply once per burst of joins (debounced) and write their status', async () => {
+    const p = prefix();
+    const keys = fleetKeys(p);
+    await client.put(keys.policy).value(encodePolicy([{ path: 'p.yaml', text: POLICY }]));
+    const applier = new RecordingApplier();
+    const agent = new EtcdAgent({
+      host: 'web-0',
+      client,
+      keys,
+      source: etcd.url(p),
+      ttlSeconds: 5,
+      facts: async () => ({ name: 'web-0', roles: ['web'], interfaces: { eth0: ['10.0.3.250'] }, lan: 'eth0' }),
+      applier,
+      resolver: new StaticResolver({}),
+      log,
+    });
+    try {
+      await agent.start();
+      await until('the first apply', () => applier.applies === 1);
+      await Promise.all(Array.from({ length: 100 }, (_, i) => client.put(keys.host(`web-${i + 1}`)).value(facts(`web-${i + 1}`, `10.0.3.${i + 1}`))));
+      await until('the burst to be applied', () => (applier.last?.sets.find((s) => s.family === 4)?.elements.length ?? 0) === 101);
+      await sleep(700);
+      assert.ok(applier.applies <= 3, `a burst of 100 joins took ${applier.applies - 1} applies`);
+      await until('the status', async () => JSON.parse((await client.get(keys.statusOf('web-0')).string()) ?? '{}').inventoryRevision === applier.last?.inventoryRevision);
+    } finally {
+      await agent.close();
+    }
+  });
+  it('publishes its flow logs under flows/<name>; `fleet flows` adds up every host', async () => {
+    const p = prefix();
+    const keys = fleetKeys(p);
+    await client.put(keys.policy).value(encodePolicy([{ path: 'policy.yaml', text: POLICY }]));
+    const agent = new EtcdAgent({
+      host: 'web-0',
+      client,
+      keys,
+      source: etcd.url(p),
+      ttlSeconds: 5,
+      facts: async () => ({ name: 'web-0', roles: ['web'], interfaces: { eth0: ['10.0.4.1'] }, lan: 'eth0' }),
+      applier: new RecordingApplier(),
+      resolver: new StaticResolver({}),
+      log,
+      flowLogs: [fileURLToPath(new URL('../audit/fixtures/ulogd-server.json', import.meta.url))],
+    });
+    try {
+      await agent.start();
+      await until('flows/web-0', async () => (await client.get(keys.flowsOf('web-0')).string()) !== null);
+      await client.put(keys.flowsOf('broken')).value('{"summary": 3}');
+      const listed = await runCli(['fleet', 'flows', '--inventory', etcd.url(p), '--format', 'json']);
+      assert.equal(listed.code, 0, listed.stderr);
+      const view = JSON.parse(listed.stdout) as { hosts: string[]; flows: Array<{ prefixes: string[]; count: number }> };
+      assert.deepEqual(view.hosts, ['broken', 'web-0']);
+      assert.ok(view.flows.length > 0 && view.flows.every((f) => f.count > 0));
+      assert.ok(view.flows.some((f) => f.prefixes.some((prefix) => prefix.startsWith('AUDIT_PAL_'))));
+      assert.match(listed.stderr, /flows\/broken: expected/);
+    } finally {
+      await agent.close();
+    }
+  });
+});
