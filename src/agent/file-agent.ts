@@ -10,20 +10,11 @@ import { basename, dirname } from 'node:path';
 import type { Config } from '../cli/config.ts';
 import { loadInventory } from '../inventory/source.ts';
 import { loadPolicy } from '../policy/load.ts';
-import type { Resolver } from '../resolve/resolver.ts';
-import type { Applier } from './applier.ts';
-import type { Logger } from './logger.ts';
-import { AgentLoop, type FleetState, type Outcome } from './loop.ts';
+import { AgentLoop, type FleetState, type LoopOptions } from './loop.ts';
 
-export interface FileAgentOptions {
-  host: string;
+/** The loop's options, with the files to read instead of a `read` function. */
+export interface FileAgentOptions extends Omit<LoopOptions, 'read'> {
   config: Config;
-  applier: Applier;
-  resolver: Resolver;
-  log: Logger;
-  report?: (outcome: Outcome) => void;
-  quietMs?: number;
-  maxMs?: number;
 }
 
 export class FileAgent {

@@ -10,16 +10,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run, skipUnlessRoot } from '../helpers/netns.ts';
 
-export const skip = process.getuid?.() === 0 ? false : 'needs root to create network namespaces (ip netns add)';
+export const skip = skipUnlessRoot;
 export const BIN = join(import.meta.dirname, '../../bin/palisade.js');
-
-export function run(command: string, args: readonly string[], input?: string): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', input });
-  if (result.error !== undefined) throw result.error;
-  assert.equal(result.status, 0, `${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr}`);
-  return result.stdout;
-}
 
 export interface LabOptions {
   /** Extra web clients (their addresses are added to the client namespace too). */

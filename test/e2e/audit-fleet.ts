@@ -4,7 +4,6 @@
  * run inside them. Every namespace and process is created per suite and removed in after(), even on failure.
  */
 import { after, before } from 'node:test';
-import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,15 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseInventoryDocument } from '../../src/inventory/document.ts';
 import type { Host } from '../../src/inventory/types.ts';
+import { run } from '../helpers/netns.ts';
 
 export const FIXTURES = join(import.meta.dirname, '../audit/fixtures');
-
-export function run(command: string, args: readonly string[], input?: string): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', input });
-  if (result.error !== undefined) throw result.error;
-  assert.equal(result.status, 0, `${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr}`);
-  return result.stdout;
-}
 
 export interface Fleet {
   hosts: Host[];

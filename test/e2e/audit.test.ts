@@ -16,8 +16,8 @@ import { parsePolicyFiles } from '../../src/policy/load.ts';
 import { renderNft } from '../../src/render/nft.ts';
 import { compilerFor } from '../helpers/compiler.ts';
 import { runCli } from '../helpers/cli.ts';
-import { skipUnlessRoot as skip } from '../helpers/netns.ts';
-import { FIXTURES, run, useFleet } from './audit-fleet.ts';
+import { run, skipUnlessRoot as skip } from '../helpers/netns.ts';
+import { FIXTURES, useFleet } from './audit-fleet.ts';
 
 const POLICY = join(FIXTURES, 'fleet-policy.yaml');
 const INVENTORY = join(FIXTURES, 'fleet-inventory.yaml');
