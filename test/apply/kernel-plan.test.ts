@@ -1,8 +1,7 @@
 /** The pure parts of the kernel backends (iptables-restore batches, ipset staging, nft scripts), drift, durations, the unit. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../../src/apply/confirm.ts';
 import { compareListings } from '../../src/apply/drift.ts';
@@ -13,6 +12,7 @@ import { nftLoadScript, nftMembershipScript } from '../../src/kernel/nft.ts';
 import { renderIptables } from '../../src/render/iptables.ts';
 import { runCli } from '../helpers/cli.ts';
 import { fixture } from '../render/fixture.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const saved = (lines: string): ReturnType<typeof parseTables> => parseTables(`*filter\n:INPUT ACCEPT [0:0]\n${lines}\nCOMMIT\n`);
 
@@ -97,7 +97,7 @@ describe('drift, durations, the systemd unit', () => {
   });
 
   it('install-service writes palisade-restore.service into --unit-dir (no systemctl)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pal-unit-'));
+    const dir = tempDir('pal-unit-');
     const r = await runCli(['install-service', '--unit-dir', dir, '--state-dir', '/srv/pal']);
     assert.equal(r.code, 0, r.stderr);
     const unit = readFileSync(join(dir, 'palisade-restore.service'), 'utf8');

@@ -2,13 +2,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, withLock } from '../../src/apply/lock.ts';
 import { KernelError } from '../../src/kernel/error.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
-const dir = (): string => mkdtempSync(join(tmpdir(), 'pal-lock-'));
+const dir = (): string => tempDir('pal-lock-');
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('state lock', () => {

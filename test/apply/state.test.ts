@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMPTY_STATE, STATE_FILE, loadState, resolveStateDir, saveState, sha256, type AppliedRecord, type State } from '../../src/apply/state.ts';
 import { KernelError } from '../../src/kernel/error.ts';
 import { fixture } from '../render/fixture.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 function record(id: string, padding = 0): AppliedRecord {
   const rendered = `table inet palisade {}\n# ${id} ${'x'.repeat(padding)}\n`;
@@ -16,7 +16,7 @@ function record(id: string, padding = 0): AppliedRecord {
   return { id, host: ruleset.host, backend: 'nft', ruleset, rendered, hash: sha256(rendered), policyRevision: 'p', inventoryRevision: 'i', appliedAt: new Date(0).toISOString(), command: ['apply'], listing: null };
 }
 
-const dir = (): string => mkdtempSync(join(tmpdir(), 'pal-state-'));
+const dir = (): string => tempDir('pal-state-');
 
 describe('state file', () => {
   it('is empty when there is none, and round-trips', async () => {

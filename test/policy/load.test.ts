@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -404,8 +404,9 @@ test('raw rules: injection into the nft script or restore file is refused', () =
   ]);
 });
 
-test('loadPolicy: files and directories (sorted, .yaml/.yml/.json only), unreadable paths', async () => {
+test('loadPolicy: files and directories (sorted, .yaml/.yml/.json only), unreadable paths', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'palisade-policy-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   await mkdir(join(dir, 'roles'));
   await writeFile(join(dir, 'policy.yaml'), oneRule(...IN_TCP));
   await writeFile(join(dir, 'roles', 'b.yml'), 'rules:\n  B: { direction: in, protocol: icmp, source: 10.0.0.1 }\n');
