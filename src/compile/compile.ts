@@ -216,7 +216,7 @@ export class FleetCompiler {
   private essentials(comment: (text: string) => string | null): IrRule[] {
     return [
       { matches: [{ kind: 'ct-established' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'established' }, comment: comment('established, related') },
-      { matches: [{ kind: 'icmpv6-nd' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'icmpv6-nd' }, comment: comment('ipv6 neighbour discovery') },
+      { matches: [{ kind: 'icmpv6-link' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'icmpv6-link' }, comment: comment('ipv6 neighbour and multicast listener discovery') },
     ];
   }
 

@@ -18,8 +18,8 @@ export type Match =
   | { kind: 'dport' | 'sport'; ports: PortRange[] }
   | { kind: 'skuid'; uid: number }
   | { kind: 'ct-established' }
-  /** The IPv6 neighbour-discovery ICMPv6 types without which IPv6 stops working. */
-  | { kind: 'icmpv6-nd' };
+  /** Link-local ICMPv6 control without which IPv6 stops working: neighbour discovery and multicast listener discovery. */
+  | { kind: 'icmpv6-link' };
 
 export type Verdict =
   | { kind: 'accept' }
@@ -30,7 +30,7 @@ export type Verdict =
 
 /** Why a rule is in the ruleset: what `explain` and comments report. */
 export type RuleOrigin =
-  | { kind: 'base'; what: 'loopback' | 'established' | 'icmpv6-nd' | 'user-dispatch' }
+  | { kind: 'base'; what: 'loopback' | 'established' | 'icmpv6-link' | 'user-dispatch' }
   | { kind: 'failsafe'; direction: 'in' | 'out'; index: number }
   | { kind: 'rule'; rule: string }
   | { kind: 'raw'; rule: string }

@@ -58,7 +58,7 @@ function matches(match: Match, packet: Packet, rs: Ruleset): boolean {
     case 'skuid':
       return packet.uid === match.uid;
     case 'ct-established':
-    case 'icmpv6-nd':
+    case 'icmpv6-link':
       return false;
   }
 }

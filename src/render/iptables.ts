@@ -36,7 +36,8 @@ export const MULTIPORT_MAX = 15;
 
 const BUILTIN_CHAIN = { input: 'INPUT', output: 'OUTPUT', forward: 'FORWARD' } as const;
 const RAW_TABLES: ReadonlyArray<IrRawIptables['table']> = ['nat', 'mangle', 'raw'];
-const ND_TYPES = ['neighbour-solicitation', 'neighbour-advertisement', 'router-solicitation', 'router-advertisement'];
+/** Neighbour discovery by name; MLD (130-132, and 143 for MLDv2) by number: ip6tables has no names for them. */
+const LINK_TYPES = ['neighbour-solicitation', 'neighbour-advertisement', 'router-solicitation', 'router-advertisement', '130', '131', '132', '143'];
 
 /** palisade's chain for a built-in chain (INPUT → PALISADE-INPUT) or a user (www-data → PALISADE-U-www-data). */
 export function iptablesChainName(chain: IrChain): string {
@@ -67,7 +68,7 @@ function ruleFamily(rule: IrRule): Family | null {
         return [m.family];
       case 'proto':
         return m.protocol === 'icmp' ? [4] : m.protocol === 'icmpv6' ? [6] : [];
-      case 'icmpv6-nd':
+      case 'icmpv6-link':
         return [6];
       default:
         return [];
@@ -130,8 +131,8 @@ function renderMatch(match: Match): string[] {
       return [`-m owner --uid-owner ${checkUid(match.uid)}`];
     case 'ct-established':
       return ['-m conntrack --ctstate ESTABLISHED,RELATED'];
-    case 'icmpv6-nd':
-      return ND_TYPES.map((type) => `-p ipv6-icmp --icmpv6-type ${type}`);
+    case 'icmpv6-link':
+      return LINK_TYPES.map((type) => `-p ipv6-icmp --icmpv6-type ${type}`);
   }
 }
 

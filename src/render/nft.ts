@@ -15,7 +15,8 @@ export const NFT_LOG_PREFIX_MAX = 127;
 /** Set definitions are script comments (`#`), not loaded: only kept readable. */
 const SET_DEFINITION_MAX = 256;
 
-const ND_TYPES = ['nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-router-solicit', 'nd-router-advert'];
+/** Link-local ICMPv6 control an IPv6 host cannot live without: neighbour discovery and multicast listener (MLD) messages. */
+const LINK_TYPES = ['nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-router-solicit', 'nd-router-advert', 'mld-listener-query', 'mld-listener-report', 'mld-listener-done', 'mld2-listener-report'];
 
 function addressFamily(family: Family): string {
   return family === 4 ? 'ip' : 'ip6';
@@ -67,8 +68,8 @@ function renderMatch(match: Match, l4: 'tcp' | 'udp' | null): string | null {
       return `meta skuid ${checkUid(match.uid)}`;
     case 'ct-established':
       return 'ct state established,related';
-    case 'icmpv6-nd':
-      return `icmpv6 type ${list(ND_TYPES)}`;
+    case 'icmpv6-link':
+      return `icmpv6 type ${list(LINK_TYPES)}`;
   }
 }
 

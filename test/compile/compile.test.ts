@@ -60,7 +60,7 @@ rules:
 test('base order: loopback, established, neighbour discovery, failsafe, rules, log, drop', () => {
   const rs = compilerFor(POLICY, SMALL_INVENTORY).compile('db-1');
   const kinds = chain(rs, 'input').map((r) => (r.origin.kind === 'base' ? r.origin.what : r.origin.kind));
-  assert.deepEqual(kinds, ['loopback', 'established', 'icmpv6-nd', 'failsafe', 'rule', 'rule', 'rule', 'rule', 'log', 'default']);
+  assert.deepEqual(kinds, ['loopback', 'established', 'icmpv6-link', 'failsafe', 'rule', 'rule', 'rule', 'rule', 'log', 'default']);
   const last = chain(rs, 'input').at(-1);
   assert.deepEqual(last?.verdict, { kind: 'drop' });
 });

@@ -15,7 +15,7 @@ const accept = (matches: Match[], rule: string, comment: string | null = rule): 
   comment,
 });
 
-const base = (what: 'loopback' | 'established' | 'icmpv6-nd', match: Match): IrRule => ({
+const base = (what: 'loopback' | 'established' | 'icmpv6-link', match: Match): IrRule => ({
   matches: [match],
   verdict: { kind: 'accept' },
   origin: { kind: 'base', what },
@@ -47,7 +47,7 @@ export function fixture(): Ruleset {
         rules: [
           base('loopback', { kind: 'iif', name: 'lo' }),
           base('established', { kind: 'ct-established' }),
-          base('icmpv6-nd', { kind: 'icmpv6-nd' }),
+          base('icmpv6-link', { kind: 'icmpv6-link' }),
           {
             matches: [{ kind: 'saddr-net', family: 4, cidrs: ['10.0.0.0/8', '192.0.2.1'] }, { kind: 'proto', protocol: 'tcp' }, { kind: 'dport', ports: ports(22) }],
             verdict: { kind: 'accept' },
@@ -85,7 +85,7 @@ export function fixture(): Ruleset {
         rules: [
           base('loopback', { kind: 'oif', name: 'lo' }),
           base('established', { kind: 'ct-established' }),
-          base('icmpv6-nd', { kind: 'icmpv6-nd' }),
+          base('icmpv6-link', { kind: 'icmpv6-link' }),
           {
             matches: [{ kind: 'proto', protocol: 'udp' }, { kind: 'dport', ports: ports(53) }],
             verdict: { kind: 'accept' },

@@ -79,13 +79,14 @@ describe('renderIptables', () => {
     }
   });
 
-  it('writes neighbour discovery as one IPv6 rule per ICMPv6 type', () => {
+  it('writes neighbour and multicast listener discovery as one IPv6 rule per ICMPv6 type', () => {
     const nd = lines(out.v6).filter((l) => l.startsWith('-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type'));
     assert.deepEqual(nd, [
-      '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -m comment --comment "icmpv6-nd" -j ACCEPT',
-      '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type neighbour-advertisement -m comment --comment "icmpv6-nd" -j ACCEPT',
-      '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type router-solicitation -m comment --comment "icmpv6-nd" -j ACCEPT',
-      '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type router-advertisement -m comment --comment "icmpv6-nd" -j ACCEPT',
+      '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -m comment --comment "icmpv6-link" -j ACCEPT',
+      '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type neighbour-advertisement -m comment --comment "icmpv6-link" -j ACCEPT',
+      '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type router-solicitation -m comment --comment "icmpv6-link" -j ACCEPT',
+      '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type router-advertisement -m comment --comment "icmpv6-link" -j ACCEPT',
+      ...['130', '131', '132', '143'].map((type) => `-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type ${type} -m comment --comment "icmpv6-link" -j ACCEPT`),
     ]);
     assert.ok(!out.v4.includes('icmpv6-type'));
   });

@@ -53,7 +53,7 @@ describe('renderNft', () => {
     const expected = [
       'iifname "lo" counter accept comment "loopback"',
       'ct state established,related counter accept comment "established"',
-      'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } counter accept comment "icmpv6-nd"',
+      'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert, mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report } counter accept comment "icmpv6-link"',
       'ip saddr { 10.0.0.0/8, 192.0.2.1 } tcp dport 22 counter accept comment "failsafe in _1"',
       'ip6 saddr 2001:db8::/32 tcp dport 22 counter accept comment "failsafe in _1"',
       'iifname "eth0" ip saddr @pal4_web0000000000 tcp dport { 80, 443, 8000-8100 } counter accept comment "Web"',
