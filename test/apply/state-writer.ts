@@ -1,8 +1,14 @@
-/** Child process for the crash test: writes the state read from a JSON file into the state directory. */
+/**
+ * Child process for the crash test: announces `ready`, then writes the state read from a JSON file into the
+ * state directory again and again (the applied record's id numbered `<id>-<n>`) until it is killed.
+ */
 import { readFileSync } from 'node:fs';
 import { saveState, type State } from '../../src/apply/state.ts';
 
 const [dir, source] = process.argv.slice(2);
 const state = JSON.parse(readFileSync(source as string, 'utf8')) as State;
-await saveState(dir as string, state);
-process.stdout.write('written\n');
+process.stdout.write('ready\n');
+for (let n = 0; ; n += 1) {
+  if (state.applied !== null) state.applied.id = `${state.applied.id.replace(/-\d+$/, '')}-${n}`;
+  await saveState(dir as string, state);
+}

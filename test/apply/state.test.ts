@@ -48,25 +48,25 @@ describe('state file', () => {
     assert.equal(resolveStateDir(undefined, {}), '/var/lib/palisade');
   });
 
-  it('survives kill -9 during a write: always the old or the new state', async () => {
+  it('survives kill -9 during a write: always the old or a whole new state', async () => {
     const d = dir();
     const work = dir();
-    const old: State = { ...EMPTY_STATE, applied: record('old', 1000) };
-    await saveState(d, old);
-    let sawNew = 0;
+    await saveState(d, { ...EMPTY_STATE, applied: record('old', 1000) });
+    let replaced = 0;
     for (let i = 0; i < 25; i += 1) {
       const current = await loadState(d);
-      const next: State = { ...EMPTY_STATE, applied: record(`new-${i}`, 4_000_000), previous: { record: current.applied } };
+      const next: State = { ...EMPTY_STATE, applied: record(`new${i}`, 4_000_000), previous: { record: current.applied } };
       const source = join(work, 'next.json');
       writeFileSync(source, JSON.stringify(next));
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'state-writer.ts'), d, source], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'state-writer.ts'), d, source], { stdio: ['ignore', 'pipe', 'inherit'] });
       const closed = new Promise((resolve) => child.on('close', resolve));
-      setTimeout(() => child.kill('SIGKILL'), randomInt(250, 900));
+      child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), randomInt(0, 300)));
       await closed;
       const loaded = await loadState(d);
-      assert.ok(loaded.applied?.id === current.applied?.id || loaded.applied?.id === `new-${i}`, `iteration ${i}: got ${loaded.applied?.id}`);
-      if (loaded.applied?.id === `new-${i}`) sawNew += 1;
+      const id = loaded.applied?.id ?? '';
+      assert.ok(id === current.applied?.id || id.startsWith(`new${i}-`), `iteration ${i}: got ${id}`);
+      if (id !== current.applied?.id) replaced += 1;
     }
-    assert.ok(sawNew < 25, 'some writes were interrupted (else the test proves nothing)');
+    assert.ok(replaced > 0, 'the writers got to replace the state (else the test proves nothing)');
   });
 });
