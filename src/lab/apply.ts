@@ -44,5 +44,5 @@ export async function labApply(state: LabState, ws: Workspace, backend: BackendN
     }
   };
   await Promise.all(Array.from({ length: PARALLEL_LOADS }, worker));
-  log(`lab ${state.lab}: loaded ${state.hosts.length} rulesets with ${backend}${warnings > 0 ? ` (${warnings} compile warnings: see palisade plan)` : ''}`);
+  log(`lab ${state.lab}: loaded ${state.hosts.length} rulesets with ${backend}${warnings > 0 ? ` (${warnings} compile warnings: see palisade check)` : ''}`);
 }
