@@ -10,12 +10,12 @@ import type { IrRule, Ruleset } from '../src/compile/ir.ts';
 import type { BackendName } from '../src/kernel/backend.ts';
 import { runTool, type Target } from '../src/kernel/exec.ts';
 import { backendFor } from '../src/kernel/load.ts';
+import { median } from './stats.ts';
 
 const ELEMENTS = 10_000;
 const RUNS = 5;
 const SET = 'pal4_bench00000000';
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 const address = (i: number): string => `10.${100 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
 
 function ruleset(elements: string[]): Ruleset {

@@ -12,12 +12,9 @@ import { parsePolicyFiles } from '../src/policy/load.ts';
 import type { Policy } from '../src/policy/types.ts';
 import { renderNft } from '../src/render/nft.ts';
 import { afwExpand } from './afw-baseline.ts';
+import { median } from './stats.ts';
 import { generateInventory, generatePolicy } from './fleet.ts';
 
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
 const fmt = (n: number, digits = 1): string => n.toFixed(digits);
 
 function load(hostCount: number, ruleCount: number): { inventory: Inventory; policy: Policy; loadMs: number } {

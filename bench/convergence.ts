@@ -7,6 +7,7 @@
  * are loaded into 10 network namespaces through applyRuleset (nft); otherwise, and for 100 and 1,000, a
  * recording applier stands in for the kernel.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { encodePolicy } from '../src/fleet/policy-record.ts';
 import { parseEtcdUrl } from '../src/fleet/url.ts';
 import { StaticResolver } from '../src/resolve/resolver.ts';
 import { startEtcd } from '../test/helpers/etcd.ts';
+import { median } from './stats.ts';
 
 const POLICY = `settings: { input_drop: true, output_drop: false }
 rules:
@@ -45,7 +47,6 @@ rules:
     dport: 9100
 `;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const address = (i: number): string => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 const facts = (i: number) => ({ name: `h${i}`, roles: ['app'], interfaces: { eth0: [address(i)] }, lan: 'eth0' });
 
@@ -139,7 +140,7 @@ function agentCycle(member: Member, keys: Keys): number {
     if (policy !== undefined) new FleetCompiler({ policy, inventory, names: new Map() }).compile('h0');
     return performance.now() - started;
   });
-  return times.sort((a, b) => a - b)[10] as number;
+  return median(times);
 }
 
 function withNamespaces(count: number): string[] | null {

@@ -33,6 +33,12 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * An operation that failed for a reason the user can act on (a kernel tool refused a change, a file or a
+ * lab is not there): the CLI prints its message and exits 1. The modules' own errors extend it.
+ */
+export class OperationError extends Error {}
+
 export function error(message: string, where: Partial<SourcePos> & { rule?: string; host?: string } = {}): Diagnostic {
   return { severity: 'error', message, ...where };
 }

@@ -15,7 +15,8 @@ import type { HostContext } from './context.ts';
 import { detectDrift, type Drift } from './drift.ts';
 import { withLock } from './lock.ts';
 import { checkSshPeer, parseSshConnection, type GuardVerdict } from './ssh-guard.ts';
-import { loadState, newId, saveState, sha256, type AppliedRecord, type Pending, type State } from './state.ts';
+import { sha256 } from '../hash.ts';
+import { loadState, newId, saveState, type AppliedRecord, type Pending, type State } from './state.ts';
 
 export interface ApplyRequest {
   ruleset: Ruleset;

@@ -55,4 +55,3 @@ export async function killTimer(pid: number | null, id: string): Promise<void> {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

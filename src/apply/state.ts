@@ -4,7 +4,8 @@
  * right after loading), what rollback returns to, and a pending confirmation. One file, replaced atomically,
  * so every transition is all-or-nothing; a file that does not parse or whose hash does not match is refused.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../hash.ts';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -89,7 +90,6 @@ export function resolveStateDir(option: string | undefined, env: NodeJS.ProcessE
   return resolve(option ?? env.PALISADE_STATE_DIR ?? DEFAULT_STATE_DIR);
 }
 
-export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 export const newId = (): string => randomBytes(8).toString('hex');
 
 export async function ensureStateDir(dir: string): Promise<void> {

@@ -1,7 +1,7 @@
 /** Flow records → flows (one per source, destination, protocol, port, uid and verdict), and a bounded summary. */
-import type { Flow, FlowRecord } from './flow.ts';
+import type { Flow, FlowKey, FlowRecord } from './flow.ts';
 
-const key = (r: Pick<Flow, 'source' | 'destination' | 'protocol' | 'port' | 'uid' | 'verdict'>): string =>
+const key = (r: FlowKey): string =>
   [r.source, r.destination, r.protocol, r.port ?? '', r.uid ?? '', r.verdict].join('|');
 
 const earlier = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : a < b ? a : b);

@@ -5,13 +5,15 @@
  * `impact` and `suggest` read.
  */
 import { readFile } from 'node:fs/promises';
+import { OperationError } from '../diagnostics.ts';
 
 export type FlowProtocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'vrrp' | 'ospf';
 
 /** What the kernel said about the flow: audit mode let it through, an enforced drop, or a live connection. */
 export type FlowVerdict = 'audit' | 'drop' | 'live';
 
-export interface FlowRecord {
+/** What identifies a flow: records and flows with the same key add up. */
+export interface FlowKey {
   source: string;
   destination: string;
   protocol: FlowProtocol;
@@ -20,6 +22,9 @@ export interface FlowRecord {
   /** Uid owning the socket, when the record says (outbound logs, ss). */
   uid: number | null;
   verdict: FlowVerdict;
+}
+
+export interface FlowRecord extends FlowKey {
   /** The log prefix (`AUDIT_PAL_INPUT`, `DROP_PAL_OUT_app`), or null for live connections. */
   prefix: string | null;
   /** ISO time; null when the source has no wall clock (dmesg's seconds since boot). */
@@ -28,13 +33,7 @@ export interface FlowRecord {
   packets: number;
 }
 
-export interface Flow {
-  source: string;
-  destination: string;
-  protocol: FlowProtocol;
-  port: number | null;
-  uid: number | null;
-  verdict: FlowVerdict;
+export interface Flow extends FlowKey {
   /** Log prefixes seen, sorted. */
   prefixes: string[];
   /** Records aggregated. */
@@ -67,7 +66,7 @@ export function verdictOfPrefix(prefix: string): FlowVerdict | null {
   return null;
 }
 
-export class FlowFileError extends Error {
+export class FlowFileError extends OperationError {
   override readonly name = 'FlowFileError';
 }
 

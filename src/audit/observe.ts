@@ -9,6 +9,7 @@ import { parseConntrack, type ConntrackEntry } from './conntrack.ts';
 import type { Flow, FlowFile, FlowRecord } from './flow.ts';
 import { isListening, parseSs, type SocketEntry } from './ss.ts';
 import { execTool } from '../kernel/exec.ts';
+import { OperationError } from '../diagnostics.ts';
 
 export interface Listener {
   protocol: 'tcp' | 'udp';
@@ -27,7 +28,7 @@ export interface Snapshot extends FlowFile {
   listening: Listener[];
 }
 
-export class ObserveError extends Error {
+export class ObserveError extends OperationError {
   override readonly name = 'ObserveError';
 }
 

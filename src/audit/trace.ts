@@ -6,10 +6,12 @@
  * `nft monitor trace` runs in each while the source sends one packet; the trace table is deleted
  * afterwards whatever happens. Needs root and the nft backend.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { isIPv4, isIPv6 } from 'node:net';
 import { execTool } from '../kernel/exec.ts';
 import { decisions, parseTrace, type TraceDecision, type TraceEvent } from './trace-events.ts';
+import { OperationError } from '../diagnostics.ts';
 
 export const TRACE_TABLE = 'palisade_trace';
 
@@ -38,7 +40,7 @@ export interface TraceResult {
   ends: TraceEnd[];
 }
 
-export class TraceError extends Error {
+export class TraceError extends OperationError {
   override readonly name = 'TraceError';
 }
 
@@ -80,7 +82,6 @@ function clientScript(r: TraceRequest): string {
   return `const s=require('net').connect({host:${to},port:${r.port},localAddress:${from},timeout:${r.timeoutMs}});s.on('connect',()=>{console.log('connected');s.destroy();});s.on('timeout',()=>{console.log('timeout');s.destroy();});s.on('error',(e)=>console.log(e.code==='ECONNREFUSED'?'refused':'error '+e.code));`;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function trace(request: TraceRequest): Promise<TraceResult> {
   if (!(isIPv4(request.sourceAddress) || isIPv6(request.sourceAddress)) || !(isIPv4(request.destinationAddress) || isIPv6(request.destinationAddress))) {

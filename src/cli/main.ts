@@ -1,6 +1,6 @@
 /** The `palisade` command line. Exit codes: 0 success, 1 invalid input or failed apply, 2 usage error. */
 import { Command, CommanderError, Option } from 'commander';
-import { InputError } from '../diagnostics.ts';
+import { InputError, OperationError } from '../diagnostics.ts';
 import { checkCommand } from './commands/check.ts';
 import { compileCommand, type CompileOptions } from './commands/compile.ts';
 import { explainCommand, type ExplainOptions } from './commands/explain.ts';
@@ -13,7 +13,6 @@ import { UsageError } from './usage-error.ts';
 import { registerApplyCommands } from './register-apply.ts';
 import { registerFleetCommands } from './register-fleet.ts';
 import { registerAuditCommands } from './register-audit.ts';
-import { KernelError } from '../kernel/error.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
@@ -92,7 +91,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
       output.err(`error: ${cause.message}`);
       return EXIT_USAGE;
     }
-    if (cause instanceof KernelError) {
+    if (cause instanceof OperationError) {
       output.err(`error: ${cause.message}`);
       return EXIT_INVALID;
     }

@@ -1,5 +1,34 @@
-/** Options and help text shared by the commands that read a policy and an inventory. */
-import type { Command } from 'commander';
+/** Options, argument parsers and help text shared by the commands. */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { parseDuration } from '../apply/confirm.ts';
+import { DEFAULT_STATE_DIR } from '../apply/state.ts';
+
+const DEFAULT_LOCK_TIMEOUT = '30s';
+
+export function duration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new InvalidArgumentError('expected a duration such as 30s, 2m, 500ms or a number of seconds');
+  return ms;
+}
+
+export function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+/** --state-dir and the hidden --netns; with lock, also --lock-timeout: the commands that act on this host's kernel. */
+export function hostOptions(command: Command, lock = true): Command {
+  command
+    .option('--state-dir <dir>', `where the applied state lives (default: $PALISADE_STATE_DIR or ${DEFAULT_STATE_DIR})`)
+    .addOption(new Option('--netns <name>', 'run every kernel command in this network namespace').hideHelp());
+  if (lock) {
+    command.addOption(
+      new Option('--lock-timeout <duration>', 'how long to wait for another palisade on this host').argParser(duration).default(duration(DEFAULT_LOCK_TIMEOUT), DEFAULT_LOCK_TIMEOUT),
+    );
+  }
+  return command;
+}
 
 export function sourceOptions(command: Command): Command {
   return command

@@ -1,6 +1,6 @@
 /** The apply life-cycle commands (DESIGN.md "Commands"): apply, confirm, rollback, status, stop, restore, install-service. */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration, TIMER_COMMAND } from '../apply/confirm.ts';
+import { Command, Option } from 'commander';
+import { TIMER_COMMAND } from '../apply/confirm.ts';
 import { DEFAULT_UNIT_DIR } from '../apply/service.ts';
 import { DEFAULT_STATE_DIR } from '../apply/state.ts';
 import { BACKENDS } from '../kernel/backend.ts';
@@ -13,29 +13,8 @@ import { revertAfterCommand, type RevertAfterOptions } from './commands/revert-a
 import { rollbackCommand } from './commands/rollback.ts';
 import { statusCommand, type StatusOptions } from './commands/status.ts';
 import { stopCommand } from './commands/stop.ts';
-import { examples, sourceOptions } from './options.ts';
+import { duration, examples, hostOptions, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
-
-const DEFAULT_LOCK_TIMEOUT = '30s';
-
-function duration(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === null) throw new InvalidArgumentError('expected a duration such as 30s, 2m, 500ms or a number of seconds');
-  return ms;
-}
-
-/** --state-dir and the hidden --netns; with lock, also --lock-timeout. */
-function hostOptions(command: Command, lock = true): Command {
-  command
-    .option('--state-dir <dir>', `where the applied state lives (default: $PALISADE_STATE_DIR or ${DEFAULT_STATE_DIR})`)
-    .addOption(new Option('--netns <name>', 'run every kernel command in this network namespace').hideHelp());
-  if (lock) {
-    command.addOption(
-      new Option('--lock-timeout <duration>', 'how long to wait for another palisade on this host').argParser(duration).default(duration(DEFAULT_LOCK_TIMEOUT), DEFAULT_LOCK_TIMEOUT),
-    );
-  }
-  return command;
-}
 
 export function registerApplyCommands(program: Command, output: Output, setExit: (code: number) => void): void {
   examples(

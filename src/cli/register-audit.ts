@@ -1,8 +1,5 @@
 /** The audit commands: `flows`, `observe`, `impact`, `suggest`, `trace` (observe before enforcing, explain drops, suggest rules). */
 import { Command, Option } from 'commander';
-import { FlowFileError } from '../audit/flow.ts';
-import { ObserveError } from '../audit/observe.ts';
-import { TraceError } from '../audit/trace.ts';
 import { flowsCommand, type FlowsOptions } from './commands/flows.ts';
 import { impactCommand, type ImpactOptions } from './commands/impact.ts';
 import { observeCommand, type ObserveOptions } from './commands/observe.ts';
@@ -13,19 +10,6 @@ import type { Output } from './output.ts';
 
 const formatOption = (command: Command, choices = ['text', 'json']): Command =>
   command.addOption(new Option('-f, --format <format>', 'output format').choices(choices).default('text'));
-
-/** Tool and flow-file failures are a message and exit 1. */
-function action<A extends unknown[]>(output: Output, setExit: (code: number) => void, run: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      setExit(await run(...args));
-    } catch (cause) {
-      if (!(cause instanceof FlowFileError || cause instanceof ObserveError || cause instanceof TraceError)) throw cause;
-      output.err(`error: ${cause.message}`);
-      setExit(1);
-    }
-  };
-}
 
 export function registerAuditCommands(program: Command, output: Output, setExit: (code: number) => void): void {
   examples(
@@ -38,7 +22,7 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
         .option('-n, --top <n>', 'show the N busiest flows', '50'),
     ),
     ['palisade flows', 'palisade flows --format json > flows.json', 'palisade flows --kernel --top 10', 'palisade flows /var/log/ulog/palisade-audit.json.1'],
-  ).action(action(output, setExit, (files: string[], opts: FlowsOptions) => flowsCommand(files, opts, output)));
+  ).action(async (files: string[], opts: FlowsOptions) => setExit(await flowsCommand(files, opts, output)));
 
   examples(
     formatOption(
@@ -49,7 +33,7 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
         .addOption(new Option('--netns <name>', 'observe inside this network namespace').hideHelp()),
     ),
     ['palisade observe', 'palisade observe --out /tmp/$(hostname).flows.json', 'palisade observe --format json | jq .listening'],
-  ).action(action(output, setExit, (opts: ObserveOptions) => observeCommand(opts, output)));
+  ).action(async (opts: ObserveOptions) => setExit(await observeCommand(opts, output)));
 
   examples(
     formatOption(
@@ -61,7 +45,7 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
       ),
     ),
     ['palisade impact --policy new-policy.yaml --flows observed/*.json', 'palisade impact --flows flows.json --format json | jq .groups'],
-  ).action(action(output, setExit, (opts: ImpactOptions) => impactCommand(opts, output)));
+  ).action(async (opts: ImpactOptions) => setExit(await impactCommand(opts, output)));
 
   examples(
     sourceOptions(
@@ -72,7 +56,7 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
         .option('-o, --out <file>', 'write the suggested policy file here'),
     ),
     ['palisade suggest --flows flows.json > suggested.yaml', 'palisade suggest --flows observed/*.json --policy policy.yaml --out roles/observed.yaml && palisade impact --flows observed/*.json'],
-  ).action(action(output, setExit, (opts: SuggestOptions) => suggestCommand(opts, output)));
+  ).action(async (opts: SuggestOptions) => setExit(await suggestCommand(opts, output)));
 
   examples(
     program
@@ -87,5 +71,5 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
       .option('-u, --user <user>', "send as this user of the source host (--lab), or this uid (outbound rules are per user)")
       .option('--timeout <ms>', 'how long to wait for the packet', '1500'),
     ['palisade trace web-shop-1 db-1 5432 --lab shop', 'palisade trace lb-1 web-shop-1 80 --lab shop --user haproxy', 'palisade trace 10.0.0.1 10.0.0.2 9999/tcp --netns ns-a --dst-netns ns-b'],
-  ).action(action(output, setExit, (src: string, dst: string, port: string, opts: TraceOptions) => traceCommand(src, dst, port, opts, output)));
+  ).action(async (src: string, dst: string, port: string, opts: TraceOptions) => setExit(await traceCommand(src, dst, port, opts, output)));
 }

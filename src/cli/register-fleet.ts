@@ -1,11 +1,9 @@
 /** The fleet commands (DESIGN.md "Fleet mode"): agent, push, hosts put/rm, fleet status, fleet init-auth, fleet add-agent. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
 import { DEFAULT_FACTS_FILE } from '../agent/facts-file.ts';
 import { DEFAULT_FLOWS_INTERVAL_MS } from '../agent/flow-publisher.ts';
 import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../agent/loop.ts';
-import { parseDuration } from '../apply/confirm.ts';
-import { DEFAULT_STATE_DIR } from '../apply/state.ts';
 import { BACKENDS } from '../kernel/backend.ts';
 import { agentCommand, type AgentOptions } from './commands/agent.ts';
 import { addAgentCommand, initAuthCommand, type AddAgentOptions, type InitAuthOptions } from './commands/fleet-auth.ts';
@@ -14,24 +12,11 @@ import { fleetFlowsCommand, type FleetFlowsOptions } from './commands/fleet-flow
 import { fleetStatusCommand, type FleetStatusOptions } from './commands/fleet-status.ts';
 import { hostsPutCommand, hostsRmCommand, type HostsPutOptions } from './commands/hosts.ts';
 import { pushCommand, type PushOptions } from './commands/push.ts';
-import { examples, sourceOptions } from './options.ts';
+import { examples, hostOptions, positiveInt, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
-
-const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
-
-function duration(text: string): number {
-  const ms = parseDuration(text);
-  if (ms === null) throw new InvalidArgumentError('expected a duration such as 30s, 2m, 500ms or a number of seconds');
-  return ms;
-}
 
 const URL = 'etcd://10.0.0.5:2379,10.0.0.6:2379,10.0.0.7:2379/palisade';
 
-function positiveInt(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
 
 /** Credentials and TLS for etcd (flags, else PALISADE_ETCD_* variables). */
 function etcdOptions(command: Command): Command {
@@ -50,26 +35,25 @@ function fleetSource(command: Command): Command {
 export function registerFleetCommands(program: Command, output: Output, setExit: (code: number) => void): void {
   examples(
     etcdOptions(
-      sourceOptions(
-        program
-          .command('agent')
-          .description("keep this host's ruleset current as the inventory and policy change (etcd fleet, or watched files)")
-          .requiredOption('-H, --host <name>', 'the host this machine is')
-          .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(BACKENDS).default('nft'))
-          .option('--facts <file>', `declared facts: environment, roles, tags, attributes, lan, users (default: ${DEFAULT_FACTS_FILE} if present)`)
-          .option('--environment <name>', 'environment (overrides the facts file)')
-          .option('--role <roles...>', 'roles (override the facts file)')
-          .option('--tag <tags...>', 'tags (override the facts file)')
-          .option('--lan <interface>', 'default interface (else the default route)')
-          .option('--ttl <seconds>', 'lease TTL of the host key: a dead agent leaves every ruleset after it', positiveInt, DEFAULT_TTL_SECONDS)
-          .option('--debounce <ms>', 'apply once changes stop for this long', positiveInt, DEFAULT_QUIET_MS)
-          .option('--debounce-max <ms>', 'apply at the latest this long after the first change of a burst', positiveInt, DEFAULT_MAX_MS)
-          .option('--flows-from <files...>', "fleet mode: publish this host's audited or denied flows from these logs (ulogd2 JSON) under flows/<name>")
-          .option('--flows-interval <seconds>', 'how often to publish them', positiveInt, DEFAULT_FLOWS_INTERVAL_MS / 1000)
-          .addOption(new Option('--log-level <level>', 'log level (pino JSON lines on stderr)').choices(['debug', 'info', 'warn', 'error']).default('info'))
-          .option('--state-dir <dir>', `where the applied state lives (default: $PALISADE_STATE_DIR or ${DEFAULT_STATE_DIR})`)
-          .addOption(new Option('--netns <name>', 'run every kernel command in this network namespace').hideHelp())
-          .addOption(new Option('--lock-timeout <duration>', 'how long to wait for another palisade on this host').argParser(duration).default(DEFAULT_LOCK_TIMEOUT_MS, '30s')),
+      hostOptions(
+        sourceOptions(
+          program
+            .command('agent')
+            .description("keep this host's ruleset current as the inventory and policy change (etcd fleet, or watched files)")
+            .requiredOption('-H, --host <name>', 'the host this machine is')
+            .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(BACKENDS).default('nft'))
+            .option('--facts <file>', `declared facts: environment, roles, tags, attributes, lan, users (default: ${DEFAULT_FACTS_FILE} if present)`)
+            .option('--environment <name>', 'environment (overrides the facts file)')
+            .option('--role <roles...>', 'roles (override the facts file)')
+            .option('--tag <tags...>', 'tags (override the facts file)')
+            .option('--lan <interface>', 'default interface (else the default route)')
+            .option('--ttl <seconds>', 'lease TTL of the host key: a dead agent leaves every ruleset after it', positiveInt, DEFAULT_TTL_SECONDS)
+            .option('--debounce <ms>', 'apply once changes stop for this long', positiveInt, DEFAULT_QUIET_MS)
+            .option('--debounce-max <ms>', 'apply at the latest this long after the first change of a burst', positiveInt, DEFAULT_MAX_MS)
+            .option('--flows-from <files...>', "fleet mode: publish this host's audited or denied flows from these logs (ulogd2 JSON) under flows/<name>")
+            .option('--flows-interval <seconds>', 'how often to publish them', positiveInt, DEFAULT_FLOWS_INTERVAL_MS / 1000)
+            .addOption(new Option('--log-level <level>', 'log level (pino JSON lines on stderr)').choices(['debug', 'info', 'warn', 'error']).default('info')),
+        ),
       ),
     ),
     [

@@ -2,8 +2,6 @@
 import { Command, Option } from 'commander';
 import { loadInventory } from '../inventory/source.ts';
 import type { BackendName } from '../kernel/backend.ts';
-import { KernelError } from '../kernel/error.ts';
-import { CommandError } from '../lab/command.ts';
 import { labApply } from '../lab/apply.ts';
 import { readCounters } from '../lab/counters.ts';
 import { NEEDS_ROOT, labDemo } from '../lab/demo.ts';
@@ -51,22 +49,14 @@ async function upState(lab: string): Promise<LabState> {
   return state;
 }
 
-/** Runs a lab action as root; tool and lab failures become a message and exit 1. */
+/** Runs a lab action, which needs root; its failures (OperationError) reach main.ts: a message and exit 1. */
 function labAction<A extends unknown[]>(output: Output, setExit: (code: number) => void, action: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     if (!isRoot()) {
       output.err(`error: ${NEEDS_ROOT}; run it as root (palisade lab demo shows the plan without root)`);
       return setExit(1);
     }
-    try {
-      setExit(await action(...args));
-    } catch (cause) {
-      if (cause instanceof LabError || cause instanceof CommandError || cause instanceof KernelError) {
-        output.err(`error: ${cause.message}`);
-        return setExit(1);
-      }
-      throw cause;
-    }
+    setExit(await action(...args));
   };
 }
 

@@ -1,4 +1,5 @@
 /** Retrying etcd operations while etcd is unreachable: exponential backoff with jitter, capped, until closed. */
+import { setTimeout as wait } from 'node:timers/promises';
 import type { Logger } from 'pino';
 
 export const BACKOFF_BASE_MS = 200;
@@ -10,7 +11,8 @@ export function backoffDelay(attempt: number, base = BACKOFF_BASE_MS, max = BACK
   return Math.round(delay * (0.8 + Math.random() * 0.4));
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+/** A wait that does not keep the process alive on its own. */
+export const sleep = (ms: number): Promise<void> => wait(ms, undefined, { ref: false });
 
 /** Runs fn until it succeeds; null when `closed()` turned true first. Every failure is logged with its delay. */
 export async function retrying<T>(what: string, fn: () => Promise<T>, log: Logger, closed: () => boolean): Promise<T | null> {

@@ -5,7 +5,7 @@
  * claiming one address: the key created first (lower create_revision) keeps it, the later host is rejected
  * whole, so a newcomer can never take over an address rules already trust.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../hash.ts';
 import { warning, type Diagnostic } from '../diagnostics.ts';
 import { checkHost } from '../inventory/host.ts';
 import { fixedLocator } from '../inventory/locate.ts';
@@ -30,7 +30,6 @@ export interface CheckedEntry {
   diagnostics: Diagnostic[];
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 const rejected = (key: string, why: string, host?: string): Diagnostic =>
   warning(`rejected, not trusted: ${why}`, { file: key, ...(host === undefined ? {} : { host }) });

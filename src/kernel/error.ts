@@ -1,8 +1,10 @@
 /**
  * A kernel tool refused a change, or the host's firewall state could not be read or changed safely.
- * main.ts maps it to exit 1; the message says what failed and carries the tool's own stderr.
+ * The CLI exits 1 with it; the message says what failed and carries the tool's own stderr.
  */
-export class KernelError extends Error {
+import { OperationError } from '../diagnostics.ts';
+
+export class KernelError extends OperationError {
   override readonly name = 'KernelError';
   /** The tool's stderr, trimmed; empty when no tool was involved. */
   readonly stderr: string;

@@ -2,8 +2,10 @@
  * The lab's record of what it created, in /run/palisade-lab/<lab>.json. Every creation step is written
  * here before it is carried out, so `lab down` can undo a lab that crashed half-way, and nothing else.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../apply/atomic-file.ts';
+import { OperationError } from '../diagnostics.ts';
 
 export const STATE_DIR = '/run/palisade-lab';
 
@@ -49,7 +51,7 @@ export interface LabState {
 }
 
 /** A lab failure the user can act on (the CLI prints it and exits 1). */
-export class LabError extends Error {
+export class LabError extends OperationError {
   override readonly name = 'LabError';
 }
 
@@ -72,9 +74,7 @@ export async function readState(lab: string): Promise<LabState | null> {
 /** Atomic: a crash leaves the previous record or the new one, never half a file. */
 export async function writeState(state: LabState): Promise<void> {
   await mkdir(STATE_DIR, { recursive: true, mode: 0o700 });
-  const path = statePath(state.lab);
-  await writeFile(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(statePath(state.lab), `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export async function removeState(lab: string): Promise<void> {

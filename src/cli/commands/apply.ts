@@ -1,6 +1,6 @@
 /** `palisade apply --host H`: compile this host's ruleset and load it safely (see src/apply/apply.ts). */
 import { applyRuleset, type ApplyReport } from '../../apply/apply.ts';
-import { sleep } from '../../apply/confirm.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeDrift } from '../../apply/drift.ts';
 import { loadState, type Pending } from '../../apply/state.ts';
 import type { RulesetDiff } from '../../compile/diff.ts';

@@ -7,8 +7,7 @@ import { summariseFlows } from '../../audit/aggregate.ts';
 import { fleetFlows } from '../../fleet/flows.ts';
 import { readPerHost } from '../../fleet/snapshot.ts';
 import { toJson, type Output } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
-import { formatFlows } from './flows.ts';
+import { formatFlows, parseTop } from './flows.ts';
 import { withFleet, type FleetOptions } from './fleet-connection.ts';
 
 export interface FleetFlowsOptions extends FleetOptions {
@@ -17,8 +16,7 @@ export interface FleetFlowsOptions extends FleetOptions {
 }
 
 export async function fleetFlowsCommand(options: FleetFlowsOptions, output: Output): Promise<number> {
-  const top = Number(options.top);
-  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top ${options.top}: expected a positive number`);
+  const top = parseTop(options.top);
   const { hosts, flows, invalid } = await withFleet(options, async ({ client, keys }) => {
     const values = await readPerHost(client, keys.flows);
     return { hosts: [...values.keys()].sort(), ...fleetFlows(values, keys.flows) };

@@ -32,9 +32,15 @@ export function formatFlows(flows: readonly Flow[], omitted: number): string {
   return `${[line(header), ...rows.map(line)].join('\n')}${more}\n`;
 }
 
+/** `--top N`: how many of the busiest flows to show. */
+export function parseTop(text: string): number {
+  const top = Number(text);
+  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top ${text}: expected a positive number`);
+  return top;
+}
+
 export async function flowsCommand(files: string[], options: FlowsOptions, output: Output): Promise<number> {
-  const top = Number(options.top);
-  if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top ${options.top}: expected a positive number`);
+  const top = parseTop(options.top);
   const paths = files.length > 0 || options.kernel === true ? files : [DEFAULT_AUDIT_LOG];
   const summary = summariseFlows(await collectFlows(paths, options.kernel === true), top);
   output.out(options.format === 'json' ? toJson({ flows: summary.top, total: summary.flows, records: summary.records, omitted: summary.omitted }) : formatFlows(summary.top, summary.omitted));

@@ -3,7 +3,7 @@
  * detached. Sleeps until the deadline, then reverts apply ID unless it was confirmed. Logs to its stdout,
  * which is the state directory's confirm-timer.log.
  */
-import { sleep } from '../../apply/confirm.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { revertIfPending } from '../../apply/lifecycle.ts';
 import type { Output } from '../output.ts';
 import { UsageError } from '../usage-error.ts';
