@@ -33,11 +33,55 @@ export class InputError extends Error {
   }
 }
 
+/** What an operation was touching when it failed: names the kind in messages and logs. */
+export type OperationKind = 'kernel' | 'state' | 'fleet' | 'file' | 'lab' | 'audit' | 'other';
+
 /**
  * An operation that failed for a reason the user can act on (a kernel tool refused a change, a file or a
  * lab is not there): the CLI prints its message and exits 1. The modules' own errors extend it.
+ * `unchanged` is true only when the operation is known to have left the host as it was: the CLI says
+ * "nothing was changed" then, and only then.
  */
-export class OperationError extends Error {}
+export class OperationError extends Error {
+  readonly kind: OperationKind;
+  readonly unchanged: boolean;
+
+  constructor(message: string, options: { kind?: OperationKind; unchanged?: boolean; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = options.kind ?? 'other';
+    this.unchanged = options.unchanged ?? false;
+  }
+}
+
+/** A command called wrongly (exit 2), as opposed to invalid policy or inventory (exit 1). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/**
+ * A broken invariant inside Palisade: a bug, never the user's input. The CLI prints a short message and
+ * how to report it; the stack trace only with --debug.
+ */
+export class InternalError extends Error {
+  override readonly name = 'InternalError';
+}
+
+/**
+ * Text from input (names, values, file contents) made safe to print on a terminal: control characters,
+ * escape sequences and invalid code points become visible `\xNN`/`\u{N}` escapes.
+ */
+export function sanitize(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (code === 0x0a || code === 0x09) out += ch;
+    else if (code < 0x20 || (code >= 0x7f && code < 0xa0)) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code === 0xfffd || (code >= 0xd800 && code <= 0xdfff) || code === 0x2028 || code === 0x2029 || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069))
+      out += `\\u{${code.toString(16)}}`;
+    else out += ch;
+  }
+  return out;
+}
 
 export function error(message: string, where: Partial<SourcePos> & { rule?: string; host?: string } = {}): Diagnostic {
   return { severity: 'error', message, ...where };
@@ -62,5 +106,5 @@ export function formatDiagnostic(d: Diagnostic): string {
   const subject = [d.rule === undefined ? '' : `rule "${d.rule}"`, d.host === undefined ? '' : `host "${d.host}"`]
     .filter(Boolean)
     .join(', ');
-  return `${place}${d.severity}: ${subject ? `${subject}: ` : ''}${d.message}`;
+  return sanitize(`${place}${d.severity}: ${subject ? `${subject}: ` : ''}${d.message}`);
 }

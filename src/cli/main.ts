@@ -1,6 +1,6 @@
 /** The `palisade` command line. Exit codes: 0 success, 1 invalid input or failed apply, 2 usage error. */
 import { Command, CommanderError, Option } from 'commander';
-import { InputError, OperationError } from '../diagnostics.ts';
+import { InputError, InternalError, OperationError, sanitize, UsageError } from '../diagnostics.ts';
 import { checkCommand } from './commands/check.ts';
 import { compileCommand, type CompileOptions } from './commands/compile.ts';
 import { explainCommand, type ExplainOptions } from './commands/explain.ts';
@@ -9,7 +9,6 @@ import type { ConfigOverrides } from './config.ts';
 import { examples, sourceOptions } from './options.ts';
 import { registerLabCommands } from './register-lab.ts';
 import { processOutput, reportDiagnostics, type Output } from './output.ts';
-import { UsageError } from './usage-error.ts';
 import { registerApplyCommands } from './register-apply.ts';
 import { registerFleetCommands } from './register-fleet.ts';
 import { registerAuditCommands } from './register-audit.ts';
@@ -23,6 +22,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .description('Per-host netfilter firewalls for a fleet, compiled from generic rules over an inventory.')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) })
+    .option('--debug', 'print the stack trace of an internal error')
     .exitOverride();
 
   examples(
@@ -86,21 +86,31 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     await program.parseAsync(argv);
     return code;
   } catch (cause) {
-    if (cause instanceof CommanderError) return cause.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-    if (cause instanceof UsageError) {
-      output.err(`error: ${cause.message}`);
-      return EXIT_USAGE;
-    }
-    if (cause instanceof OperationError) {
-      output.err(`error: ${cause.message}`);
-      return EXIT_INVALID;
-    }
-    if (cause instanceof InputError) {
-      reportDiagnostics(output, cause.diagnostics);
-      const errors = cause.diagnostics.filter((d) => d.severity === 'error').length;
-      output.err(`${errors} error(s): nothing was changed`);
-      return EXIT_INVALID;
-    }
-    throw cause;
+    return reportFailure(cause, output, argv.includes('--debug'));
   }
+}
+
+/** The one place a failure becomes a message and an exit code; every command ends here. */
+export function reportFailure(cause: unknown, output: Output, debug: boolean): number {
+  if (cause instanceof CommanderError) return cause.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  if (cause instanceof UsageError) {
+    output.err(`error: ${sanitize(cause.message)}`);
+    return EXIT_USAGE;
+  }
+  if (cause instanceof OperationError) {
+    output.err(`error: ${sanitize(cause.message)}`);
+    if (cause.unchanged) output.err('nothing was changed');
+    return EXIT_INVALID;
+  }
+  if (cause instanceof InputError) {
+    reportDiagnostics(output, cause.diagnostics);
+    const errors = cause.diagnostics.filter((d) => d.severity === 'error').length;
+    output.err(`${errors} error(s): nothing was changed`);
+    return EXIT_INVALID;
+  }
+  const internal = cause instanceof Error ? cause : new InternalError(String(cause));
+  output.err(`internal error: ${sanitize(internal.message)}`);
+  output.err('This is a bug in palisade, not in your input. Please report it with the command you ran' + (debug ? ' and the trace below.' : '; add --debug for the trace.'));
+  if (debug && internal.stack !== undefined) output.err(sanitize(internal.stack));
+  return EXIT_INVALID;
 }

@@ -13,7 +13,7 @@ import { labDown, labUp } from '../lab/topology.ts';
 import { loadConfig, type ConfigOverrides } from './config.ts';
 import { examples, sourceOptions } from './options.ts';
 import { toJson, type Output } from './output.ts';
-import { UsageError } from './usage-error.ts';
+import { UsageError } from '../diagnostics.ts';
 import { loadWorkspace } from './workspace.ts';
 
 const DEFAULT_LAB = 'lab';

@@ -17,7 +17,7 @@ import { SystemResolver } from '../../resolve/dns.ts';
 import { StaticResolver } from '../../resolve/resolver.ts';
 import { loadConfig, type ConfigOverrides } from '../config.ts';
 import type { Output } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 import { resolverFor } from '../workspace.ts';
 import type { FleetOptions } from './fleet-connection.ts';
 import { hostContext, type HostOptions } from './host-options.ts';

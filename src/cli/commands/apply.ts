@@ -7,7 +7,7 @@ import type { RulesetDiff } from '../../compile/diff.ts';
 import type { BackendName } from '../../kernel/backend.ts';
 import type { ConfigOverrides } from '../config.ts';
 import type { Output } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 import { loadWorkspace } from '../workspace.ts';
 import { hostContext, type HostOptions } from './host-options.ts';
 

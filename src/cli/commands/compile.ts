@@ -5,7 +5,7 @@ import { renderNft } from '../../render/nft.ts';
 import type { ConfigOverrides } from '../config.ts';
 import { toJson, type Output } from '../output.ts';
 import { loadWorkspace } from '../workspace.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 
 export type CompileFormat = 'nft' | 'iptables' | 'json';
 

@@ -3,7 +3,7 @@ import { PROTOCOLS, type Protocol } from '../../policy/types.ts';
 import { parsePorts } from '../../policy/ports.ts';
 import type { ConfigOverrides } from '../config.ts';
 import { toJson, type Output } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 import { loadWorkspace } from '../workspace.ts';
 
 export interface ExplainOptions extends ConfigOverrides {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { addAgent, initAuth } from '../../fleet/auth.ts';
 import { HOST_NAME, HOST_NAME_RULE } from '../../inventory/names.ts';
 import type { Output } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 import { withFleet, type FleetOptions } from './fleet-connection.ts';
 
 export interface InitAuthOptions extends FleetOptions {

@@ -5,7 +5,7 @@ import { connectEtcd, type EtcdAuthOptions } from '../../fleet/client.ts';
 import { fleetKeys, type Keys } from '../../fleet/keys.ts';
 import { isEtcdUrl, parseEtcdUrl, type EtcdLocation } from '../../fleet/url.ts';
 import { loadConfig, type ConfigOverrides } from '../config.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 
 export interface FleetOptions extends EtcdAuthOptions {
   inventory?: string;

@@ -3,7 +3,7 @@ import { summariseFlows } from '../../audit/aggregate.ts';
 import { DEFAULT_AUDIT_LOG, collectFlows } from '../../audit/collect.ts';
 import type { Flow } from '../../audit/flow.ts';
 import { toJson, type Output } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 
 export interface FlowsOptions {
   kernel?: boolean;

@@ -10,7 +10,7 @@ import { FleetView } from '../../fleet/view.ts';
 import { parseInventoryDocument } from '../../inventory/document.ts';
 import type { Host } from '../../inventory/types.ts';
 import { reportDiagnostics, type Output } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 import { withFleet, type FleetOptions } from './fleet-connection.ts';
 
 export interface HostsPutOptions extends FleetOptions {

@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { revertIfPending } from '../../apply/lifecycle.ts';
 import type { Output } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 import { hostContext, type HostOptions } from './host-options.ts';
 
 export interface RevertAfterOptions extends HostOptions {

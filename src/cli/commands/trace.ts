@@ -4,7 +4,7 @@ import { loadInventory } from '../../inventory/source.ts';
 import type { Host } from '../../inventory/types.ts';
 import { checkLabName, readState } from '../../lab/state.ts';
 import type { Output } from '../output.ts';
-import { UsageError } from '../usage-error.ts';
+import { UsageError } from '../../diagnostics.ts';
 import { parsePortSpec } from './explain.ts';
 
 export interface TraceOptions {
