@@ -5,7 +5,7 @@ import { checkCommand } from './commands/check.ts';
 import { compileCommand, type CompileOptions } from './commands/compile.ts';
 import { explainCommand, type ExplainOptions } from './commands/explain.ts';
 import { planCommand, type PlanOptions } from './commands/plan.ts';
-import type { ConfigOverrides } from './config.ts';
+import type { ConfigOverrides } from '../app/config.ts';
 import { examples, sourceOptions } from './options.ts';
 import { registerLabCommands } from './register-lab.ts';
 import { processOutput, reportDiagnostics, type Output } from './output.ts';

@@ -10,11 +10,11 @@ import { labProbe, type ProbeReport } from '../lab/probe.ts';
 import type { PortSpec } from '../lab/probe-plan.ts';
 import { LabError, checkLabName, readState, type LabState } from '../lab/state.ts';
 import { labDown, labUp } from '../lab/topology.ts';
-import { loadConfig, type ConfigOverrides } from './config.ts';
+import { loadConfig, type ConfigOverrides } from '../app/config.ts';
 import { examples, sourceOptions } from './options.ts';
 import { toJson, type Output } from './output.ts';
 import { UsageError } from '../diagnostics.ts';
-import { loadWorkspace } from './workspace.ts';
+import { loadWorkspace } from '../app/workspace.ts';
 
 const DEFAULT_LAB = 'lab';
 const isRoot = (): boolean => process.getuid?.() === 0;

@@ -2,7 +2,7 @@
  * `lab apply`: every host's ruleset loaded into its namespace through the kernel backends, as `palisade
  * apply` would on the host. Switching backend first removes what the other backend loaded.
  */
-import type { Workspace } from '../cli/workspace.ts';
+import type { Workspace } from '../app/workspace.ts';
 import type { Host } from '../inventory/types.ts';
 import type { BackendName } from '../kernel/backend.ts';
 import { loadRuleset, removeRuleset } from '../kernel/load.ts';

@@ -2,8 +2,8 @@
  * `lab demo`: the whole lab in one command (up, apply, probe, report, down, and down even on failure). Without
  * root it shows what would be applied instead (the `plan` output), so it is useful anywhere.
  */
-import { loadWorkspace } from '../cli/workspace.ts';
-import type { ConfigOverrides } from '../cli/config.ts';
+import { loadWorkspace } from '../app/workspace.ts';
+import type { ConfigOverrides } from '../app/config.ts';
 import type { BackendName } from '../kernel/backend.ts';
 import { formatPlan, makePlan } from '../plan/plan.ts';
 import { labApply } from './apply.ts';

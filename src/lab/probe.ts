@@ -2,7 +2,7 @@
  * `lab probe`: makes sure the current policy is what the lab has loaded, plans the probes, runs them, and
  * reads the drop counters afterwards.
  */
-import type { Workspace } from '../cli/workspace.ts';
+import type { Workspace } from '../app/workspace.ts';
 import type { BackendName } from '../kernel/backend.ts';
 import { checkSameHosts, labApply, revisionOf } from './apply.ts';
 import { exec } from './command.ts';

@@ -13,7 +13,7 @@ import { renderNft } from '../../src/render/nft.ts';
 import { evaluateChain } from '../../src/explain/evaluate.ts';
 import { explainFlow, formatExplanation } from '../../src/explain/flow.ts';
 import { FleetCompiler } from '../../src/compile/compile.ts';
-import { loadWorkspace } from '../../src/cli/workspace.ts';
+import { loadWorkspace } from '../../src/app/workspace.ts';
 import { compilerFor, SMALL_INVENTORY } from '../helpers/compiler.ts';
 import { inNamespace, skipUnlessRoot as skip } from '../helpers/netns.ts';
 

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadWorkspace } from '../../src/cli/workspace.ts';
+import { loadWorkspace } from '../../src/app/workspace.ts';
 import { renderIptables } from '../../src/render/iptables.ts';
 import { renderNft } from '../../src/render/nft.ts';
 import { inNamespace, skipUnlessRoot as skip } from '../helpers/netns.ts';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadWorkspace } from '../../src/cli/workspace.ts';
+import { loadWorkspace } from '../../src/app/workspace.ts';
 import { renderIptables } from '../../src/render/iptables.ts';
 import { renderNft } from '../../src/render/nft.ts';
 

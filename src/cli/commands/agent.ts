@@ -15,10 +15,10 @@ import { fleetKeys } from '../../fleet/keys.ts';
 import { isEtcdUrl, parseEtcdUrl } from '../../fleet/url.ts';
 import { SystemResolver } from '../../resolve/dns.ts';
 import { StaticResolver } from '../../resolve/resolver.ts';
-import { loadConfig, type ConfigOverrides } from '../config.ts';
+import { loadConfig, type ConfigOverrides } from '../../app/config.ts';
 import type { Output } from '../output.ts';
 import { UsageError } from '../../diagnostics.ts';
-import { resolverFor } from '../workspace.ts';
+import { resolverFor } from '../../app/workspace.ts';
 import type { FleetOptions } from './fleet-connection.ts';
 import { hostContext, type HostOptions } from './host-options.ts';
 

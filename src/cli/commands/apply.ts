@@ -5,10 +5,10 @@ import { describeDrift } from '../../apply/drift.ts';
 import { loadState, type Pending } from '../../apply/state.ts';
 import type { RulesetDiff } from '../../compile/diff.ts';
 import type { BackendName } from '../../kernel/backend.ts';
-import type { ConfigOverrides } from '../config.ts';
+import type { ConfigOverrides } from '../../app/config.ts';
 import type { Output } from '../output.ts';
 import { UsageError } from '../../diagnostics.ts';
-import { loadWorkspace } from '../workspace.ts';
+import { loadWorkspace } from '../../app/workspace.ts';
 import { hostContext, type HostOptions } from './host-options.ts';
 
 export interface ApplyOptions extends ConfigOverrides, HostOptions {

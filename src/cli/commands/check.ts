@@ -1,7 +1,7 @@
 import { lintPolicy } from '../../compile/lint.ts';
-import type { ConfigOverrides } from '../config.ts';
+import type { ConfigOverrides } from '../../app/config.ts';
 import { reportDiagnostics, type Output } from '../output.ts';
-import { loadWorkspace } from '../workspace.ts';
+import { loadWorkspace } from '../../app/workspace.ts';
 
 export async function checkCommand(options: ConfigOverrides, output: Output): Promise<number> {
   const ws = await loadWorkspace(options);

@@ -2,9 +2,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderIptables } from '../../render/iptables.ts';
 import { renderNft } from '../../render/nft.ts';
-import type { ConfigOverrides } from '../config.ts';
+import type { ConfigOverrides } from '../../app/config.ts';
 import { toJson, type Output } from '../output.ts';
-import { loadWorkspace } from '../workspace.ts';
+import { loadWorkspace } from '../../app/workspace.ts';
 import { UsageError } from '../../diagnostics.ts';
 
 export type CompileFormat = 'nft' | 'iptables' | 'json';

@@ -1,10 +1,10 @@
 import { explainFlow, formatExplanation, ExplainError } from '../../explain/flow.ts';
 import { PROTOCOLS, type Protocol } from '../../policy/types.ts';
 import { parsePorts } from '../../policy/ports.ts';
-import type { ConfigOverrides } from '../config.ts';
+import type { ConfigOverrides } from '../../app/config.ts';
 import { toJson, type Output } from '../output.ts';
 import { UsageError } from '../../diagnostics.ts';
-import { loadWorkspace } from '../workspace.ts';
+import { loadWorkspace } from '../../app/workspace.ts';
 
 export interface ExplainOptions extends ConfigOverrides {
   user?: string;

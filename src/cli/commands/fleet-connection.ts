@@ -4,7 +4,7 @@ import { InputError, error } from '../../diagnostics.ts';
 import { connectEtcd, type EtcdAuthOptions } from '../../fleet/client.ts';
 import { fleetKeys, type Keys } from '../../fleet/keys.ts';
 import { isEtcdUrl, parseEtcdUrl, type EtcdLocation } from '../../fleet/url.ts';
-import { loadConfig, type ConfigOverrides } from '../config.ts';
+import { loadConfig, type ConfigOverrides } from '../../app/config.ts';
 import { UsageError } from '../../diagnostics.ts';
 
 export interface FleetOptions extends EtcdAuthOptions {

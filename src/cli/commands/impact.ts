@@ -2,9 +2,9 @@
 import { enforcedCompiler } from '../../audit/enforced.ts';
 import { readFlowFiles } from '../../audit/flow.ts';
 import { analyseImpact, formatImpact } from '../../audit/impact.ts';
-import type { ConfigOverrides } from '../config.ts';
+import type { ConfigOverrides } from '../../app/config.ts';
 import { toJson, type Output } from '../output.ts';
-import { loadWorkspace, resolverFor } from '../workspace.ts';
+import { loadWorkspace, resolverFor } from '../../app/workspace.ts';
 
 export interface ImpactOptions extends ConfigOverrides {
   flows: string[];

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatPlan, makePlan } from '../../plan/plan.ts';
-import { CONFIG_FILE, type ConfigOverrides } from '../config.ts';
+import { CONFIG_FILE, type ConfigOverrides } from '../../app/config.ts';
 import { toJson, type Output } from '../output.ts';
-import { loadWorkspace } from '../workspace.ts';
+import { loadWorkspace } from '../../app/workspace.ts';
 
 export interface PlanOptions extends ConfigOverrides {
   against?: string;

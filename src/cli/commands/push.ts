@@ -11,9 +11,9 @@ import { readSnapshot } from '../../fleet/snapshot.ts';
 import { FleetView } from '../../fleet/view.ts';
 import { parsePolicyFiles } from '../../policy/load.ts';
 import { resolveAll } from '../../resolve/resolver.ts';
-import { loadConfig, type ConfigOverrides } from '../config.ts';
+import { loadConfig, type ConfigOverrides } from '../../app/config.ts';
 import { reportDiagnostics, type Output } from '../output.ts';
-import { resolverFor } from '../workspace.ts';
+import { resolverFor } from '../../app/workspace.ts';
 import { withFleet, type FleetOptions } from './fleet-connection.ts';
 
 export type PushOptions = ConfigOverrides & FleetOptions;

@@ -3,9 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import { enforcedCompiler } from '../../audit/enforced.ts';
 import { readFlowFiles } from '../../audit/flow.ts';
 import { formatSuggestions, suggestRules } from '../../audit/suggest.ts';
-import type { ConfigOverrides } from '../config.ts';
+import type { ConfigOverrides } from '../../app/config.ts';
 import type { Output } from '../output.ts';
-import { loadWorkspace, resolverFor } from '../workspace.ts';
+import { loadWorkspace, resolverFor } from '../../app/workspace.ts';
 
 export interface SuggestOptions extends ConfigOverrides {
   flows: string[];
