@@ -1,22 +1,29 @@
 /**
  * Crash-safe file replacement: write a temporary file beside the target, fsync it, rename it over the
  * target, fsync the directory. A crash at any point leaves either the old or the new file, never a torn one.
- * Callers serialise writers of one file (the state lock): the temporary name is fixed per target.
+ * The temporary name is unique per writer (pid and random suffix), so concurrent writers of one target never
+ * share a temporary file: the last rename wins whole. A failed write removes its temporary file.
  */
-import { open, rename } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.tmp`);
-  const file = await open(tmp, 'w', mode);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await file.writeFile(data);
-    await file.sync();
-  } finally {
-    await file.close();
+    const file = await open(tmp, 'wx', mode);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
   }
-  await rename(tmp, path);
   const directory = await open(dir, 'r');
   try {
     await directory.sync();
