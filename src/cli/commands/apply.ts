@@ -1,8 +1,8 @@
 /** `palisade apply --host H`: compile this host's ruleset and load it safely (see src/apply/apply.ts). */
 import { applyRuleset, type ApplyReport } from '../../apply/apply.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describeDrift } from '../../apply/drift.ts';
-import { loadState, type Pending } from '../../apply/state.ts';
+import type { Pending } from '../../apply/state.ts';
+import { awaitConfirmation } from '../../app/confirmation.ts';
 import type { RulesetDiff } from '../../compile/diff.ts';
 import type { BackendName } from '../../kernel/backend.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
@@ -21,9 +21,6 @@ export interface ApplyOptions extends ConfigOverrides, HostOptions {
   wait: boolean;
 }
 
-/** How long after the deadline the waiting applier trusts the timer before saying it did not act. */
-const TIMER_GRACE_MS = 30_000;
-const POLL_MS = 200;
 const SHOWN_ELEMENTS = 20;
 
 export function formatDiff(diff: RulesetDiff): string[] {
@@ -48,24 +45,16 @@ function report(r: ApplyReport, output: Output): void {
   for (const w of r.warnings) output.err(`warning: ${w}`);
 }
 
-/** Waits until the timer or `palisade confirm` settles the apply: 0 kept, 1 reverted. */
-async function awaitConfirmation(stateDir: string, pending: Pending, output: Output): Promise<number> {
-  const deadline = Date.parse(pending.deadline);
-  for (;;) {
-    await sleep(POLL_MS);
-    const state = await loadState(stateDir);
-    if (state.pending?.id === pending.id) {
-      if (Date.now() < deadline + TIMER_GRACE_MS) continue;
-      output.err(`error: the confirmation timer (pid ${pending.timerPid ?? 'none'}) did not revert; run \`palisade rollback\` or \`palisade confirm\``);
-      return 1;
-    }
-    if (state.applied?.id === pending.id) {
-      output.out(`confirmed: apply ${pending.id} is kept`);
-      return 0;
-    }
-    output.err(`error: apply ${pending.id} was not confirmed in time: reverted to ${state.applied === null ? 'no palisade ruleset' : `the previous ruleset (${state.applied.hash.slice(0, 12)})`}`);
-    return 1;
+/** Reports how the timer or `palisade confirm` settled the apply: 0 kept, 1 reverted. */
+async function reportConfirmation(stateDir: string, pending: Pending, output: Output): Promise<number> {
+  const settled = await awaitConfirmation(stateDir, pending);
+  if (settled.outcome === 'kept') {
+    output.out(`confirmed: apply ${pending.id} is kept`);
+    return 0;
   }
+  if (settled.outcome === 'timer-silent') output.err(`error: the confirmation timer (pid ${pending.timerPid ?? 'none'}) did not revert; run \`palisade rollback\` or \`palisade confirm\``);
+  else output.err(`error: apply ${pending.id} was not confirmed in time: reverted to ${settled.to === null ? 'no palisade ruleset' : `the previous ruleset (${settled.to.slice(0, 12)})`}`);
+  return 1;
 }
 
 export async function applyCommand(options: ApplyOptions, output: Output): Promise<number> {
@@ -92,5 +81,5 @@ export async function applyCommand(options: ApplyOptions, output: Output): Promi
   output.out(`${ruleset.host}: ${how}; ${options.backend}, sha256 ${r.hash.slice(0, 12)}, apply ${r.id}`);
   if (r.pending === null) return 0;
   output.out(`confirm within ${Math.round((options.confirm ?? 0) / 1000)}s (until ${r.pending.deadline}) with \`palisade confirm\`, from a new SSH session: otherwise it reverts`);
-  return options.wait ? awaitConfirmation(ctx.stateDir, r.pending, output) : 0;
+  return options.wait ? reportConfirmation(ctx.stateDir, r.pending, output) : 0;
 }
