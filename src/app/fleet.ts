@@ -1,11 +1,12 @@
-/** What every fleet command needs first: the etcd:// location (flag or palisade.yaml) and a client for it. */
+/** What every fleet operation needs first: the etcd:// location (flag or palisade.yaml), a client for it, and its view. */
 import type { Etcd3 } from 'etcd3';
-import { InputError, error } from '../../diagnostics.ts';
-import { connectEtcd, type EtcdAuthOptions } from '../../fleet/client.ts';
-import { fleetKeys, type Keys } from '../../fleet/keys.ts';
-import { isEtcdUrl, parseEtcdUrl, type EtcdLocation } from '../../fleet/url.ts';
-import { loadConfig, type ConfigOverrides } from '../../app/config.ts';
-import { UsageError } from '../../diagnostics.ts';
+import { InputError, UsageError, error } from '../diagnostics.ts';
+import { connectEtcd, type EtcdAuthOptions } from '../fleet/client.ts';
+import { fleetKeys, type Keys } from '../fleet/keys.ts';
+import { readSnapshot } from '../fleet/snapshot.ts';
+import { isEtcdUrl, parseEtcdUrl, type EtcdLocation } from '../fleet/url.ts';
+import { FleetView } from '../fleet/view.ts';
+import { loadConfig } from './config.ts';
 
 export interface FleetOptions extends EtcdAuthOptions {
   inventory?: string;
@@ -21,7 +22,7 @@ export interface Fleet {
 
 /** The etcd:// URL from --inventory, else from palisade.yaml. */
 export async function fleetUrl(options: FleetOptions): Promise<string> {
-  const url = options.inventory ?? (await loadConfig({ ...(options.config === undefined ? {} : { config: options.config }) } as ConfigOverrides).catch(() => null))?.inventory;
+  const url = options.inventory ?? (await loadConfig(options.config === undefined ? {} : { config: options.config }).catch(() => null))?.inventory;
   if (url === undefined || !isEtcdUrl(url)) throw new UsageError('this command needs a fleet: pass --inventory etcd://HOST:PORT[,HOST:PORT...]/PREFIX');
   return url;
 }
@@ -43,4 +44,11 @@ export async function withFleet<T>(options: FleetOptions, fn: (fleet: Fleet) => 
   } finally {
     fleet.client.close();
   }
+}
+
+/** The fleet as one reader sees it now: validated hosts and the pushed policy, from one snapshot. */
+export async function readFleetView({ client, keys, url }: Fleet): Promise<FleetView> {
+  const view = new FleetView(keys, url);
+  view.reset(await readSnapshot(client, keys));
+  return view;
 }

@@ -7,11 +7,12 @@ import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../agent/loop.ts';
 import { BACKENDS } from '../kernel/backend.ts';
 import { agentCommand, type AgentOptions } from './commands/agent.ts';
 import { addAgentCommand, initAuthCommand, type AddAgentOptions, type InitAuthOptions } from './commands/fleet-auth.ts';
-import type { FleetOptions } from './commands/fleet-connection.ts';
+import type { FleetOptions } from '../app/fleet.ts';
 import { fleetFlowsCommand, type FleetFlowsOptions } from './commands/fleet-flows.ts';
 import { fleetStatusCommand, type FleetStatusOptions } from './commands/fleet-status.ts';
 import { hostsPutCommand, hostsRmCommand, type HostsPutOptions } from './commands/hosts.ts';
-import { pushCommand, type PushOptions } from './commands/push.ts';
+import type { PushOptions } from '../app/push.ts';
+import { pushCommand } from './commands/push.ts';
 import { examples, hostOptions, positiveInt, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 

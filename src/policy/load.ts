@@ -81,8 +81,14 @@ async function expand(path: string, diagnostics: Diagnostic[]): Promise<string[]
   return names.map((name) => join(path, name));
 }
 
-/** Loads policy files and directories; an unreadable path is an InputError naming it. */
-export async function loadPolicy(paths: string[]): Promise<LoadedPolicy> {
+export interface PolicyFiles {
+  files: Array<{ path: string; text: string }>;
+  /** Errors for unreadable paths, warnings for directories without policy files. */
+  diagnostics: Diagnostic[];
+}
+
+/** Reads policy files and directories (the one home of policy-directory expansion); an unreadable path is an error naming it. */
+export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyFiles> {
   const diagnostics: Diagnostic[] = [];
   const files: Array<{ path: string; text: string }> = [];
   for (const path of paths) {
@@ -92,6 +98,12 @@ export async function loadPolicy(paths: string[]): Promise<LoadedPolicy> {
       diagnostics.push(error(`cannot read the policy: ${(cause as Error).message}`, { file: path }));
     }
   }
+  return { files, diagnostics };
+}
+
+/** Loads policy files and directories; an unreadable path is an InputError naming it. */
+export async function loadPolicy(paths: string[]): Promise<LoadedPolicy> {
+  const { files, diagnostics } = await readPolicyFiles(paths);
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   try {
     const loaded = parsePolicyFiles(files);

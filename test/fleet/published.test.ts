@@ -6,7 +6,7 @@ import { fleetKeys, nameUnder } from '../../src/fleet/keys.ts';
 import { decodePolicy, encodePolicy } from '../../src/fleet/policy-record.ts';
 import { checkEntry, trustedHosts, type HostEntry } from '../../src/fleet/published.ts';
 import { parseEtcdUrl } from '../../src/fleet/url.ts';
-import { hostState } from '../../src/cli/commands/fleet-status.ts';
+import { hostState } from '../../src/app/fleet-report.ts';
 
 const keys = fleetKeys('/palisade');
 const entry = (name: string, facts: object, createRevision: number, key = keys.host(name)): HostEntry => ({

@@ -19,7 +19,7 @@ import { loadConfig, type ConfigOverrides } from '../../app/config.ts';
 import type { Output } from '../output.ts';
 import { UsageError } from '../../diagnostics.ts';
 import { resolverFor } from '../../app/workspace.ts';
-import type { FleetOptions } from './fleet-connection.ts';
+import type { FleetOptions } from '../../app/fleet.ts';
 import { hostContext, type HostOptions } from './host-options.ts';
 
 export interface AgentOptions extends ConfigOverrides, FleetOptions, HostOptions {

@@ -3,12 +3,11 @@
  * summaries agents publish (`palisade agent --flows-from ...`), added up, busiest first. A summary that
  * does not parse is reported and left out.
  */
+import { readFleetFlows } from '../../app/fleet-flows.ts';
+import type { FleetOptions } from '../../app/fleet.ts';
 import { summariseFlows } from '../../audit/aggregate.ts';
-import { fleetFlows } from '../../fleet/flows.ts';
-import { readPerHost } from '../../fleet/snapshot.ts';
 import { toJson, type Output } from '../output.ts';
 import { formatFlows, parseTop } from './flows.ts';
-import { withFleet, type FleetOptions } from './fleet-connection.ts';
 
 export interface FleetFlowsOptions extends FleetOptions {
   top: string;
@@ -17,10 +16,7 @@ export interface FleetFlowsOptions extends FleetOptions {
 
 export async function fleetFlowsCommand(options: FleetFlowsOptions, output: Output): Promise<number> {
   const top = parseTop(options.top);
-  const { hosts, flows, invalid } = await withFleet(options, async ({ client, keys }) => {
-    const values = await readPerHost(client, keys.flows);
-    return { hosts: [...values.keys()].sort(), ...fleetFlows(values, keys.flows) };
-  });
+  const { hosts, flows, invalid } = await readFleetFlows(options);
   for (const why of invalid) output.err(`warning: ${why}`);
   const summary = summariseFlows(flows, top);
   if (options.format === 'json') output.out(toJson({ hosts, flows: summary.top, total: summary.flows, records: summary.records, omitted: summary.omitted }));
