@@ -13,11 +13,22 @@ import { ensureStateDir } from './state.ts';
 export const LOCK_FILE = 'lock';
 const OWNER_FILE = 'lock.owner';
 
+/** The lock is held by another process for longer than the caller would wait; `holder` names it (pid and command). */
+export class LockBusyError extends KernelError {
+  constructor(
+    readonly path: string,
+    readonly holder: string,
+    timeoutMs: number,
+  ) {
+    super(`another palisade holds the lock ${path} (${holder}); waited ${timeoutMs} ms (--lock-timeout)`);
+  }
+}
+
 export interface Lock {
   release(): Promise<void>;
 }
 
-/** Waits up to timeoutMs for the lock (0: do not wait); throws a KernelError naming the holder on timeout. */
+/** Waits up to timeoutMs for the lock (0: do not wait); throws a LockBusyError naming the holder on timeout. */
 export async function acquireLock(dir: string, timeoutMs: number, command: readonly string[] = process.argv.slice(2)): Promise<Lock> {
   await ensureStateDir(dir);
   const path = join(dir, LOCK_FILE);
@@ -34,7 +45,7 @@ export async function acquireLock(dir: string, timeoutMs: number, command: reado
   });
   if (!acquired) {
     const owner = await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => 'unknown');
-    throw new KernelError(`another palisade holds the lock ${path} (${owner.trim()}); waited ${timeoutMs} ms (--lock-timeout)`);
+    throw new LockBusyError(path, owner.trim(), timeoutMs);
   }
   await writeFile(join(dir, OWNER_FILE), `pid ${process.pid}: palisade ${command.join(' ')}\n`);
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));

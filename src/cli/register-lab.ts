@@ -6,10 +6,11 @@ import { labApply } from '../lab/apply.ts';
 import { readCounters } from '../lab/counters.ts';
 import { NEEDS_ROOT, labDemo } from '../lab/demo.ts';
 import { formatCounters, formatReport } from '../lab/matrix.ts';
-import { labProbe, type ProbeReport } from '../lab/probe.ts';
+import { EXIT_PROBE_MISMATCH, labProbe, type ProbeReport } from '../lab/probe.ts';
 import type { PortSpec } from '../lab/probe-plan.ts';
 import { LabError, checkLabName, readState, type LabState } from '../lab/state.ts';
 import { labDown, labUp } from '../lab/topology.ts';
+import { withLabLock } from '../lab/lock.ts';
 import { loadConfig, type ConfigOverrides } from '../app/config.ts';
 import { examples, sourceOptions } from './options.ts';
 import { toJson, type Output } from './output.ts';
@@ -62,7 +63,7 @@ function labAction<A extends unknown[]>(output: Output, setExit: (code: number) 
 
 function printReport(output: Output, report: ProbeReport, format: 'text' | 'json' | undefined): number {
   output.out(format === 'json' ? toJson(report) : formatReport(report.hosts, report.results, report.summary, report.notes, report.counters));
-  return report.summary.mismatches > 0 ? 1 : 0;
+  return report.summary.mismatches > 0 ? EXIT_PROBE_MISMATCH : 0;
 }
 
 export function registerLabCommands(program: Command, output: Output, setExit: (code: number) => void): void {
@@ -89,7 +90,7 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
         opts.inventory !== undefined && opts.config === undefined
           ? await loadInventory(opts.inventory, { cwd: process.cwd() })
           : await loadConfig(opts).then((config) => loadInventory(config.inventory, { cwd: config.inventoryCwd }));
-      await labUp(checkLabName(opts.lab), inventory.hosts, inventory.source, log);
+      await withLabLock(opts.lab, () => labUp(opts.lab, inventory.hosts, inventory.source, log));
       return 0;
     }),
   );
@@ -99,7 +100,7 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
     'palisade lab down --lab shop',
   ]).action(
     labAction(output, setExit, async (opts: LabOptions) => {
-      if (!(await labDown(checkLabName(opts.lab), log))) log(`lab ${opts.lab} is not up: nothing to remove`);
+      if (!(await withLabLock(opts.lab, () => labDown(opts.lab, log)))) log(`lab ${opts.lab} is not up: nothing to remove`);
       return 0;
     }),
   );
@@ -109,8 +110,8 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
     ['palisade lab apply', 'palisade lab apply --backend iptables', 'palisade lab apply --policy policy.yaml roles/ --lab shop'],
   ).action(
     labAction(output, setExit, async (opts: LabOptions) => {
-      const state = await upState(opts.lab);
-      await labApply(state, await loadWorkspace(opts), opts.backend ?? 'nft', log);
+      const ws = await loadWorkspace(opts);
+      await withLabLock(opts.lab, async () => labApply(await upState(opts.lab), ws, opts.backend ?? 'nft', log));
       return 0;
     }),
   );
@@ -122,7 +123,7 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
           sourceOptions(
             lab
               .command('probe')
-              .description('real connections between every pair of hosts on the ports the rules name (and a few they do not), compared with explain; exit 1 on any difference')
+              .description('real connections between every pair of hosts on the ports the rules name (and a few they do not), compared with explain; exit 3 on any difference')
               .option('--port <ports...>', 'more ports to probe on every pair: PORT, PORT/tcp, PORT/udp (e.g. ports raw rules open)'),
           ),
         ),
@@ -132,8 +133,8 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
   ).action(
     labAction(output, setExit, async (opts: LabOptions) => {
       const extraPorts = (opts.port ?? []).map(parsePortSpec);
-      const state = await upState(opts.lab);
-      const report = await labProbe(state, await loadWorkspace(opts), { backend: opts.backend ?? null, extraPorts }, log);
+      const ws = await loadWorkspace(opts);
+      const report = await withLabLock(opts.lab, async () => labProbe(await upState(opts.lab), ws, { backend: opts.backend ?? null, extraPorts }, log));
       return printReport(output, report, opts.format);
     }),
   );
@@ -166,7 +167,7 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
       return setExit(0);
     }
     await labAction(output, setExit, async () => {
-      const outcome = await labDemo(opts, checkLabName(opts.lab), opts.backend ?? 'nft', true, log);
+      const outcome = await withLabLock(opts.lab, () => labDemo(opts, opts.lab, opts.backend ?? 'nft', true, log));
       return outcome.kind === 'probed' ? printReport(output, outcome.report, opts.format) : 0;
     })();
   });

@@ -102,6 +102,14 @@ function namespaceOf(state: LabState, host: string): string {
   return found.namespace;
 }
 
+/** A probe listener that could not start: names the host, its namespace, the address and the port. */
+function listenError(state: LabState, l: { host: string; protocol: string; address: string; port: number }, error: string): LabError {
+  const where = `${l.protocol} [${l.address}]:${l.port} on host ${l.host} (namespace ${namespaceOf(state, l.host)})`;
+  return /EADDRINUSE/.test(error)
+    ? new LabError(`cannot probe ${where}: the port is already in use by another process in that namespace; stop it and probe again (${error})`)
+    : new LabError(`cannot listen on ${where} for the probes: ${error}`);
+}
+
 export async function runProbes(state: LabState, plan: ProbePlan, options: RunOptions = DEFAULT_RUN_OPTIONS): Promise<ProbeResult[]> {
   const agents = new Map<string, Agent>();
   const agent = (host: string, uid: number): Agent => {
@@ -122,7 +130,7 @@ export async function runProbes(state: LabState, plan: ProbePlan, options: RunOp
     for (const p of plan.probes) agent(p.source, p.uid);
     await bounded([...listeners.values()], options.concurrency, async (l) => {
       const reply = await agent(l.host, 0).request({ op: 'listen', protocol: l.protocol, address: l.address, port: l.port });
-      if ('ok' in reply && !reply.ok) throw new Error(`cannot listen on ${l.host} ${l.protocol} [${l.address}]:${l.port}: ${reply.error}`);
+      if ('ok' in reply && !reply.ok) throw listenError(state, l, reply.error);
     });
     const attempt = async (p: Probe, timeoutMs: number): Promise<ProbeResult> => {
       const reply = await agent(p.source, p.uid).request({

@@ -2,7 +2,7 @@
  * The lab's record of what it created, in /run/palisade-lab/<lab>.json. Every creation step is written
  * here before it is carried out, so `lab down` can undo a lab that crashed half-way, and nothing else.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../apply/atomic-file.ts';
 import { OperationError } from '../diagnostics.ts';
@@ -40,7 +40,10 @@ export interface LabState {
   hosts: LabHost[];
   /** Namespaces this lab created (or was about to create). */
   namespaces: string[];
-  /** Local users this lab created (or was about to create); users that already existed are not here. */
+  /**
+   * Local users the lab needs that labs created (or were about to create): made by this lab, or by another
+   * lab that still had them when this one came up. Accounts that existed before any lab are not here.
+   */
   users: CreatedUser[];
   /** Inventory users the lab could not provide: their probes are skipped. */
   skippedUsers: SkippedUser[];
@@ -75,6 +78,20 @@ export async function readState(lab: string): Promise<LabState | null> {
 export async function writeState(state: LabState): Promise<void> {
   await mkdir(STATE_DIR, { recursive: true, mode: 0o700 });
   await writeFileAtomic(statePath(state.lab), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** The records of every lab that is up (or crashed half-way), except `lab`. */
+export async function otherLabs(lab: string): Promise<LabState[]> {
+  const names = await readdir(STATE_DIR).catch((cause: NodeJS.ErrnoException) => {
+    if (cause.code === 'ENOENT') return [];
+    throw cause;
+  });
+  const labs = names.flatMap((name) => {
+    const other = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+    return LAB_NAME.test(other) && other !== lab ? [other] : [];
+  });
+  const states = await Promise.all(labs.map(readState));
+  return states.filter((s): s is LabState => s !== null);
 }
 
 export async function removeState(lab: string): Promise<void> {

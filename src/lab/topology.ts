@@ -5,7 +5,8 @@
  */
 import type { Host } from '../inventory/types.ts';
 import { addNamespace, deleteNamespace, ipBatch, namespaceExists, sysctl } from './namespaces.ts';
-import { LabError, checkLabName, readState, removeState, writeState, type LabHost, type LabState } from './state.ts';
+import { withUsersLock } from './lock.ts';
+import { LabError, checkLabName, otherLabs, readState, removeState, writeState, type CreatedUser, type LabHost, type LabState } from './state.ts';
 import { checkUser, createUser, removeUser, wantedUsers } from './users.ts';
 
 export const BRIDGE = 'br0';
@@ -104,29 +105,69 @@ export async function labUp(lab: string, hosts: readonly Host[], inventory: stri
   return state;
 }
 
-async function createUsers(state: LabState, users: ReadonlyMap<string, number>, log: Log): Promise<void> {
-  for (const [name, uid] of users) {
-    const check = await checkUser(name, uid);
-    if (check.kind === 'conflict') {
-      state.skippedUsers.push({ name, uid, reason: check.reason });
-      log(`user ${name} (uid ${uid}) skipped: ${check.reason}; its probes are skipped`);
-    } else if (check.kind === 'missing') {
-      state.users.push({ name, uid });
-      await writeState(state);
-      await createUser({ name, uid });
-      log(`created user ${name} (uid ${uid})`);
-    }
+/** Which labs other than `lab` hold each lab-made user (`name:uid`). */
+async function heldElsewhere(lab: string): Promise<Map<string, string[]>> {
+  const held = new Map<string, string[]>();
+  for (const other of await otherLabs(lab)) {
+    for (const user of other.users) held.set(userKey(user), [...(held.get(userKey(user)) ?? []), other.lab]);
   }
-  await writeState(state);
+  return held;
 }
 
-/** Removes everything the lab's record lists, and the record. Idempotent; false when there was no lab. */
+const userKey = (user: CreatedUser): string => `${user.name}:${user.uid}`;
+
+/**
+ * Creates the missing users, and shares the ones another lab made (so the last lab holding a user removes
+ * it); all under the users lock, so no other lab removes or creates them meanwhile.
+ */
+async function createUsers(state: LabState, users: ReadonlyMap<string, number>, log: Log): Promise<void> {
+  await withUsersLock(async () => {
+    const held = await heldElsewhere(state.lab);
+    for (const [name, uid] of users) {
+      const check = await checkUser(name, uid);
+      const sharedWith = held.get(userKey({ name, uid }));
+      if (check.kind === 'conflict') {
+        state.skippedUsers.push({ name, uid, reason: check.reason });
+        log(`user ${name} (uid ${uid}) skipped: ${check.reason}; its probes are skipped`);
+      } else if (check.kind === 'missing') {
+        state.users.push({ name, uid });
+        await writeState(state);
+        await createUser({ name, uid });
+        log(`created user ${name} (uid ${uid})`);
+      } else if (sharedWith !== undefined) {
+        state.users.push({ name, uid });
+        log(`user ${name} (uid ${uid}) shared with lab ${sharedWith.join(', ')}`);
+      }
+    }
+    await writeState(state);
+  });
+}
+
+/**
+ * Removes everything the lab's record lists, and the record: a user only when no other lab holds it.
+ * Idempotent; false when there was no lab.
+ */
 export async function labDown(lab: string, log: Log): Promise<boolean> {
   const state = await readState(lab);
   if (state === null) return false;
   for (const namespace of [...state.namespaces].reverse()) await deleteNamespace(namespace);
-  for (const user of [...state.users].reverse()) await removeUser(user);
-  await removeState(lab);
-  log(`lab ${lab} down: removed ${state.namespaces.length} namespaces${state.users.length > 0 ? ` and users ${state.users.map((u) => u.name).join(', ')}` : ''}`);
+  const { removed, kept } = await withUsersLock(async () => {
+    const held = await heldElsewhere(lab);
+    const removed: string[] = [];
+    const kept: string[] = [];
+    for (const user of [...state.users].reverse()) {
+      const holders = held.get(userKey(user));
+      if (holders === undefined) {
+        await removeUser(user);
+        removed.push(user.name);
+      } else kept.push(`${user.name} (held by lab ${holders.join(', ')})`);
+    }
+    await removeState(lab);
+    return { removed, kept };
+  });
+  log(
+    `lab ${lab} down: removed ${state.namespaces.length} namespaces${removed.length > 0 ? ` and users ${removed.join(', ')}` : ''}` +
+      (kept.length > 0 ? `; kept users ${kept.join(', ')}` : ''),
+  );
   return true;
 }

@@ -20,12 +20,13 @@ import { parseInventoryDocument } from '../../src/inventory/document.ts';
 import type { ProbeReport } from '../../src/lab/probe.ts';
 import { readState, type LabState } from '../../src/lab/state.ts';
 import { runCli } from '../helpers/cli.ts';
+import { uniqueLab, usersLeftBehind } from '../helpers/lab.ts';
 import { skipUnlessRoot as skip } from '../helpers/netns.ts';
 import { LabTraffic, connect } from './audit-lab-traffic.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SHOP = join(ROOT, 'examples/shop');
-const LAB = 'e2e-audit';
+const LAB = uniqueLab('audit');
 const FORGOTTEN_RULES = ['Node exporter scraped by Prometheus', 'MongoDB dumps by the backup server'];
 const PROMETHEUS = 4090;
 const BACULA = 4091;
@@ -110,7 +111,7 @@ describe('audit mode end to end on the shop lab: flows, impact, suggest, enforce
     rmSync(dir, { recursive: true, force: true });
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(labNamespaces(), []);
-    assert.deepEqual([...passwd()].filter((u) => !usersBefore.has(u)), [], 'users left behind');
+    assert.deepEqual(await usersLeftBehind(LAB, [...passwd()].filter((u) => !usersBefore.has(u))), [], 'users left behind');
   });
 
   it('the audit policy: the example minus the two rules, mode audit; the example had them (sanity)', async () => {

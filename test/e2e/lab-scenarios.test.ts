@@ -4,17 +4,20 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { withLabLock } from '../../src/lab/lock.ts';
 import type { ProbeReport } from '../../src/lab/probe.ts';
 import type { ProbeResult } from '../../src/lab/probe-run.ts';
 import { readState, statePath } from '../../src/lab/state.ts';
 import { runCli } from '../helpers/cli.ts';
+import { uniqueLab, usersLeftBehind } from '../helpers/lab.ts';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root to create network namespaces';
-const LAB = 'e2e-sc';
+const LAB = uniqueLab('sc');
 
 const INVENTORY = `
 hosts:
@@ -203,7 +206,7 @@ describe('lab scenarios', { skip }, () => {
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(labNamespaces(), []);
     assert.equal(existsSync(statePath(LAB)), false);
-    for (const user of created) assert.equal(uidOf(user), undefined, `user ${user} left behind`);
+    assert.deepEqual(await usersLeftBehind(LAB, created), [], 'users left behind');
     assert.equal(uidOf('backup'), backupUid, "the system's own user is untouched");
   });
 
@@ -213,10 +216,13 @@ describe('lab scenarios', { skip }, () => {
     assert.deepEqual(state?.skippedUsers.map((u) => [u.name, u.reason]), [['backup', `user backup exists with uid ${backupUid}`]]);
   });
 
+  const probeArgs = (policy: string, backend: 'nft' | 'iptables', ...more: string[]): string[] => [
+    ...['lab', 'probe', '--lab', LAB, '--backend', backend, '--format', 'json', '--no-resolve'],
+    ...['--inventory', join(dir, 'inventory.yaml'), '--dns', file('dns.yaml', DNS), '--policy', file(`policy-${backend}.yaml`, policy), ...more],
+  ];
+
   async function probe(policy: string, backend: 'nft' | 'iptables', ...more: string[]): Promise<ProbeReport> {
-    const args = ['lab', 'probe', '--lab', LAB, '--backend', backend, '--format', 'json', '--no-resolve'];
-    args.push('--inventory', join(dir, 'inventory.yaml'), '--dns', file('dns.yaml', DNS), '--policy', file(`policy-${backend}.yaml`, policy), ...more);
-    const r = await runCli(args);
+    const r = await runCli(probeArgs(policy, backend, ...more));
     const report = JSON.parse(r.stdout) as ProbeReport;
     const mismatches = report.results.filter((x) => x.mismatch).map((x) => `${x.source}->${x.destination} ${x.protocol}/${x.port} v${x.family} ${x.user}: ${x.outcome}`);
     assert.deepEqual(mismatches, []);
@@ -279,4 +285,72 @@ describe('lab scenarios', { skip }, () => {
       assert.deepEqual(flow(r, 'db-1', 'web-1', 'tcp', 9999), { 4: false, 6: false });
     });
   }
+
+  it('a lab another command is working on is refused at once, naming that command', async () => {
+    await withLabLock(LAB, async () => {
+      const r = await runCli(probeArgs(ISOLATION, 'nft'));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`lab ${LAB} is in use by another palisade \\(pid ${process.pid}: palisade[^)]*\\)`));
+    });
+  });
+
+  it('a probe port already in use: exit 1 naming the host, its namespace, the address and the port', async () => {
+    const db = (await readState(LAB))?.hosts.find((h) => h.host === 'db-1')?.namespace as string;
+    const holder = spawn('ip', ['netns', 'exec', db, process.execPath, '-e', "require('net').createServer().listen(5432, '10.30.0.21', () => console.log('up'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const gone = once(holder, 'exit');
+    try {
+      await once(holder.stdout, 'data');
+      const r = await runCli(probeArgs(ISOLATION, 'nft'));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`cannot probe tcp \\[10\\.30\\.0\\.21\\]:5432 on host db-1 \\(namespace ${db}\\): the port is already in use`));
+      assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+    } finally {
+      holder.kill('SIGKILL');
+      await gone;
+    }
+  });
+
+  it('the kernel disagreeing with explain (another tool drops tcp/5433 on db-1): exit 3, the mismatches listed', async () => {
+    const db = (await readState(LAB))?.hosts.find((h) => h.host === 'db-1')?.namespace as string;
+    const nft = (script: string): void => assert.equal(spawnSync('ip', ['netns', 'exec', db, 'nft', '-f', '-'], { input: script }).status, 0);
+    nft('table inet intruder {\n chain input {\n  type filter hook input priority 10; policy accept;\n  tcp dport 5433 drop\n }\n}\n');
+    try {
+      const r = await runCli(probeArgs(ISOLATION, 'nft'));
+      assert.equal(r.code, 3, r.stderr);
+      const report = JSON.parse(r.stdout) as ProbeReport;
+      assert.ok(report.summary.mismatches > 0);
+      assert.ok(report.results.filter((x) => x.mismatch).every((x) => x.destination === 'db-1' && x.port === 5433));
+    } finally {
+      nft('delete table inet intruder\n');
+    }
+  });
+});
+
+describe('two labs sharing a user', { skip }, () => {
+  const [first, second] = [uniqueLab('usa'), uniqueLab('usb')];
+  const inventory = `hosts:\n  - name: solo\n    interfaces: { eth0: [10.32.0.1] }\n    users: { palshared: 4303 }\n`;
+  let dir = '';
+
+  after(async () => {
+    for (const lab of [first, second]) await runCli(['lab', 'down', '--lab', lab]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the first lab down keeps the user the second still uses; the last one removes it', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pal-lab-users-'));
+    const path = join(dir, 'inventory.yaml');
+    writeFileSync(path, inventory);
+    for (const lab of [first, second]) {
+      const up = await runCli(['lab', 'up', '--lab', lab, '--inventory', path]);
+      assert.equal(up.code, 0, up.stderr);
+      assert.deepEqual((await readState(lab))?.users, [{ name: 'palshared', uid: 4303 }]);
+    }
+    const down = await runCli(['lab', 'down', '--lab', first]);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stderr, new RegExp(`kept users palshared \\(held by lab [^)]*${second}`));
+    assert.equal(uidOf('palshared'), '4303', 'the second lab still has its user');
+    const last = await runCli(['lab', 'down', '--lab', second]);
+    assert.equal(last.code, 0, last.stderr);
+    assert.deepEqual(await usersLeftBehind(second, ['palshared']), []);
+  });
 });

@@ -12,10 +12,11 @@ import { removeRuleset } from '../../src/kernel/load.ts';
 import type { ProbeReport } from '../../src/lab/probe.ts';
 import { readState, statePath, writeState, type LabState } from '../../src/lab/state.ts';
 import { runCli } from '../helpers/cli.ts';
+import { uniqueLab, userExists, usersLeftBehind } from '../helpers/lab.ts';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root to create network namespaces';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const LAB = 'e2e-shop';
+const LAB = uniqueLab('shop');
 
 function sh(command: string, args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(command, args, { encoding: 'utf8' });
@@ -23,15 +24,17 @@ function sh(command: string, args: string[]): { code: number; stdout: string; st
 }
 const inNs = (ns: string, command: string, args: string[]) => sh('ip', ['netns', 'exec', ns, command, ...args]);
 const labNamespaces = (lab: string): string[] => sh('ip', ['netns', 'list']).stdout.split('\n').map((l) => l.split(' ')[0] as string).filter((n) => n.startsWith(`pal-${lab}-`));
-const userExists = (name: string): boolean => sh('getent', ['passwd', name]).code === 0;
 
-/** lab down, then nothing of the lab may be left: namespaces (and with them veths and the bridge), users, record. */
+/**
+ * lab down, then nothing of the lab may be left: namespaces (and with them veths and the bridge), record,
+ * and users (but those another lab, e.g. another copy of this suite, still holds).
+ */
 async function downAndCheck(lab: string, created: readonly string[]): Promise<void> {
   const down = await runCli(['lab', 'down', '--lab', lab]);
   assert.equal(down.code, 0, down.stderr);
   assert.deepEqual(labNamespaces(lab), []);
   assert.equal(existsSync(statePath(lab)), false);
-  for (const user of created) assert.equal(userExists(user), false, `user ${user} left behind`);
+  assert.deepEqual(await usersLeftBehind(lab, created), [], 'users left behind');
 }
 
 describe('lab on the bundled example', { skip }, () => {
@@ -46,8 +49,8 @@ describe('lab on the bundled example', { skip }, () => {
   after(async () => {
     const created = (await readState(LAB))?.users.map((u) => u.name) ?? [];
     await downAndCheck(LAB, created);
-    const usersAfter = new Set(sh('getent', ['passwd']).stdout.split('\n').map((l) => l.split(':')[0]));
-    assert.deepEqual([...usersAfter].filter((u) => !usersBefore.has(u)), []);
+    const usersAfter = sh('getent', ['passwd']).stdout.split('\n').map((l) => l.split(':')[0] as string);
+    assert.deepEqual(await usersLeftBehind(LAB, usersAfter.filter((u) => !usersBefore.has(u))), []);
   });
 
   it('lab up: a namespace per host, lan interface with its addresses, lo up, bridge in its own namespace', async () => {
@@ -141,7 +144,7 @@ describe('lab on the bundled example', { skip }, () => {
 });
 
 describe('lab down after a crash', { skip }, () => {
-  const lab = 'e2e-crash';
+  const lab = uniqueLab('crash');
   after(async () => downAndCheck(lab, []));
 
   it('removes what the record lists (created or not), and only once', async () => {
@@ -174,12 +177,13 @@ describe('lab down after a crash', { skip }, () => {
 
 describe('lab demo', () => {
   it('as root: up, apply, probe, matrix, down', { skip }, async () => {
-    const demo = await runCli(['lab', 'demo', '--lab', 'e2e-demo']);
+    const lab = uniqueLab('demo');
+    const demo = await runCli(['lab', 'demo', '--lab', lab]);
     assert.equal(demo.code, 0, demo.stderr);
     assert.match(demo.stdout, /^src\\dst +bastion-1/m);
     assert.match(demo.stdout, / 0 mismatch\(es\) with explain$/m);
-    assert.deepEqual(labNamespaces('e2e-demo'), []);
-    assert.equal(existsSync(statePath('e2e-demo')), false);
+    assert.deepEqual(labNamespaces(lab), []);
+    assert.equal(existsSync(statePath(lab)), false);
   });
 
   it('without root: says why and prints the plan, exit 0', { skip: process.getuid?.() === 0 && sh('which', ['setpriv']).code === 0 ? false : 'needs root to become another user' }, () => {
