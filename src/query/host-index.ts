@@ -9,7 +9,7 @@ import type { Host } from '../inventory/types.ts';
 import type { QueryNode } from './ast.ts';
 import { Bitset } from './bitset.ts';
 import { formatQuery, usesSametag } from './format.ts';
-import { globToRegExp } from './glob.ts';
+import { compileGlob } from './glob.ts';
 import { BUILTIN_FIELDS, hostFieldValues } from './host-fields.ts';
 
 export interface QueryContext {
@@ -176,10 +176,10 @@ export class HostIndex {
     if (postings === undefined) return Bitset.empty(size);
     if (!wildcard) return Bitset.fromIndices(size, postings.values.get(value) ?? []);
     if (value === '*') return Bitset.fromIndices(size, postings.present);
-    const pattern = globToRegExp(value);
+    const matches = compileGlob(value);
     const result = Bitset.empty(size);
     for (const [candidate, positions] of postings.values) {
-      if (pattern.test(candidate)) for (const position of positions) result.set(position);
+      if (matches(candidate)) for (const position of positions) result.set(position);
     }
     return result;
   }
