@@ -3,10 +3,14 @@
  *   or := and (OR and)*     and := unary (AND unary)*
  *   unary := NOT unary | '(' or ')' | field:value | '*:*' | SAMETAG
  * Nested AND/OR of the same kind are flattened. Errors are QuerySyntaxError with the 1-based column of the
- * offending token.
+ * offending token. Nesting (parentheses and NOT) is limited to MAX_QUERY_DEPTH levels, so that neither the
+ * parser nor anything walking the tree (evaluation, formatting) can exhaust the stack.
  */
 import { QuerySyntaxError, type QueryNode } from './ast.ts';
 import { lexToken, type Token } from './lexer.ts';
+
+/** Levels of parentheses and NOT a query may nest; far beyond any real query, far below the stack's limit. */
+export const MAX_QUERY_DEPTH = 100;
 
 const LOWERCASE_OPERATORS: ReadonlySet<string> = new Set(['and', 'or', 'not']);
 
@@ -35,6 +39,7 @@ function expectedOperator(token: Token, closing: string): QuerySyntaxError {
 
 class Parser {
   private token: Token;
+  private depth = 0;
 
   constructor(private readonly text: string) {
     this.token = lexToken(text, 0);
@@ -78,15 +83,25 @@ class Parser {
     return items.length === 1 ? (items[0] as QueryNode) : { kind: 'and', items: items.flatMap((i) => (i.kind === 'and' ? i.items : [i])) };
   }
 
+  /** Enters one level of nesting at `token` (a NOT or a '('). */
+  private nested<T>(token: Token, parse: () => T): T {
+    if (++this.depth > MAX_QUERY_DEPTH) {
+      throw new QuerySyntaxError(`query nested too deeply: at most ${MAX_QUERY_DEPTH} levels of parentheses and NOT`, token.col);
+    }
+    const result = parse();
+    this.depth--;
+    return result;
+  }
+
   private parseUnary(after: Token | null): QueryNode {
     const token = this.token;
     switch (token.kind) {
       case 'not': {
         this.advance();
-        return { kind: 'not', item: this.parseUnary(token) };
+        return { kind: 'not', item: this.nested(token, () => this.parseUnary(token)) };
       }
       case 'lparen':
-        return this.parseGroup();
+        return this.nested(token, () => this.parseGroup());
       case 'term':
         this.advance();
         return { kind: 'term', field: token.field, value: token.value, wildcard: token.wildcard, col: token.col };

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QuerySyntaxError, type QueryNode } from '../../src/query/ast.ts';
 import { parseQuery } from '../../src/query/parser.ts';
+import { formatQuery } from '../../src/query/format.ts';
 
 const term = (field: string, value: string, col: number, wildcard = false): QueryNode => ({ kind: 'term', field, value, wildcard, col });
 
@@ -169,4 +170,17 @@ test('error: unexpected characters', () => {
   syntaxError('roles:a [x]', "unexpected character '['", 9);
   syntaxError('roles:[a]', "unexpected character '['", 7);
   syntaxError('roles:a\\', "'\\' at the end of the query escapes nothing", 8);
+});
+
+test('nesting is limited, with the column of the first NOT or ( beyond the limit', () => {
+  syntaxError(`${'NOT '.repeat(6000)}roles:web`, /nested too deeply: at most 100 levels/, 4 * 100 + 1);
+  syntaxError(`${'('.repeat(6000)}roles:web${')'.repeat(6000)}`, /nested too deeply/, 101);
+  syntaxError(`${'(NOT '.repeat(60)}roles:web${')'.repeat(60)}`, /nested too deeply/, 5 * 50 + 1);
+});
+
+test('a query nested to the limit parses, formats and parses back', () => {
+  const deep = `${'NOT ('.repeat(50)}roles:web OR tags:a${')'.repeat(50)}`;
+  const text = formatQuery(parseQuery(deep));
+  assert.equal(text, `${'NOT '.repeat(50)}(roles:web OR tags:a)`);
+  assert.equal(formatQuery(parseQuery(text)), text);
 });
