@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { UsageError } from '../diagnostics.ts';
 import { addAgent, initAuth } from '../fleet/auth.ts';
 import type { EtcdLocation } from '../fleet/url.ts';
-import { HOST_NAME, HOST_NAME_RULE } from '../inventory/names.ts';
+import { nameProblem } from '../inventory/names.ts';
 import { withFleet, type FleetOptions } from './fleet.ts';
 
 /** A password for a user whose password was not given. */
@@ -27,7 +27,8 @@ export async function initFleetAuth(options: FleetOptions, passwords: { root: st
 }
 
 export async function addFleetAgent(name: string, password: string, options: FleetOptions): Promise<EtcdLocation> {
-  if (!HOST_NAME.test(name)) throw new UsageError(`invalid host name "${name}": use ${HOST_NAME_RULE}`);
+  const problem = nameProblem('host', name);
+  if (problem !== null) throw new UsageError(`invalid host name "${name}": ${problem}`);
   return withFleet(options, async ({ client, location }) => {
     await addAgent(client, location.prefix, name, password);
     return location;

@@ -1,5 +1,5 @@
 /** Maps one row of `knife search node '*:*' -F json` to the raw host shape that host.ts validates. */
-import { INTERFACE_NAME, USER_NAME, isUid } from './names.ts';
+import { isUid, isValidName } from './names.ts';
 
 type Fields = Record<string, unknown>;
 
@@ -19,11 +19,16 @@ function runListRoles(runList: unknown): string[] {
   return strings(runList).flatMap((entry) => /^role\[(.+)\]$/.exec(entry.trim())?.[1] ?? []);
 }
 
-/** Global inet/inet6 addresses per interface; alias labels (`eth0:1`) fold into their device, `lo` is skipped. */
+/** The device of an interface label: alias labels (`eth0:1`) and ip link's peer notation (`eth0@if5`) fold into it. */
+function deviceOf(label: string): string {
+  return label.split(/[:@]/)[0] ?? label;
+}
+
+/** Global inet/inet6 addresses per interface (by device), `lo` skipped. */
 function interfacesOf(network: Fields): Record<string, string[]> {
   const interfaces: Record<string, string[]> = {};
   for (const [label, facts] of Object.entries(record(network['interfaces']))) {
-    const device = label.split(':')[0] ?? label;
+    const device = deviceOf(label);
     if (device === 'lo') continue;
     for (const [address, info] of Object.entries(record(record(facts)['addresses']))) {
       const { family, scope } = record(info);
@@ -40,7 +45,7 @@ function usersOf(passwd: unknown): Record<string, number> {
   const users: Record<string, number> = {};
   for (const [name, entry] of Object.entries(record(passwd))) {
     const uid = record(entry)['uid'];
-    if (USER_NAME.test(name) && isUid(uid)) users[name] = uid;
+    if (isValidName('user', name) && isUid(uid)) users[name] = uid;
   }
   return users;
 }
@@ -52,7 +57,7 @@ export function chefNodeToHost(row: unknown): Fields {
   const normal = record(node['normal']);
   const network = record(automatic['network']);
   const interfaces = interfacesOf(network);
-  const lan = network['default_interface'];
+  const lan = typeof network['default_interface'] === 'string' ? deviceOf(network['default_interface']) : undefined;
   const attributes: Fields = {};
   if (normal['afw'] !== undefined) attributes['afw'] = normal['afw'];
   for (const key of ['fqdn', 'platform', 'platform_version']) {
@@ -64,7 +69,7 @@ export function chefNodeToHost(row: unknown): Fields {
     roles: [...new Set([...strings(automatic['roles']), ...runListRoles(node['run_list'])])].sort(),
     tags: strings(normal['tags']),
     interfaces,
-    ...(typeof lan === 'string' && INTERFACE_NAME.test(lan) && (interfaces[lan]?.length ?? 0) > 0 ? { lan } : {}),
+    ...(lan !== undefined && isValidName('interface', lan) && (interfaces[lan]?.length ?? 0) > 0 ? { lan } : {}),
     users: usersOf(record(automatic['etc'])['passwd']),
     attributes,
   };

@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { error, type Diagnostic, type SourcePos } from '../diagnostics.ts';
 import { parseHostAddress } from './address.ts';
 import type { Locator, Path } from './locate.ts';
-import * as names from './names.ts';
+import { MAX_UID, NAME_RULES, isUid, nameProblem, type NameKind } from './names.ts';
 import { didYouMean } from '../suggest.ts';
 import type { AttributeValue, Host } from './types.ts';
 
@@ -51,19 +51,27 @@ class HostChecker {
 
   checkName(): string {
     const value = this.raw['name'];
-    if (value === undefined || value === null) this.report(`missing name: every host needs one (${names.HOST_NAME_RULE})`, []);
+    if (value === undefined || value === null) this.report(`missing name: every host needs one (${NAME_RULES.host.rule})`, []);
     else if (typeof value !== 'string') this.report(`name must be a string, not ${JSON.stringify(value)}`, ['name']);
-    else if (!names.HOST_NAME.test(value)) this.report(`invalid host name "${value}": use ${names.HOST_NAME_RULE}`, ['name']);
+    else this.checkNameOf('host', value, ['name']);
     return typeof value === 'string' ? value : '';
+  }
+
+  /** Reports `name` unless it is a valid name of its kind; `onKey`: the name is a mapping's key. */
+  private checkNameOf(kind: NameKind, name: string, path: Path, onKey = false): boolean {
+    const problem = nameProblem(kind, name);
+    if (problem !== null) this.report(`invalid ${kind} name "${name}": ${problem}`, path, onKey);
+    return problem === null;
   }
 
   checkEnvironment(): string {
     const value = this.raw['environment'];
     if (value === undefined || value === null) return '_default';
-    if (typeof value !== 'string' || !names.ENVIRONMENT.test(value)) {
-      this.report(`invalid environment ${JSON.stringify(value)}: use ${names.ENVIRONMENT_RULE}`, ['environment']);
+    if (typeof value !== 'string') {
+      this.report(`environment must be a string, not ${JSON.stringify(value)}`, ['environment']);
       return '';
     }
+    this.checkNameOf('environment', value, ['environment']);
     return value;
   }
 
@@ -96,9 +104,7 @@ class HostChecker {
       return interfaces;
     }
     for (const [ifname, list] of Object.entries(value)) {
-      if (!names.INTERFACE_NAME.test(ifname)) {
-        this.report(`invalid interface name "${ifname}": use ${names.INTERFACE_NAME_RULE}`, ['interfaces', ifname], true);
-      }
+      this.checkNameOf('interface', ifname, ['interfaces', ifname], true);
       interfaces[ifname] = this.checkAddresses(list, ['interfaces', ifname]);
     }
     return interfaces;
@@ -144,8 +150,8 @@ class HostChecker {
       return users;
     }
     for (const [user, uid] of Object.entries(value)) {
-      if (!names.USER_NAME.test(user)) this.report(`invalid user name "${user}": use ${names.USER_NAME_RULE}`, ['users', user], true);
-      if (!names.isUid(uid)) this.report(`uid of "${user}" must be an integer from 0 to ${names.MAX_UID}, not ${JSON.stringify(uid)}`, ['users', user]);
+      this.checkNameOf('user', user, ['users', user], true);
+      if (!isUid(uid)) this.report(`uid of "${user}" must be an integer from 0 to ${MAX_UID}, not ${JSON.stringify(uid)}`, ['users', user]);
       else users[user] = uid;
     }
     return users;

@@ -16,7 +16,7 @@ import { choiceField, stringField } from './fields.ts';
 import { sametagColumn } from './query-text.ts';
 import { QuerySyntaxError, type QueryNode } from '../query/ast.ts';
 import { parseQuery } from '../query/parser.ts';
-import { ENV_PATTERN } from './rule.ts';
+import { nameProblem } from '../inventory/names.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
 
 export const MODES = ['enforce', 'audit'] as const;
@@ -27,8 +27,9 @@ const LOG_GROUP_MAX = 65535;
 function parseEnvironments(file: SourceFile, entry: Entry): string[] {
   const names: string[] = [];
   for (const { node, text } of textEntries(file, entry.keyNode, entry.value, 'audit.environments')) {
-    if (ENV_PATTERN.test(text)) names.push(text);
-    else file.error(node, `"audit.environments": "${text}" is not an environment name (letters, digits, "_", ".", "-")`);
+    const problem = nameProblem('environment', text);
+    if (problem === null) names.push(text);
+    else file.error(node, `"audit.environments": "${text}" is not an environment name: ${problem}`);
   }
   return names;
 }

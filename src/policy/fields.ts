@@ -1,6 +1,7 @@
 /** Field values shared by rules, raw rules and settings, read from YAML nodes and reported at their position. */
 import { isScalar, isSeq, type Node } from 'yaml';
 import type { PortRange } from './types.ts';
+import { nameProblem, type NameKind } from '../inventory/names.ts';
 import { mergePorts, parsePorts } from './ports.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
@@ -28,12 +29,13 @@ export function choiceField<T extends string>(file: SourceFile, entry: Entry, ch
   return null;
 }
 
-/** A string matching `pattern`; `describe` says what a valid value is. */
-export function patternField(file: SourceFile, entry: Entry, pattern: RegExp, describe: string, rule?: string): string | null {
+/** A host, environment, interface or user name, by the rules inventories follow too (inventory/names.ts). */
+export function nameField(file: SourceFile, entry: Entry, kind: NameKind, rule?: string): string | null {
   const text = stringField(file, entry, rule);
   if (text === null) return null;
-  if (pattern.test(text)) return text;
-  file.error(entry.value, `"${entry.key}": "${text}" is not ${describe}`, rule);
+  const problem = nameProblem(kind, text);
+  if (problem === null) return text;
+  file.error(entry.value, `"${entry.key}": "${text}" is not ${kind === 'environment' || kind === 'interface' ? 'an' : 'a'} ${kind} name: ${problem}`, rule);
   return null;
 }
 

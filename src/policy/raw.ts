@@ -2,9 +2,9 @@
 import type { Node } from 'yaml';
 import type { QueryNode } from '../query/ast.ts';
 import type { RawRule } from './types.ts';
-import { choiceField, patternField, stringField } from './fields.ts';
+import { choiceField, nameField, stringField } from './fields.ts';
 import { unsafeCharacter } from './raw-text.ts';
-import { ENV_PATTERN, parseOn } from './rule.ts';
+import { parseOn } from './rule.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
 
@@ -86,7 +86,7 @@ export function parseRawRule(file: SourceFile, name: string, nameNode: Node, val
   let iptables: Iptables | null = null;
   for (const entry of entries) {
     if (entry.key === 'on') on = parseOn(file, entry, name);
-    else if (entry.key === 'env') env = patternField(file, entry, ENV_PATTERN, 'an environment name (letters, digits, "_", ".", "-")', name);
+    else if (entry.key === 'env') env = nameField(file, entry, 'environment', name);
     else if (entry.key === 'nft') nft = parseNft(file, entry, name);
     else {
       const fields = file.entries(entry.value ?? entry.keyNode, 'iptables', { rule: name, known: ['table', 'rule'], noun: 'key in "iptables"' });

@@ -3,15 +3,12 @@ import { isScalar, isSeq, type Node } from 'yaml';
 import type { QueryNode } from '../query/ast.ts';
 import { PORT_PROTOCOLS, PROTOCOLS, type Direction, type Endpoint, type InterfaceSpec, type Protocol, type Rule, type RuleOptions } from './types.ts';
 import { parseEndpoints } from './endpoints.ts';
-import { choiceField, patternField, portsField, stringField } from './fields.ts';
+import { choiceField, nameField, portsField, stringField } from './fields.ts';
 import { parseQueryAt, sametagColumn } from './query-text.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
 
 const RULE_FIELDS = ['on', 'direction', 'protocol', 'user', 'interface', 'source', 'destination', 'dport', 'sport', 'env', 'options'] as const;
-const USER_PATTERN = /^[a-z_][a-z0-9_-]{0,31}$/i;
-export const ENV_PATTERN = /^[A-Za-z0-9_.-]+$/;
-const INTERFACE_PATTERN = /^[A-Za-z0-9_.@-]{1,15}$/;
 const RESERVED_INTERFACES = ['default', 'all', 'any', 'none'];
 const OPTIONS = { disable_env_limit: 'disableEnvLimit', disable_syntax_check: 'disableSyntaxCheck' } as const;
 const DIRECTIONS: readonly Direction[] = ['in', 'out'];
@@ -38,11 +35,8 @@ function parseInterface(file: SourceFile, entry: Entry, rule: string): Interface
     file.error(entry.value, `"interface": "${text}" is not an interface name; use "default" (the host's lan interface) or "all"`, rule);
     return null;
   }
-  if (!INTERFACE_PATTERN.test(text)) {
-    file.error(entry.value, `"interface": "${text}" is not an interface name (up to 15 letters, digits, "_", ".", "@", "-")`, rule);
-    return null;
-  }
-  return { kind: 'named', name: text };
+  const name = nameField(file, entry, 'interface', rule);
+  return name === null ? null : { kind: 'named', name };
 }
 
 function parseOptions(file: SourceFile, entry: Entry, rule: string): RuleOptions | null {
@@ -83,9 +77,9 @@ export function parseRule(file: SourceFile, name: string, nameNode: Node, value:
   const protocol = read('protocol', (e) => choiceField(file, e, PROTOCOLS, name));
   if (direction === undefined) missing('missing "direction" (in or out)');
   if (protocol === undefined) missing(`missing "protocol" (${PROTOCOLS.join(', ')})`);
-  const user = read('user', (e) => patternField(file, e, USER_PATTERN, 'a user name (letters, digits, "_", "-"; at most 32)', name));
+  const user = read('user', (e) => nameField(file, e, 'user', name));
   const iface = read('interface', (e) => parseInterface(file, e, name));
-  const env = read('env', (e) => patternField(file, e, ENV_PATTERN, 'an environment name (letters, digits, "_", ".", "-")', name));
+  const env = read('env', (e) => nameField(file, e, 'environment', name));
   const options = read('options', (e) => parseOptions(file, e, name));
 
   const peerField = direction === 'out' ? 'destination' : 'source';

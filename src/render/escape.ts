@@ -4,6 +4,8 @@
  * upstream (defense in depth: a name that reaches a renderer unchecked must not be able to inject rules).
  */
 import { createHash } from 'node:crypto';
+import { InternalError } from '../diagnostics.ts';
+import { NAME_RULES } from '../inventory/names.ts';
 
 /** Printable ASCII that terminates, quotes, escapes, comments, expands or opens a block somewhere. */
 const UNSAFE_PRINTABLE = new Set(['"', '\\', "'", '`', '$', ';', '#', '{', '}']);
@@ -36,16 +38,16 @@ export function safeComment(text: string, maxBytes: number): string {
 export function checkRawText(text: string): string {
   for (const char of text) {
     const code = char.codePointAt(0) ?? 0;
-    if (code < 0x20 || code === 0x7f) throw new Error(`raw rule text contains a control character: ${JSON.stringify(text)}`);
+    if (code < 0x20 || code === 0x7f) throw new InternalError(`raw rule text contains a control character: ${JSON.stringify(text)}`);
   }
   return text;
 }
 
 export type NameKind = 'interface' | 'set' | 'chain' | 'address';
 
-const NAME_RULES: Record<NameKind, { pattern: RegExp; max: number }> = {
-  /** Linux interface names: IFNAMSIZ - 1. */
-  interface: { pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, max: 15 },
+const KERNEL_NAME_RULES: Record<NameKind, { pattern: RegExp; max: number }> = {
+  /** The rule inventories and policies are validated with (inventory/names.ts). */
+  interface: { pattern: NAME_RULES.interface.pattern, max: 15 },
   /** nft identifiers and ipset names (ipset: at most 31 characters). */
   set: { pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, max: 31 },
   /** nft identifiers: a letter or `_` first. */
@@ -54,11 +56,14 @@ const NAME_RULES: Record<NameKind, { pattern: RegExp; max: number }> = {
   address: { pattern: /^[0-9A-Fa-f.:]+(\/[0-9]{1,3})?$/, max: 43 },
 };
 
-/** Returns the name (or address) if it is in the safe charset and length of its kind; throws otherwise. */
+/**
+ * Returns the name (or address) if it is in the safe charset and length of its kind; otherwise throws an
+ * InternalError: every name was validated by the same rules before it reached a renderer.
+ */
 export function checkName(kind: NameKind, name: string): string {
-  const rule = NAME_RULES[kind];
+  const rule = KERNEL_NAME_RULES[kind];
   if (name.length === 0 || name.length > rule.max || !rule.pattern.test(name)) {
-    throw new Error(`unsafe ${kind} name ${JSON.stringify(name)}: expected ${rule.pattern.source}, at most ${rule.max} characters`);
+    throw new InternalError(`unsafe ${kind} name ${JSON.stringify(name)}: expected ${rule.pattern.source}, at most ${rule.max} characters`);
   }
   return name;
 }

@@ -47,7 +47,7 @@ test('settings: mode and audit are validated at their position', () => {
   assert.deepEqual(errors('settings:\n  mode: audti\n'), ['policy.yaml:2:9: error: "mode" must be one of enforce, audit, not "audti" (did you mean "audit"?)']);
   assert.deepEqual(errors('settings:\n  audit:\n    hosts: "roles:web AND"\n'), ['policy.yaml:3:23: error: invalid query "roles:web AND": dangling AND: expected a query after it']);
   assert.deepEqual(errors('settings:\n  audit:\n    hosts: roles:web AND SAMETAG\n'), ['policy.yaml:3:26: error: "audit.hosts" cannot use SAMETAG: it has no compiled host to share tags with']);
-  assert.deepEqual(errors('settings:\n  audit:\n    environments: [prod uction]\n'), ['policy.yaml:3:20: error: "audit.environments": "prod uction" is not an environment name (letters, digits, "_", ".", "-")']);
+  assert.deepEqual(errors('settings:\n  audit:\n    environments: [prod uction]\n'), [`policy.yaml:3:20: error: "audit.environments": "prod uction" is not an environment name: use 1 to 255 letters, digits, '_', '.' and '-'`]);
   assert.deepEqual(errors('settings:\n  mode: audit\n  audit: { environments: [staging] }\n'), [
     'policy.yaml:3:12: error: "audit.environments" selects hosts to audit under mode: enforce; mode: audit already audits every host',
   ]);

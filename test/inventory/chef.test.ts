@@ -84,7 +84,7 @@ describe('a knife document', () => {
           e.diagnostics.map((d) => [d.host, d.line, d.col]),
           [['bad', 8, 5]],
         );
-        assert.match(e.diagnostics[0]?.message ?? '', /invalid environment "a b"/);
+        assert.match(e.diagnostics[0]?.message ?? '', /invalid environment name "a b"/);
         return true;
       },
     );

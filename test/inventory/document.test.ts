@@ -116,7 +116,7 @@ describe('errors, each with its message, host and position', () => {
   });
 
   it('reports invalid environments', () => {
-    onlyError(host('    environment: "prod env"\n'), /invalid environment "prod env"/, { host: 'h1', line: 3, col: 18 });
+    onlyError(host('    environment: "prod env"\n'), /invalid environment name "prod env"/, { host: 'h1', line: 3, col: 18 });
   });
 
   it('reports roles and tags that are not lists of non-empty strings', () => {

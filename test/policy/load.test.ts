@@ -282,13 +282,13 @@ test('on: SAMETAG and empty queries are errors', () => {
 
 test('user, interface, env and options are checked', () => {
   assert.deepEqual(errors(oneRule(...IN_TCP, 'user: "bad user"', 'interface: any', 'env: "prod env"', 'options: [disable_env_limt]')), [
-    'policy.yaml:7:11: error: rule "R": "user": "bad user" is not a user name (letters, digits, "_", "-"; at most 32)',
+    `policy.yaml:7:11: error: rule "R": "user": "bad user" is not a user name: use a letter or '_', then up to 31 letters, digits, '_' or '-'`,
     'policy.yaml:8:16: error: rule "R": "interface": "any" is not an interface name; use "default" (the host\'s lan interface) or "all"',
-    'policy.yaml:9:10: error: rule "R": "env": "prod env" is not an environment name (letters, digits, "_", ".", "-")',
+    `policy.yaml:9:10: error: rule "R": "env": "prod env" is not an environment name: use 1 to 255 letters, digits, '_', '.' and '-'`,
     'policy.yaml:10:15: error: rule "R": unknown option "disable_env_limt" (options are disable_env_limit, disable_syntax_check) (did you mean "disable_env_limit"?)',
   ]);
   assert.deepEqual(errors(oneRule(...IN_TCP, 'interface: averyveryverylongname0', 'user: 1000')), [
-    'policy.yaml:7:16: error: rule "R": "interface": "averyveryverylongname0" is not an interface name (up to 15 letters, digits, "_", ".", "@", "-")',
+    `policy.yaml:7:16: error: rule "R": "interface": "averyveryverylongname0" is not an interface name: use 1 to 15 letters, digits, '_', '.' and '-', starting with a letter, digit or '_'`,
     'policy.yaml:8:11: error: rule "R": "user" must be a string',
   ]);
 });
