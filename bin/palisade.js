@@ -1,12 +1,49 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx palisade` works right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// Runs the bundle (dist/palisade.cjs, built by `npm ci` through the `prepare` script) when it is at least as
+// new as every file under src/ and package.json; otherwise the TypeScript sources through tsx, so an edit in
+// src/ takes effect at once (`npm run build` makes startup fast again). The bundle is compiled with V8's code
+// cache (dist/palisade.cjs.cache, written by the first run that finds none or a stale one).
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
-register();
-// A reader that goes away (`palisade compile ... | head`) ends the output, not with a stack trace.
-process.stdout.on('error', (error) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv);
+const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
+const bundle = path('../dist/palisade.cjs');
+
+function newestSource() {
+  const src = path('../src/');
+  let newest = statSync(path('../package.json')).mtimeMs;
+  if (!existsSync(src)) return newest;
+  for (const entry of readdirSync(src, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs);
+  }
+  return newest;
+}
+
+function runBundle() {
+  const cache = `${bundle}.cache`;
+  const cachedData = existsSync(cache) ? readFileSync(cache) : undefined;
+  const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    process.once('exit', () => {
+      try {
+        writeFileSync(`${cache}.${process.pid}`, script.createCachedData());
+        renameSync(`${cache}.${process.pid}`, cache);
+      } catch {
+        // A read-only installation runs without the cache.
+      }
+    });
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+}
+
+if (existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource()) {
+  runBundle();
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli/run.ts');
+}

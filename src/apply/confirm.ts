@@ -7,13 +7,12 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Target } from '../kernel/exec.ts';
+import { selfCommand } from '../self.ts';
 import { ensureStateDir } from './state.ts';
 
 export const TIMER_COMMAND = '__revert-after';
 export const TIMER_LOG = 'confirm-timer.log';
-export const BIN = fileURLToPath(new URL('../../bin/palisade.js', import.meta.url));
 
 /** `30s`, `2m`, `1h`, `500ms` or bare seconds → milliseconds; null when malformed or not positive. */
 export function parseDuration(text: string): number | null {
@@ -34,7 +33,8 @@ export async function spawnTimer(id: string, deadline: Date, stateDir: string, t
   await ensureStateDir(stateDir);
   const log = openSync(join(stateDir, TIMER_LOG), 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [BIN, ...timerArgs(id, deadline, stateDir, target)], { detached: true, stdio: ['ignore', log, log] });
+    const [command, ...args] = selfCommand();
+    const child = spawn(command, [...args, ...timerArgs(id, deadline, stateDir, target)], { detached: true, stdio: ['ignore', log, log] });
     if (child.pid === undefined) throw new Error('the confirmation timer did not start');
     child.unref();
     return child.pid;

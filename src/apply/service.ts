@@ -1,34 +1,93 @@
 /**
- * The systemd unit that reloads the last applied ruleset at boot, before the network comes up, from the
- * state directory alone (no policy, inventory or etcd needed): `palisade install-service` writes it.
+ * The systemd units, one text for the Debian package (scripts/build-deb.js) and `palisade install-service`:
+ * `palisade-restore.service` reloads the last applied ruleset at boot, before the network comes up, from the
+ * state directory alone (no policy, inventory or etcd needed); `palisade-agent.service` runs the agent,
+ * sandboxed to what a netfilter agent needs, with its flags from `/etc/palisade/agent.env`.
  */
 import { join } from 'node:path';
+import { selfCommand } from '../self.ts';
 import { writeFileAtomic } from './atomic-file.ts';
-import { BIN } from './confirm.ts';
 
-export const UNIT_NAME = 'palisade-restore.service';
+export const RESTORE_UNIT = 'palisade-restore.service';
+export const AGENT_UNIT = 'palisade-agent.service';
 export const DEFAULT_UNIT_DIR = '/etc/systemd/system';
+export const AGENT_ENV_FILE = '/etc/palisade/agent.env';
 
-/** systemd splits ExecStart on spaces and gives `\` and `%` meanings: paths with them are quoted and escaped. */
+/** systemd splits ExecStart on spaces and gives `\`, `%` and `$` meanings: words with them are quoted and escaped. */
 function quote(word: string): string {
-  const escaped = word.replace(/\\/g, '\\\\').replace(/%/g, '%%').replace(/"/g, '\\"');
-  return /[\s"'\\%]/.test(word) ? `"${escaped}"` : escaped;
+  const escaped = word.replace(/\\/g, '\\\\').replace(/%/g, '%%').replace(/\$/g, '$$$$').replace(/"/g, '\\"');
+  return /[\s"'\\%$]/.test(word) ? `"${escaped}"` : escaped;
 }
 
-export function restoreUnit(stateDir: string, node: string = process.execPath, bin: string = BIN): string {
-  const exec = [node, bin, 'restore', '--state-dir', stateDir].map(quote).join(' ');
+const command = (palisade: readonly string[], args: readonly string[]): string => [...palisade.map(quote), ...args].join(' ');
+
+export function restoreUnit(stateDir: string, palisade: readonly string[] = selfCommand()): string {
   return [
     '[Unit]',
     'Description=Palisade: restore the last applied firewall ruleset',
     'DefaultDependencies=no',
-    'Before=network-pre.target',
+    'Before=network-pre.target shutdown.target',
     'Wants=network-pre.target',
     'After=local-fs.target',
+    'Conflicts=shutdown.target',
     '',
     '[Service]',
     'Type=oneshot',
-    `ExecStart=${exec}`,
+    `ExecStart=${command(palisade, ['restore', '--state-dir', quote(stateDir)])}`,
     'RemainAfterExit=yes',
+    '',
+    '[Install]',
+    'WantedBy=sysinit.target',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The agent: root for the state directory an operator's `palisade apply` shares, but with only the
+ * capabilities netfilter needs, a read-only system, its state directory the one writable place, and no
+ * way to gain more (memory stays writable and executable: V8 compiles JavaScript at run time). Stopping it
+ * (SIGTERM) leaves the ruleset loaded.
+ */
+export function agentUnit(stateDir: string, palisade: readonly string[] = selfCommand()): string {
+  return [
+    '[Unit]',
+    'Description=Palisade agent: keeps this host firewall current',
+    `After=network-online.target ${RESTORE_UNIT}`,
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=exec',
+    `EnvironmentFile=-${AGENT_ENV_FILE}`,
+    `ExecStart=${command(palisade, ['agent', '--state-dir', quote(stateDir), '$PALISADE_AGENT_ARGS'])}`,
+    'Restart=always',
+    'RestartSec=5s',
+    'KillMode=mixed',
+    'TimeoutStopSec=20s',
+    `ReadWritePaths=${quote(stateDir)}`,
+    'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW',
+    'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW',
+    'NoNewPrivileges=yes',
+    'ProtectSystem=strict',
+    'ProtectHome=yes',
+    'PrivateTmp=yes',
+    'PrivateDevices=yes',
+    'ProtectKernelTunables=yes',
+    'ProtectKernelModules=yes',
+    'ProtectKernelLogs=yes',
+    'ProtectControlGroups=yes',
+    'ProtectClock=yes',
+    'ProtectHostname=yes',
+    'ProtectProc=invisible',
+    'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK',
+    'RestrictNamespaces=yes',
+    'RestrictRealtime=yes',
+    'RestrictSUIDSGID=yes',
+    'LockPersonality=yes',
+    'SystemCallArchitectures=native',
+    'SystemCallFilter=@system-service',
+    'SystemCallFilter=~@privileged @resources @obsolete',
+    'SystemCallErrorNumber=EPERM',
+    'UMask=0077',
     '',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -36,9 +95,12 @@ export function restoreUnit(stateDir: string, node: string = process.execPath, b
   ].join('\n');
 }
 
-/** Writes the unit file and returns its path; enabling it (`systemctl enable`) is left to the administrator. */
-export async function installService(unitDir: string, stateDir: string): Promise<string> {
-  const path = join(unitDir, UNIT_NAME);
-  await writeFileAtomic(path, restoreUnit(stateDir), 0o644);
-  return path;
+/** Writes both units into `unitDir` and returns their paths; enabling them is left to the administrator. */
+export async function installService(unitDir: string, stateDir: string): Promise<string[]> {
+  const units: Array<[string, string]> = [
+    [RESTORE_UNIT, restoreUnit(stateDir)],
+    [AGENT_UNIT, agentUnit(stateDir)],
+  ];
+  for (const [name, text] of units) await writeFileAtomic(join(unitDir, name), text, 0o644);
+  return units.map(([name]) => join(unitDir, name));
 }

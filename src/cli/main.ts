@@ -1,5 +1,6 @@
 /** The `palisade` command line. Exit codes: 0 success, 1 invalid input or failed apply, 2 usage error. */
 import { Command, CommanderError, Option } from 'commander';
+import { VERSION } from '../version.ts';
 import { InputError, InternalError, OperationError, sanitize, UsageError } from '../diagnostics.ts';
 import { checkCommand } from './commands/check.ts';
 import { compileCommand, type CompileOptions } from './commands/compile.ts';
@@ -22,6 +23,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .description('Per-host netfilter firewalls for a fleet, compiled from generic rules over an inventory.')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) })
+    .version(VERSION, '-V, --version', 'print the version')
     .option('--debug', 'print the stack trace of an internal error')
     .exitOverride();
 

@@ -70,7 +70,7 @@ export function registerApplyCommands(program: Command, output: Output, setExit:
   examples(
     program
       .command('install-service')
-      .description('write the systemd unit palisade-restore.service that restores the ruleset at boot')
+      .description('write the systemd units palisade-restore.service (the ruleset at boot) and palisade-agent.service, running this palisade')
       .option('--unit-dir <dir>', 'where to write the unit', DEFAULT_UNIT_DIR)
       .option('--state-dir <dir>', `state directory the unit restores from (default: $PALISADE_STATE_DIR or ${DEFAULT_STATE_DIR})`),
     ['palisade install-service && systemctl daemon-reload && systemctl enable palisade-restore.service', 'palisade install-service --unit-dir /tmp/units'],

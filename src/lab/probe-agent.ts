@@ -1,6 +1,6 @@
 /**
  * The probe agent: one small process inside a lab namespace, spawned as
- * `ip netns exec NS node --import tsx probe-agent.ts [--uid N]`, speaking JSON lines over stdio. It opens
+ * `ip netns exec NS palisade __probe-agent [--uid N]`, speaking JSON lines over stdio. It opens
  * TCP and UDP listeners (UDP ones echo) and makes connections and pings, as root or, with `--uid`, as that
  * uid (dropped at start, so every socket it opens is owned by the uid `meta skuid` / `--uid-owner` sees).
  * It exits when its stdin closes.
@@ -132,13 +132,16 @@ function dropPrivileges(argv: readonly string[]): void {
   process.setuid?.(uid);
 }
 
-dropPrivileges(process.argv.slice(2));
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  if (line.trim() === '') return;
-  void handle(JSON.parse(line) as AgentRequest).then((reply) => process.stdout.write(`${JSON.stringify(reply)}\n`));
-});
-lines.on('close', () => {
-  for (const server of servers) server.close();
-  process.exit(0);
-});
+/** Serves requests from stdin until it closes; `args` are the agent's own (`--uid N`). */
+export function runProbeAgent(args: readonly string[]): void {
+  dropPrivileges(args);
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (line.trim() === '') return;
+    void handle(JSON.parse(line) as AgentRequest).then((reply) => process.stdout.write(`${JSON.stringify(reply)}\n`));
+  });
+  lines.on('close', () => {
+    for (const server of servers) server.close();
+    process.exit(0);
+  });
+}

@@ -5,10 +5,10 @@
  * longer timeout, so a busy machine is not mistaken for a firewall.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { AgentReply, AgentRequest, Outcome } from './probe-agent.ts';
 import type { Probe, ProbePlan } from './probe-plan.ts';
+import { PROBE_AGENT_COMMAND, selfCommand } from '../self.ts';
 import { LabError, type LabState } from './state.ts';
 
 export interface ProbeResult extends Probe {
@@ -32,9 +32,6 @@ export interface RunOptions {
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = { timeoutMs: 300, retryTimeoutMs: 1500, concurrency: 400 };
 
-const AGENT = fileURLToPath(new URL('./probe-agent.ts', import.meta.url));
-/** The repository root, where `--import tsx` resolves. */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 type Request = AgentRequest extends infer R ? (R extends AgentRequest ? Omit<R, 'id'> : never) : never;
 
@@ -49,8 +46,8 @@ class Agent {
     readonly namespace: string,
     uid: number,
   ) {
-    const args = ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', AGENT, ...(uid === 0 ? [] : ['--uid', String(uid)])];
-    this.child = spawn('ip', args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = ['netns', 'exec', namespace, ...selfCommand(), PROBE_AGENT_COMMAND, ...(uid === 0 ? [] : ['--uid', String(uid)])];
+    this.child = spawn('ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       const reply = JSON.parse(line) as AgentReply;

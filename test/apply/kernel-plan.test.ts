@@ -1,18 +1,13 @@
-/** The pure parts of the kernel backends (iptables-restore batches, ipset staging, nft scripts), drift, durations, the unit. */
+/** The pure parts of the kernel backends (iptables-restore batches, ipset staging, nft scripts), drift, durations. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseDuration } from '../../src/apply/confirm.ts';
 import { compareListings } from '../../src/apply/drift.ts';
-import { restoreUnit } from '../../src/apply/service.ts';
 import { parseTables, planRestore, planTable, V4_TABLES } from '../../src/kernel/iptables-plan.ts';
 import { canonicalIpset, membershipScript, parseIpset, stageScript, swapScript } from '../../src/kernel/ipset.ts';
 import { nftLoadScript, nftMembershipScript } from '../../src/kernel/nft.ts';
 import { renderIptables } from '../../src/render/iptables.ts';
-import { runCli } from '../helpers/cli.ts';
 import { fixture } from '../render/fixture.ts';
-import { tempDir } from '../helpers/tmp.ts';
 
 const saved = (lines: string): ReturnType<typeof parseTables> => parseTables(`*filter\n:INPUT ACCEPT [0:0]\n${lines}\nCOMMIT\n`);
 
@@ -88,19 +83,5 @@ describe('drift, durations, the systemd unit', () => {
 
   it('parses durations', () => {
     assert.deepEqual(['30s', '2m', '500ms', '1h', '45', '0', 'soon'].map(parseDuration), [30_000, 120_000, 500, 3_600_000, 45_000, null, null]);
-  });
-
-  it('writes a oneshot unit ordered before the network', () => {
-    const unit = restoreUnit('/var/lib/my palisade', '/usr/bin/node', '/opt/palisade/bin/palisade.js');
-    for (const line of ['Type=oneshot', 'Before=network-pre.target', 'Wants=network-pre.target', 'DefaultDependencies=no']) assert.match(unit, new RegExp(`^${line}$`, 'm'));
-    assert.match(unit, /^ExecStart=\/usr\/bin\/node \/opt\/palisade\/bin\/palisade\.js restore --state-dir "\/var\/lib\/my palisade"$/m);
-  });
-
-  it('install-service writes palisade-restore.service into --unit-dir (no systemctl)', async () => {
-    const dir = tempDir('pal-unit-');
-    const r = await runCli(['install-service', '--unit-dir', dir, '--state-dir', '/srv/pal']);
-    assert.equal(r.code, 0, r.stderr);
-    const unit = readFileSync(join(dir, 'palisade-restore.service'), 'utf8');
-    assert.match(unit, /^ExecStart=\/\S+ \/\S+\/bin\/palisade\.js restore --state-dir \/srv\/pal$/m);
   });
 });

@@ -1,0 +1,31 @@
+/**
+ * How palisade runs itself again (the confirmation timer, the lab's probe agents, the systemd units): the
+ * single executable by itself, the bundle with node, or, from a source checkout, `bin/palisade.js` with node.
+ */
+import { isSea } from 'node:sea';
+import { fileURLToPath } from 'node:url';
+
+/** Defined (true) by scripts/build.js in the bundle; undeclared when running from source through tsx. */
+declare const PALISADE_BUNDLED: boolean | undefined;
+
+export type Runtime = 'executable' | 'bundle' | 'source';
+
+export function runtime(): Runtime {
+  if (isSea()) return 'executable';
+  return typeof PALISADE_BUNDLED === 'undefined' ? 'source' : 'bundle';
+}
+
+/** The argv prefix that runs this same palisade: append a command and its arguments. */
+export function selfCommand(): [string, ...string[]] {
+  switch (runtime()) {
+    case 'executable':
+      return [process.execPath];
+    case 'bundle':
+      return [process.execPath, fileURLToPath(import.meta.url)];
+    case 'source':
+      return [process.execPath, fileURLToPath(new URL('../bin/palisade.js', import.meta.url))];
+  }
+}
+
+/** The hidden command that runs the lab's probe agent (src/lab/probe-agent.ts) instead of the command line. */
+export const PROBE_AGENT_COMMAND = '__probe-agent';
