@@ -4,12 +4,13 @@
  * costs little more than compiling the distinct (environment, tags) combinations it has.
  */
 import type { Host, Inventory } from '../inventory/types.ts';
-import type { Endpoint, FailsafeEntry, Policy, Rule } from '../policy/types.ts';
+import type { Endpoint, FailsafeEntry, Policy, Rule, Settings } from '../policy/types.ts';
 import type { QueryNode } from '../query/ast.ts';
 import type { Bitset } from '../query/bitset.ts';
 import { HostIndex } from '../query/host-index.ts';
 import type { NameResolution } from '../resolve/resolver.ts';
-import type { Family, IrChain, IrRule, IrSet, Match, Ruleset } from './ir.ts';
+import type { Family, IrChain, IrRule, IrSet, Match, Ruleset, Verdict } from './ir.ts';
+import { sha256 } from '../hash.ts';
 import { normaliseNetworks } from './networks.ts';
 import { endpointsUseSametag, setDefinition, setName, type SetScope } from './set-definitions.ts';
 import { rawRulesFor } from './raw.ts';
@@ -18,17 +19,58 @@ export const LOG_PREFIX_INPUT = 'DROP_PAL_INPUT';
 export const LOG_PREFIX_OUTPUT = 'DROP_PAL_OUTPUT';
 export const logPrefixForUser = (user: string): string => `DROP_PAL_OUT_${user}`;
 export const userChainName = (user: string): string => `user_${user}`;
+export const logPrefixForService = (unit: string): string => `DROP_PAL_SVC_${unit}`;
+/** Non-terminal `action: log` rules. */
+export const logPrefixForRule = (rule: string): string => `LOG_PAL_${rule}`;
 /** Audit mode's prefixes: what would have been dropped, logged and accepted. */
 export const AUDIT_PREFIX = 'AUDIT_PAL_';
 export const AUDIT_PREFIX_INPUT = `${AUDIT_PREFIX}INPUT`;
 export const AUDIT_PREFIX_OUTPUT = `${AUDIT_PREFIX}OUTPUT`;
 export const auditPrefixForUser = (user: string): string => `${AUDIT_PREFIX}OUT_${user}`;
+export const auditPrefixForService = (unit: string): string => `${AUDIT_PREFIX}SVC_${unit}`;
 
 export interface CompileInputs {
   policy: Policy;
   inventory: Inventory;
   /** Every host-name endpoint that is not an inventory host, resolved (see namesToResolve). */
   names: ReadonlyMap<string, NameResolution>;
+  /** Milliseconds since the epoch: rules that expired by then are left out. Default: when the compiler is made. */
+  now?: number;
+  /**
+   * Whether a service's cgroup (`system.slice/nginx.service`) exists where the ruleset will load: nft resolves
+   * the path when it loads, so a rule of a unit that is not running is left out (inactive, with a warning).
+   * Absent: every service counts as running.
+   */
+  serviceRunning?: (cgroup: string) => boolean;
+  /** Where the cgroup v2 hierarchy is mounted below /sys/fs/cgroup: '' (unified, the default) or 'unified' (hybrid). */
+  cgroupMount?: string;
+}
+
+/** The chain of a service's outbound rules: the unit name, with a hash when it has characters a chain name cannot. */
+export function serviceChainName(unit: string): string {
+  const safe = unit.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return safe === unit ? `service_${unit}` : `service_${safe}-${sha256(unit).slice(0, 6)}`;
+}
+
+/** The name of a rate limit's dynamic set (nft) or hash (iptables hashlimit, at most 15 characters): one per rule and family. */
+export function meterName(rule: string, family: Family): string {
+  return `palm${family}_${sha256(rule).slice(0, 9)}`;
+}
+
+/** The rules in evaluation order: by `order`, ties in declaration order (Array.prototype.sort is stable). */
+export function orderedRules(rules: readonly Rule[]): Rule[] {
+  return [...rules].sort((a, b) => a.order - b.order);
+}
+
+function ruleVerdict(rule: Rule): Verdict {
+  switch (rule.action) {
+    case 'accept':
+    case 'drop':
+    case 'reject':
+      return { kind: rule.action };
+    case 'log':
+      return { kind: 'log', prefix: logPrefixForRule(rule.name) };
+  }
 }
 
 interface ResolvedSet {
@@ -58,11 +100,12 @@ function ruleFamilies(rule: Rule): Family[] {
   return byProtocol.filter((family) => dynamic || rule.peers.some((p) => p.kind === 'cidr' && p.family === family));
 }
 
-function protocolMatches(protocol: Rule['protocol'], dport: Rule['dport'], sport: Rule['sport']): Match[] {
+function protocolMatches(protocol: Rule['protocol'], dport: Rule['dport'], sport: Rule['sport'], icmpTypes: Rule['icmpTypes'] = null): Match[] {
   const matches: Match[] = [];
   if (protocol !== 'all') matches.push({ kind: 'proto', protocol });
   if (dport !== null) matches.push({ kind: 'dport', ports: dport });
   if (sport !== null) matches.push({ kind: 'sport', ports: sport });
+  if (icmpTypes !== null && (protocol === 'icmp' || protocol === 'icmpv6')) matches.push({ kind: 'icmp-type', protocol, types: icmpTypes });
   return matches;
 }
 
@@ -74,10 +117,14 @@ export class FleetCompiler {
   private readonly setsByName = new Map<string, ResolvedSet>();
   /** Compiled rulesets: explain and the lab's probe ask for the same hosts again and again. Treat as read-only. */
   private readonly rulesets = new Map<Host, Ruleset>();
+  private readonly rules: Rule[];
+  readonly now: number;
 
   constructor(private readonly inputs: CompileInputs) {
     this.index = new HostIndex(inputs.inventory.hosts);
     this.hostsByName = new Map(inputs.inventory.hosts.map((h) => [h.name, h]));
+    this.rules = orderedRules(inputs.policy.rules);
+    this.now = inputs.now ?? Date.now();
   }
 
   host(name: string): Host | undefined {
@@ -143,21 +190,41 @@ export class FleetCompiler {
     warnings.push(...raw.warnings);
 
     const userRules = new Map<string, IrRule[]>();
-    for (const rule of policy.rules) {
+    const serviceRules = new Map<string, { service: NonNullable<Rule['service']>; rules: IrRule[] }>();
+    for (const rule of this.rules) {
       if (!this.carries(rule, host, hostIndex)) continue;
-      if (rule.user !== null && host.users[rule.user] === undefined) {
-        warnings.push(`rule "${rule.name}" skipped: user "${rule.user}" does not exist on this host`);
+      const skipped = this.skipReason(rule, host);
+      if (skipped !== null) {
+        warnings.push(skipped);
         continue;
-      }
-      if (rule.interface.kind === 'named' && host.interfaces[rule.interface.name] === undefined) {
-        warnings.push(`rule "${rule.name}": interface "${rule.interface.name}" is not one of this host's interfaces`);
       }
       const irRules = this.ruleToIr(rule, host, sets, warnings, comment);
       if (rule.direction === 'in') input.push(...irRules);
-      else if (rule.user === null) output.push(...irRules);
+      else if (rule.service !== null) {
+        const entry = serviceRules.get(rule.service.unit) ?? { service: rule.service, rules: [] };
+        entry.rules.push(...irRules);
+        serviceRules.set(rule.service.unit, entry);
+      } else if (rule.user === null) output.push(...irRules);
       else userRules.set(rule.user, [...(userRules.get(rule.user) ?? []), ...irRules]);
     }
 
+    /* A socket's own chain decides its packets: service chains are jumped to first, then user chains. */
+    const chainEnd = (logPrefix: string, auditPrefix: string): IrRule[] => {
+      if (auditGroup !== null && settings.outputDrop) return auditRules(auditPrefix, auditGroup);
+      return [...(settings.outputDropLog ? [logRule(logPrefix)] : []), defaultRule(settings.outputDrop, settings)];
+    };
+    const units = [...serviceRules.keys()].sort();
+    const serviceChains: IrChain[] = units.map((unit) => {
+      const { service, rules } = serviceRules.get(unit) as { service: NonNullable<Rule['service']>; rules: IrRule[] };
+      const name = serviceChainName(unit);
+      output.push({
+        matches: [{ kind: 'cgroup', path: service.cgroup, level: service.cgroup.split('/').length, mount: this.inputs.cgroupMount ?? '' }],
+        verdict: { kind: 'jump', chain: name },
+        origin: { kind: 'base', what: 'service-dispatch' },
+        comment: comment(`outbound of service ${unit}`),
+      });
+      return { name, hook: null, service, rules: [...rules, ...chainEnd(logPrefixForService(unit), auditPrefixForService(unit))] };
+    });
     const users = [...userRules.keys()].sort();
     const userChains: IrChain[] = users.map((user) => {
       const uid = host.users[user] as number;
@@ -167,30 +234,26 @@ export class FleetCompiler {
         origin: { kind: 'base', what: 'user-dispatch' },
         comment: comment(`outbound of user ${user}`),
       });
-      const rules = userRules.get(user) ?? [];
-      if (auditGroup !== null && settings.outputDrop) rules.push(...auditRules(auditPrefixForUser(user), auditGroup));
-      else {
-        if (settings.outputDropLog) rules.push(logRule(logPrefixForUser(user)));
-        rules.push(defaultRule(settings.outputDrop));
-      }
+      const rules = [...(userRules.get(user) ?? []), ...chainEnd(logPrefixForUser(user), auditPrefixForUser(user))];
       return { name: userChainName(user), hook: null, user: { name: user, uid }, rules };
     });
 
     if (auditGroup !== null && settings.inputDrop) input.push(...auditRules(AUDIT_PREFIX_INPUT, auditGroup));
     else {
       if (settings.inputDropLog) input.push(logRule(LOG_PREFIX_INPUT));
-      if (settings.inputDrop) input.push(defaultRule(true));
+      if (settings.inputDrop) input.push(defaultRule(true, settings));
     }
     if (auditGroup !== null && settings.outputDrop) output.push(...auditRules(AUDIT_PREFIX_OUTPUT, auditGroup));
     else {
       if (settings.outputDropLog) output.push(logRule(LOG_PREFIX_OUTPUT));
-      if (settings.outputDrop) output.push(defaultRule(true));
+      if (settings.outputDrop) output.push(defaultRule(true, settings));
     }
 
     const chains: IrChain[] = [
       { name: 'input', hook: 'input', rules: input },
       { name: 'output', hook: 'output', rules: output },
       ...(forward.length > 0 ? [{ name: 'forward', hook: 'forward' as const, rules: forward }] : []),
+      ...serviceChains,
       ...userChains,
     ];
     return {
@@ -202,6 +265,17 @@ export class FleetCompiler {
       policyRevision: policy.revision,
       inventoryRevision: this.inputs.inventory.revision,
     };
+  }
+
+  /** Why the host leaves the rule out (expired, unknown user, unit not running), or null when it carries it. */
+  private skipReason(rule: Rule, host: Host): string | null {
+    if (rule.expires !== null && rule.expires.at <= this.now) return `rule "${rule.name}" expired at ${rule.expires.text}: left out`;
+    if (rule.user !== null && host.users[rule.user] === undefined) return `rule "${rule.name}" skipped: user "${rule.user}" does not exist on this host`;
+    const running = this.inputs.serviceRunning;
+    if (rule.service !== null && running !== undefined && !running(rule.service.cgroup)) {
+      return `rule "${rule.name}" inactive: unit ${rule.service.unit} is not running (no cgroup ${rule.service.cgroup})`;
+    }
+    return null;
   }
 
   /** Whether the host runs in audit mode (`settings.mode`, `settings.audit`). */
@@ -222,7 +296,8 @@ export class FleetCompiler {
 
   private ruleToIr(rule: Rule, host: Host, sets: Map<string, IrSet>, warnings: string[], comment: (text: string) => string | null): IrRule[] {
     const text = rule.user !== null && rule.direction === 'in' ? `${rule.name} (user ${rule.user})` : rule.name;
-    const iface = rule.interface.kind === 'named' ? rule.interface.name : rule.interface.kind === 'default' ? (host.lan ?? null) : null;
+    const iface = this.ruleInterface(rule, host, warnings);
+    const verdict = ruleVerdict(rule);
     return ruleFamilies(rule).map((family) => {
       const resolved = this.resolveSet(rule, host, family);
       sets.set(resolved.set.name, resolved.set);
@@ -230,9 +305,22 @@ export class FleetCompiler {
       const matches: Match[] = [];
       if (iface !== null) matches.push({ kind: rule.direction === 'in' ? 'iif' : 'oif', name: iface });
       matches.push({ kind: rule.direction === 'in' ? 'saddr' : 'daddr', set: resolved.set.name, family });
-      matches.push(...protocolMatches(rule.protocol, rule.dport, rule.sport));
-      return { matches, verdict: { kind: 'accept' }, origin: { kind: 'rule', rule: rule.name }, comment: comment(text) };
+      matches.push(...protocolMatches(rule.protocol, rule.dport, rule.sport, rule.icmpTypes));
+      if (rule.limit !== null) matches.push({ kind: 'limit', meter: meterName(rule.name, family), family, ...rule.limit });
+      return { matches, verdict, origin: { kind: 'rule', rule: rule.name }, comment: comment(text) };
     });
+  }
+
+  /** The interface a rule matches on this host; null: every interface. */
+  private ruleInterface(rule: Rule, host: Host, warnings: string[]): string | null {
+    const spec = rule.interface;
+    if (spec.kind === 'every') return null;
+    if (spec.kind === 'lan') {
+      if (host.lan === null) warnings.push(`rule "${rule.name}": interface lan, but this host has no lan interface: it matches on every interface`);
+      return host.lan ?? null;
+    }
+    if (host.interfaces[spec.name] === undefined) warnings.push(`rule "${rule.name}": interface "${spec.name}" is not one of this host's interfaces`);
+    return spec.name;
   }
 
   private resolveSet(rule: Rule, host: Host, family: Family): ResolvedSet {
@@ -300,13 +388,10 @@ function auditRules(prefix: string, group: number): IrRule[] {
   return [{ matches: [], verdict: { kind: 'log', prefix, group }, origin: { kind: 'log' }, comment: null }, defaultRule(false)];
 }
 
-function defaultRule(drop: boolean): IrRule {
-  return {
-    matches: [],
-    verdict: { kind: drop ? 'drop' : 'accept' },
-    origin: { kind: 'default', policy: drop ? 'drop' : 'accept' },
-    comment: null,
-  };
+/** The end of a chain: accept, or drop / reject as `settings.default_action` says. */
+function defaultRule(deny: boolean, settings?: Settings): IrRule {
+  const policy = !deny ? 'accept' : (settings?.defaultAction ?? 'drop');
+  return { matches: [], verdict: { kind: policy }, origin: { kind: 'default', policy }, comment: null };
 }
 
 function failsafeRules(entries: readonly FailsafeEntry[], direction: 'in' | 'out', comment: (text: string) => string | null): IrRule[] {

@@ -2,7 +2,7 @@
  * The ruleset of one host: backend-neutral chains, rules and named sets.
  * Both renderers and `explain` read only this, so what is explained is what is loaded.
  */
-import type { Protocol, PortRange } from '../policy/types.ts';
+import type { Protocol, PortRange, RateLimit } from '../policy/types.ts';
 
 export type Family = 4 | 6;
 
@@ -16,7 +16,19 @@ export type Match =
   /** Layer-4 protocol; `icmp` implies IPv4 and `icmpv6` IPv6. */
   | { kind: 'proto'; protocol: Exclude<Protocol, 'all'> }
   | { kind: 'dport' | 'sport'; ports: PortRange[] }
+  /** ICMP(v6) message types by nft name; comes after the matching `proto` match. */
+  | { kind: 'icmp-type'; protocol: 'icmp' | 'icmpv6'; types: string[] }
   | { kind: 'skuid'; uid: number }
+  /**
+   * The socket's cgroup v2 path below the v2 root (`system.slice/nginx.service`); level = its depth. `mount`: where
+   * the v2 hierarchy is below /sys/fs/cgroup, where nft looks the path up ('' when unified, 'unified' on hybrid hosts).
+   */
+  | { kind: 'cgroup'; path: string; level: number; mount: string }
+  /**
+   * At most `rate` per `unit` packets of new connections; beyond it the rule does not match and the packet goes
+   * on. Per source or destination: one bucket per address in the dynamic set (nft) or hash (iptables) `meter`.
+   */
+  | ({ kind: 'limit'; meter: string; family: Family } & RateLimit)
   | { kind: 'ct-established' }
   /** Link-local ICMPv6 control without which IPv6 stops working: neighbour discovery and multicast listener discovery. */
   | { kind: 'icmpv6-link' };
@@ -24,18 +36,20 @@ export type Match =
 export type Verdict =
   | { kind: 'accept' }
   | { kind: 'drop' }
+  /** TCP is answered with a reset, everything else with ICMP(v6) administratively prohibited. */
+  | { kind: 'reject' }
   /** Non-terminal: logs and goes on; with `group`, to that NFLOG group (audit mode) instead of the kernel log. */
   | { kind: 'log'; prefix: string; group?: number }
   | { kind: 'jump'; chain: string };
 
 /** Why a rule is in the ruleset: what `explain` and comments report. */
 export type RuleOrigin =
-  | { kind: 'base'; what: 'loopback' | 'established' | 'icmpv6-link' | 'user-dispatch' }
+  | { kind: 'base'; what: 'loopback' | 'established' | 'icmpv6-link' | 'user-dispatch' | 'service-dispatch' }
   | { kind: 'failsafe'; direction: 'in' | 'out'; index: number }
   | { kind: 'rule'; rule: string }
   | { kind: 'raw'; rule: string }
   | { kind: 'log' }
-  | { kind: 'default'; policy: 'drop' | 'accept' };
+  | { kind: 'default'; policy: 'drop' | 'reject' | 'accept' };
 
 export interface IrRule {
   matches: Match[];
@@ -55,6 +69,8 @@ export interface IrChain {
   hook: 'input' | 'output' | 'forward' | null;
   /** For user chains: the user and uid they filter. */
   user?: { name: string; uid: number };
+  /** For service chains: the systemd unit whose sockets they filter. */
+  service?: { unit: string; cgroup: string };
   rules: IrRule[];
 }
 
@@ -82,7 +98,7 @@ export interface IrRawIptables {
 
 export interface Ruleset {
   host: string;
-  /** Chains in render order: input, output, forward, then user chains sorted by user. */
+  /** Chains in render order: input, output, forward, then service chains sorted by unit, then user chains sorted by user. */
   chains: IrChain[];
   /** Sorted by name. */
   sets: IrSet[];

@@ -17,10 +17,18 @@ export interface Packet {
   oif: string | null;
   /** Output: the uid owning the socket, null when unknown. */
   uid: number | null;
+  /** Output: the cgroup v2 path of the socket (`system.slice/nginx.service`), null when unknown. */
+  cgroup?: string | null;
+  /** icmp / icmpv6: the message type (nft name); absent: echo-request, what ping sends. */
+  icmpType?: string;
 }
+
+export type Decision = 'accept' | 'drop' | 'reject';
 
 export interface ChainVerdict {
   accepted: boolean;
+  /** What happens to the packet: a reject answers (TCP reset, ICMP), a drop is silent. */
+  decision: Decision;
   /** The rule that decided; null when the base chain's policy (accept) did. */
   rule: IrRule | null;
   /** The chain the deciding rule is in. */
@@ -29,12 +37,20 @@ export interface ChainVerdict {
   logged: string[];
   /** Raw rules on the way: backend text that explain does not evaluate. */
   unevaluated: string[];
+  /** The deciding rule is rate limited: what decides the packets beyond its limit. */
+  beyondLimit?: ChainVerdict;
+}
+
+interface Trail {
+  logged: string[];
+  unevaluated: string[];
 }
 
 const inRanges = (port: number | null, ranges: readonly PortRange[]): boolean =>
   port !== null && ranges.some((r) => port >= r.from && port <= r.to);
 
-function matches(match: Match, packet: Packet, rs: Ruleset): boolean {
+/** `overLimit`: the packet is beyond every rate limit (what happens to the excess). */
+function matches(match: Match, packet: Packet, rs: Ruleset, overLimit: boolean): boolean {
   switch (match.kind) {
     case 'iif':
       return packet.iif === match.name;
@@ -55,15 +71,21 @@ function matches(match: Match, packet: Packet, rs: Ruleset): boolean {
       return inRanges(packet.dport, match.ports);
     case 'sport':
       return inRanges(packet.sport, match.ports);
+    case 'icmp-type':
+      return match.types.includes(packet.icmpType ?? 'echo-request');
     case 'skuid':
       return packet.uid === match.uid;
+    case 'cgroup':
+      return packet.cgroup === match.path || (packet.cgroup ?? '').startsWith(`${match.path}/`);
+    case 'limit':
+      return !overLimit;
     case 'ct-established':
     case 'icmpv6-link':
       return false;
   }
 }
 
-function walk(rs: Ruleset, chainName: string, packet: Packet, trail: Omit<ChainVerdict, 'accepted' | 'rule' | 'chain'>): ChainVerdict | null {
+function walk(rs: Ruleset, chainName: string, packet: Packet, trail: Trail, overLimit: boolean): Omit<ChainVerdict, 'beyondLimit'> | null {
   const chain = rs.chains.find((c) => c.name === chainName);
   if (chain === undefined) throw new Error(`ruleset of ${rs.host} has no chain ${chainName}`);
   for (const rule of chain.rules) {
@@ -71,19 +93,28 @@ function walk(rs: Ruleset, chainName: string, packet: Packet, trail: Omit<ChainV
       trail.unevaluated.push(rule.origin.kind === 'raw' ? rule.origin.rule : 'raw rule');
       continue;
     }
-    if (!rule.matches.every((m) => matches(m, packet, rs))) continue;
+    if (!rule.matches.every((m) => matches(m, packet, rs, overLimit))) continue;
     const verdict = rule.verdict;
     if (verdict.kind === 'log') trail.logged.push(verdict.prefix);
     else if (verdict.kind === 'jump') {
-      const decided = walk(rs, verdict.chain, packet, trail);
+      const decided = walk(rs, verdict.chain, packet, trail, overLimit);
       if (decided !== null) return decided;
-    } else return { accepted: verdict.kind === 'accept', rule, chain: chainName, ...trail };
+    } else return { accepted: verdict.kind === 'accept', decision: verdict.kind, rule, chain: chainName, ...trail };
   }
   return null;
 }
 
-/** Evaluates a base chain (`input` or `output`); a packet no rule decides meets the chain policy, accept. */
+function evaluate(rs: Ruleset, hook: 'input' | 'output', packet: Packet, overLimit: boolean): Omit<ChainVerdict, 'beyondLimit'> {
+  const trail: Trail = { logged: [], unevaluated: [] };
+  return walk(rs, hook, packet, trail, overLimit) ?? { accepted: true, decision: 'accept', rule: null, chain: hook, ...trail };
+}
+
+/**
+ * Evaluates a base chain (`input` or `output`); a packet no rule decides meets the chain policy, accept. A packet
+ * within every rate limit is evaluated; when a rate-limited rule decides it, `beyondLimit` says what decides the excess.
+ */
 export function evaluateChain(rs: Ruleset, hook: 'input' | 'output', packet: Packet): ChainVerdict {
-  const trail = { logged: [], unevaluated: [] };
-  return walk(rs, hook, packet, trail) ?? { accepted: true, rule: null, chain: hook, ...trail };
+  const within = evaluate(rs, hook, packet, false);
+  if (within.rule === null || !within.rule.matches.some((m) => m.kind === 'limit')) return within;
+  return { ...within, beyondLimit: evaluate(rs, hook, packet, true) };
 }

@@ -4,7 +4,7 @@ import { AUDIT_PREFIX, type FleetCompiler } from '../compile/compile.ts';
 import type { Family, IrRule } from '../compile/ir.ts';
 import type { Host } from '../inventory/types.ts';
 import type { Protocol } from '../policy/types.ts';
-import { evaluateChain, type ChainVerdict, type Packet } from './evaluate.ts';
+import { evaluateChain, type ChainVerdict, type Decision, type Packet } from './evaluate.ts';
 
 export interface FlowQuery {
   source: string;
@@ -27,12 +27,16 @@ export interface SideExplanation {
   host: string;
   direction: 'out' | 'in';
   accepted: boolean;
+  /** accept, drop (silent: the sender times out) or reject (answered: connection refused). */
+  decision: Decision;
   /** What decided, in words: a rule name, the failsafe, or the default policy. */
   decidedBy: string;
   kind: 'rule' | 'failsafe' | 'base' | 'default' | 'raw';
   chain: string;
   logged: string[];
   unevaluated: string[];
+  /** The deciding rule is rate limited: its limit, and what decides the packets beyond it. */
+  beyondLimit?: { limit: string; decision: Decision; decidedBy: string };
 }
 
 export interface FlowExplanation {
@@ -82,7 +86,8 @@ function describe(rule: IrRule | null, hook: 'input' | 'output', accepted: boole
     case 'default': {
       const setting = hook === 'input' ? 'input_drop' : 'output_drop';
       if (audited) return { decidedBy: `audit mode: the default policy (${setting}: true) would drop it; accepted and logged`, kind: 'default' };
-      return { decidedBy: `the default policy (${setting}: ${accepted ? 'false' : 'true'})`, kind: 'default' };
+      const action = origin.policy === 'reject' ? ', default_action: reject' : '';
+      return { decidedBy: `the default policy (${setting}: ${accepted ? 'false' : 'true'}${action})`, kind: 'default' };
     }
     case 'base':
       return { decidedBy: `the base rule for ${origin.what}`, kind: 'base' };
@@ -91,18 +96,33 @@ function describe(rule: IrRule | null, hook: 'input' | 'output', accepted: boole
   }
 }
 
+const audited = (verdict: ChainVerdict): boolean => verdict.logged.some((prefix) => prefix.startsWith(AUDIT_PREFIX));
+
+function limitText(rule: IrRule | null): string {
+  const limit = rule?.matches.find((m) => m.kind === 'limit');
+  if (limit === undefined || limit.kind !== 'limit') return '';
+  return `${limit.rate}/${limit.unit} (burst ${limit.burst}${limit.per === 'rule' ? '' : `, per ${limit.per}`})`;
+}
+
 function side(host: Host, direction: 'in' | 'out', verdict: ChainVerdict): SideExplanation {
   const hook = direction === 'in' ? 'input' : 'output';
+  const beyond = verdict.beyondLimit;
   return {
     host: host.name,
     direction,
     accepted: verdict.accepted,
-    ...describe(verdict.rule, hook, verdict.accepted, verdict.logged.some((prefix) => prefix.startsWith(AUDIT_PREFIX))),
+    decision: verdict.decision,
+    ...describe(verdict.rule, hook, verdict.accepted, audited(verdict)),
     chain: verdict.chain,
     logged: verdict.logged,
     unevaluated: verdict.unevaluated,
+    ...(beyond === undefined
+      ? {}
+      : { beyondLimit: { limit: limitText(verdict.rule), decision: beyond.decision, decidedBy: describe(beyond.rule, hook, beyond.accepted, audited(beyond)).decidedBy } }),
   };
 }
+
+const VERB: Record<Decision, string> = { accept: 'accepted', drop: 'dropped', reject: 'rejected' };
 
 export function explainFlow(compiler: FleetCompiler, hosts: readonly Host[], query: FlowQuery): FlowExplanation {
   const src = locate(compiler, hosts, query.source);
@@ -150,9 +170,11 @@ export function formatExplanation(e: FlowExplanation): string {
   const what = `${e.protocol}${e.port === null ? '' : `/${e.port}`}`;
   const lines = [`${end(e.source)} -> ${end(e.destination)} ${what}${e.user === null ? '' : ` as user ${e.user}`}: ${e.allowed ? 'ALLOWED' : 'DENIED'}`];
   for (const s of e.sides) {
-    const verb = s.accepted ? 'accepted' : 'dropped';
     const where = s.chain === 'input' || s.chain === 'output' ? '' : ` (chain ${s.chain})`;
-    lines.push(`  ${s.direction} on ${s.host}: ${verb} by ${s.decidedBy}${where}${s.logged.length > 0 ? `, logged as ${s.logged.join(', ')}` : ''}`);
+    lines.push(`  ${s.direction} on ${s.host}: ${VERB[s.decision]} by ${s.decidedBy}${where}${s.logged.length > 0 ? `, logged as ${s.logged.join(', ')}` : ''}`);
+    if (s.beyondLimit !== undefined) {
+      lines.push(`    rate-limited to ${s.beyondLimit.limit}: beyond it the packet falls through and is ${VERB[s.beyondLimit.decision]} by ${s.beyondLimit.decidedBy}`);
+    }
     if (s.unevaluated.length > 0) lines.push(`    note: raw rules not evaluated on the way: ${s.unevaluated.join(', ')}`);
   }
   return lines.join('\n');

@@ -1,15 +1,18 @@
 /** One rule of a policy document (or of an AFW role), validated into a `Rule`; every problem is reported. */
 import { isScalar, isSeq, type Node } from 'yaml';
 import type { QueryNode } from '../query/ast.ts';
-import { PORT_PROTOCOLS, PROTOCOLS, type Direction, type Endpoint, type InterfaceSpec, type Protocol, type Rule, type RuleOptions } from './types.ts';
+import { ACTIONS, DEFAULT_ORDER, PORT_PROTOCOLS, PROTOCOLS, type Action, type Direction, type Endpoint, type InterfaceSpec, type Protocol, type Rule, type RuleOptions } from './types.ts';
 import { parseEndpoints } from './endpoints.ts';
 import { choiceField, nameField, portsField, stringField } from './fields.ts';
 import { parseQueryAt, sametagColumn } from './query-text.ts';
+import { parseExpires, parseIcmpTypes, parseLimit, parseOrder, parseService } from './rule-fields.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
 
-const RULE_FIELDS = ['on', 'direction', 'protocol', 'user', 'interface', 'source', 'destination', 'dport', 'sport', 'env', 'options'] as const;
-const RESERVED_INTERFACES = ['default', 'all', 'any', 'none'];
+const RULE_FIELDS = [
+  'on', 'direction', 'protocol', 'action', 'order', 'user', 'service', 'interface', 'source', 'destination', 'dport', 'sport', 'icmp_type', 'limit', 'expires', 'env', 'options',
+] as const;
+const RESERVED_INTERFACES = ['any', 'none'];
 const OPTIONS = { disable_env_limit: 'disableEnvLimit', disable_syntax_check: 'disableSyntaxCheck' } as const;
 const DIRECTIONS: readonly Direction[] = ['in', 'out'];
 
@@ -30,9 +33,11 @@ export function parseOn(file: SourceFile, entry: Entry, rule: string): { text: s
 function parseInterface(file: SourceFile, entry: Entry, rule: string): InterfaceSpec | null {
   const text = stringField(file, entry, rule);
   if (text === null) return null;
-  if (text === 'default' || text === 'all') return { kind: text };
-  if (RESERVED_INTERFACES.includes(text.toLowerCase())) {
-    file.error(entry.value, `"interface": "${text}" is not an interface name; use "default" (the host's lan interface) or "all"`, rule);
+  const word = text.toLowerCase();
+  if (word === 'default' || word === 'all') return { kind: 'every' };
+  if (word === 'lan') return { kind: 'lan' };
+  if (RESERVED_INTERFACES.includes(word)) {
+    file.error(entry.value, `"interface": "${text}" is not an interface name; use "default" or "all" (every interface) or "lan" (the host's lan interface)`, rule);
     return null;
   }
   const name = nameField(file, entry, 'interface', rule);
@@ -77,7 +82,16 @@ export function parseRule(file: SourceFile, name: string, nameNode: Node, value:
   const protocol = read('protocol', (e) => choiceField(file, e, PROTOCOLS, name));
   if (direction === undefined) missing('missing "direction" (in or out)');
   if (protocol === undefined) missing(`missing "protocol" (${PROTOCOLS.join(', ')})`);
+  const action = read('action', (e) => choiceField(file, e, ACTIONS, name));
+  const order = read('order', (e) => parseOrder(file, e, name));
   const user = read('user', (e) => nameField(file, e, 'user', name));
+  const service = read('service', (e) => parseService(file, e, name));
+  const serviceEntry = field('service');
+  if (serviceEntry !== undefined && direction === 'in') file.error(serviceEntry.keyNode, '"service" is for outbound rules: an inbound packet has no local socket yet', name);
+  if (serviceEntry !== undefined && field('user') !== undefined) file.error(serviceEntry.keyNode, 'a rule takes "user" or "service", not both', name);
+  const icmpTypes = read('icmp_type', (e) => parseIcmpTypes(file, e, protocol, name));
+  const limit = read('limit', (e) => parseLimit(file, e, name));
+  const expires = read('expires', (e) => parseExpires(file, e, name));
   const iface = read('interface', (e) => parseInterface(file, e, name));
   const env = read('env', (e) => nameField(file, e, 'environment', name));
   const options = read('options', (e) => parseOptions(file, e, name));
@@ -91,11 +105,14 @@ export function parseRule(file: SourceFile, name: string, nameNode: Node, value:
   const peerEntry = field(peerField);
   let peers: Endpoint[] | null = null;
   if (peerEntry !== undefined) peers = parseEndpoints(file, peerEntry.keyNode, peerEntry.value, peerField, name);
-  else if (direction !== undefined && direction !== null) missing(`missing "${peerField}": an ${direction === 'in' ? 'inbound' : 'outbound'} rule says whom it allows`);
+  else if (options?.disableSyntaxCheck === true) {
+    peers = [];
+    file.warning(nameNode, `no "${peerField}" (disable_syntax_check): the rule matches nothing until one is filled in`, name);
+  } else if (direction !== undefined && direction !== null) missing(`missing "${peerField}": an ${direction === 'in' ? 'inbound' : 'outbound'} rule says whom it ${action === 'accept' || action == null ? 'allows' : 'matches'}`);
 
   const dport = read('dport', (e) => portsField(file, e, name));
   const sport = read('sport', (e) => portsField(file, e, name));
-  if (protocol !== undefined && protocol !== null) checkPorts(file, protocol, field('dport'), field('sport'), nameNode, name);
+  if (protocol !== undefined && protocol !== null) checkPorts(file, protocol, action ?? 'accept', field('dport'), field('sport'), nameNode, name);
 
   if (file.diagnostics.length !== before || direction == null || protocol == null || peers === null) return null;
   return {
@@ -104,20 +121,27 @@ export function parseRule(file: SourceFile, name: string, nameNode: Node, value:
     onText: carriers?.text ?? null,
     direction,
     protocol,
+    action: action ?? 'accept',
+    order: order ?? DEFAULT_ORDER,
     user: user ?? null,
-    interface: iface ?? { kind: 'default' },
+    service: service ?? null,
+    interface: iface ?? { kind: 'every' },
     peers,
     dport: dport ?? null,
     sport: sport ?? null,
+    icmpTypes: icmpTypes ?? null,
+    limit: limit ?? null,
+    expires: expires ?? null,
     env: env ?? null,
     options: options ?? { disableEnvLimit: false, disableSyntaxCheck: false },
     origin: file.pos(nameNode),
   };
 }
 
-function checkPorts(file: SourceFile, protocol: Protocol, dport: Entry | undefined, sport: Entry | undefined, nameNode: Node, rule: string): void {
+/** An accepting tcp/udp rule names its port, as in AFW; one that drops, rejects or logs may take every port. */
+function checkPorts(file: SourceFile, protocol: Protocol, action: Action, dport: Entry | undefined, sport: Entry | undefined, nameNode: Node, rule: string): void {
   if (PORT_PROTOCOLS.includes(protocol)) {
-    if (dport === undefined) file.error(nameNode, `missing "dport": a ${protocol} rule needs a destination port`, rule);
+    if (dport === undefined && action === 'accept') file.error(nameNode, `missing "dport": a ${protocol} rule needs a destination port`, rule);
     return;
   }
   for (const entry of [dport, sport]) {

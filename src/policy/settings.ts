@@ -1,6 +1,6 @@
 /** The `settings:` section: AFW's switches with AFW's defaults, and the failsafe (addresses only). */
 import { isSeq, type Node } from 'yaml';
-import { PORT_PROTOCOLS, PROTOCOLS, type Endpoint, type FailsafeEntry, type Settings } from './types.ts';
+import { PORT_PROTOCOLS, PROTOCOLS, type DefaultAction, type Endpoint, type FailsafeEntry, type Settings } from './types.ts';
 import { parseCidr } from './address.ts';
 import { parseAudit } from './audit.ts';
 import { textEntries } from './endpoints.ts';
@@ -17,6 +17,8 @@ const SWITCHES = {
   rule_comments: 'ruleComments',
 } as const;
 
+const DEFAULT_ACTIONS: readonly DefaultAction[] = ['drop', 'reject'];
+
 const failsafe = (protocol: 'tcp' | 'udp', port: number): FailsafeEntry => ({ protocol, dport: [{ from: port, to: port }], sport: null, peers: null, origin: null });
 
 export function defaultSettings(): Settings {
@@ -26,6 +28,7 @@ export function defaultSettings(): Settings {
     inputDropLog: true,
     outputDropLog: true,
     ruleComments: true,
+    defaultAction: 'drop',
     failsafe: { in: [failsafe('tcp', 22)], out: [failsafe('udp', 53), failsafe('tcp', 53)] },
   };
 }
@@ -83,11 +86,16 @@ function parseSide(file: SourceFile, entry: Entry, side: 'in' | 'out'): Failsafe
 export function parseSettings(file: SourceFile, node: Node | null): Settings {
   const settings = defaultSettings();
   if (node === null) return settings;
-  const entries = file.entries(node, 'settings', { known: [...Object.keys(SWITCHES), 'failsafe', 'mode', 'audit'], noun: 'setting' }) ?? [];
+  const entries = file.entries(node, 'settings', { known: [...Object.keys(SWITCHES), 'default_action', 'failsafe', 'mode', 'audit'], noun: 'setting' }) ?? [];
   const audit = parseAudit(file, entries.find((e) => e.key === 'mode'), entries.find((e) => e.key === 'audit'));
   if (audit !== undefined) settings.audit = audit;
   for (const entry of entries) {
     if (entry.key === 'mode' || entry.key === 'audit') continue;
+    if (entry.key === 'default_action') {
+      const action = choiceField(file, entry, DEFAULT_ACTIONS);
+      if (action !== null) settings.defaultAction = action;
+      continue;
+    }
     if (entry.key === 'failsafe') {
       for (const side of file.entries(entry.value ?? entry.keyNode, 'failsafe', { known: ['in', 'out'], noun: 'key in failsafe' }) ?? []) {
         const parsed = parseSide(file, side, side.key as 'in' | 'out');

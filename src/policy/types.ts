@@ -23,12 +23,39 @@ export type Endpoint =
   /** A host name: an inventory host's name, else resolved through DNS. */
   | { kind: 'hostname'; text: string; name: string };
 
-export type InterfaceSpec = { kind: 'default' } | { kind: 'all' } | { kind: 'named'; name: string };
+/** `default` and `all` (AFW's words) are every interface; `lan` is the host's lan interface. */
+export type InterfaceSpec = { kind: 'every' } | { kind: 'lan' } | { kind: 'named'; name: string };
+
+/** What a matching rule does: `log` logs and goes on to the following rules. */
+export type Action = 'accept' | 'drop' | 'reject' | 'log';
+export const ACTIONS: readonly Action[] = ['accept', 'drop', 'reject', 'log'];
+/** What falls off the end of a chain when input_drop / output_drop is on. */
+export type DefaultAction = 'drop' | 'reject';
+export const DEFAULT_ORDER = 1000;
+
+export type RateUnit = 'second' | 'minute' | 'hour' | 'day';
+/** At most `rate` new connections per `unit` (and `burst` at once), counted per source, per destination or for the whole rule. */
+export interface RateLimit {
+  rate: number;
+  unit: RateUnit;
+  burst: number;
+  per: 'source' | 'destination' | 'rule';
+}
+
+/** A systemd unit whose processes' sockets an outbound rule matches, by their cgroup v2 path. */
+export interface ServiceSpec {
+  unit: string;
+  /** The unit's cgroup below the cgroup v2 root, e.g. `system.slice/nginx.service`. */
+  cgroup: string;
+}
 
 export interface RuleOptions {
   /** Queries match hosts of every environment, not only the compiled host's. */
   disableEnvLimit: boolean;
-  /** AFW's option; kept for import compatibility, relaxes only the unknown-query-field warnings. */
+  /**
+   * AFW's option: a recipe fills the rule in later. Relaxes the unknown-query-field warnings and allows a
+   * rule without source/destination, which then matches nothing (with a warning).
+   */
   disableSyntaxCheck: boolean;
 }
 
@@ -39,14 +66,24 @@ export interface Rule {
   onText: string | null;
   direction: Direction;
   protocol: Protocol;
+  action: Action;
+  /** Lower first; ties keep declaration order. */
+  order: number;
   /** Outbound: owner of the socket. Inbound: recorded for audit only. */
   user: string | null;
+  /** Outbound only: the systemd unit owning the socket. */
+  service: ServiceSpec | null;
   interface: InterfaceSpec;
-  /** `source` for inbound rules, `destination` for outbound rules. Never empty. */
+  /** `source` for inbound rules, `destination` for outbound rules. Empty only with `disable_syntax_check`. */
   peers: Endpoint[];
   /** null = any port. Only for tcp/udp. */
   dport: PortRange[] | null;
   sport: PortRange[] | null;
+  /** icmp / icmpv6 only: the message types (nft names) the rule matches; null = every type. */
+  icmpTypes: string[] | null;
+  limit: RateLimit | null;
+  /** The rule is left out from this instant on (ISO 8601 as written, and milliseconds since the epoch). */
+  expires: { text: string; at: number } | null;
   /** Only hosts of this environment carry the rule. */
   env: string | null;
   options: RuleOptions;
@@ -99,6 +136,7 @@ export interface Settings {
   inputDropLog: boolean;
   outputDropLog: boolean;
   ruleComments: boolean;
+  defaultAction: DefaultAction;
   failsafe: { in: FailsafeEntry[]; out: FailsafeEntry[] };
 }
 

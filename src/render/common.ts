@@ -65,3 +65,17 @@ export function checkJumpTarget(targets: ReadonlyMap<string, IrChain>, name: str
   if (chain === undefined) throw new Error(`jump to "${name}", which is not a user chain of the ruleset`);
   return chain;
 }
+
+/** A cgroup path as validated upstream (unit names below system.slice): no quote, no `..`, no leading `/`. */
+export function checkCgroupPath(path: string): string {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9:_.@/-]{0,500}$/.test(path) || path.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    throw new Error(`unsafe cgroup path ${JSON.stringify(path)}`);
+  }
+  return path;
+}
+
+/** Rate limits as both nft (`10/minute`) and iptables (`10/minute`) write them. */
+export function rateText(limit: { rate: number; unit: string }): string {
+  if (!Number.isInteger(limit.rate) || limit.rate < 1) throw new Error(`invalid rate ${limit.rate}`);
+  return `${limit.rate}/${limit.unit}`;
+}

@@ -5,7 +5,8 @@
  */
 import type { Family, IrChain, IrRawIptables, IrRule, IrSet, Match, Ruleset, Verdict } from '../compile/ir.ts';
 import type { PortRange } from '../policy/types.ts';
-import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkJumpTarget, checkUid, jumpTargets, portProtocol, type PortMatch } from './common.ts';
+import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, jumpTargets, portProtocol, rateText, type PortMatch } from './common.ts';
+import { icmpTypeNumber } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment, shorten } from './escape.ts';
 
 export interface IptablesFiles {
@@ -127,8 +128,17 @@ function renderMatch(match: Match): string[] {
     case 'dport':
     case 'sport':
       return renderPorts(match);
+    case 'icmp-type':
+      return match.types.map((t) => `--${match.protocol === 'icmp' ? 'icmp' : 'icmpv6'}-type ${icmpTypeNumber(match.protocol, t)}`);
     case 'skuid':
       return [`-m owner --uid-owner ${checkUid(match.uid)}`];
+    case 'cgroup':
+      return [`-m cgroup --path ${checkCgroupPath(match.path)}`];
+    case 'limit':
+      if (match.per === 'rule') return [`-m limit --limit ${rateText(match)} --limit-burst ${match.burst}`];
+      return [
+        `-m hashlimit --hashlimit-upto ${rateText(match)} --hashlimit-burst ${match.burst} --hashlimit-mode ${match.per === 'source' ? 'srcip' : 'dstip'} --hashlimit-name ${checkName('set', match.meter)}`,
+      ];
     case 'ct-established':
       return ['-m conntrack --ctstate ESTABLISHED,RELATED'];
     case 'icmpv6-link':
@@ -136,8 +146,10 @@ function renderMatch(match: Match): string[] {
   }
 }
 
-function renderVerdict(verdict: Verdict, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>): string {
+function renderVerdict(verdict: Verdict, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>, reject: string): string {
   switch (verdict.kind) {
+    case 'reject':
+      return reject;
     case 'accept':
       return '-j ACCEPT';
     case 'drop':
@@ -160,25 +172,38 @@ function combinations(alternatives: readonly string[][]): string[][] {
 }
 
 interface Rendered {
-  /** Text after `-A <CHAIN> `. */
-  lines: string[];
-  families: Family[];
+  /** Text after `-A <CHAIN> `, per family: a reject answers with its family's ICMP. */
+  lines: Record<Family, string[]>;
+}
+
+/** TCP gets a reset, everything else ICMP(v6) administratively prohibited; a reject of every protocol is two rules. */
+function rejectVariants(rule: IrRule, family: Family): Array<{ prefix: string[]; target: string }> {
+  const other = family === 4 ? '-j REJECT --reject-with icmp-admin-prohibited' : '-j REJECT --reject-with icmp6-adm-prohibited';
+  const tcp = '-j REJECT --reject-with tcp-reset';
+  const proto = rule.matches.find((m) => m.kind === 'proto');
+  if (rule.verdict.kind !== 'reject') return [{ prefix: [], target: '' }];
+  if (proto === undefined) return [{ prefix: ['-p tcp'], target: tcp }, { prefix: [], target: other }];
+  return [{ prefix: [], target: proto.protocol === 'tcp' ? tcp : other }];
 }
 
 function renderRule(rule: IrRule, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>): Rendered {
   if (rule.raw !== undefined) {
     /* Raw text may name addresses of either family; it is written for iptables, not ip6tables. */
-    return rule.raw.iptables === undefined ? { lines: [], families: [] } : { lines: [checkRawText(rule.raw.iptables)], families: [4] };
+    return { lines: { 4: rule.raw.iptables === undefined ? [] : [checkRawText(rule.raw.iptables)], 6: [] } };
   }
   /* Checked here, but `-p` is rendered from the proto match itself. */
   portProtocol(rule);
   const family = ruleFamily(rule);
-  const tail: string[] = [];
   const comment = rule.comment === null ? '' : safeComment(rule.comment, IPTABLES_COMMENT_MAX);
-  if (comment !== '') tail.push(`-m comment --comment "${comment}"`);
-  tail.push(renderVerdict(rule.verdict, targets, names));
-  const lines = combinations(rule.matches.map(renderMatch)).map((parts) => [...parts, ...tail].join(' '));
-  return { lines, families: family === null ? [4, 6] : [family] };
+  const alternatives = combinations(rule.matches.map(renderMatch));
+  const linesFor = (f: Family): string[] => {
+    if (family !== null && family !== f) return [];
+    return rejectVariants(rule, f).flatMap(({ prefix, target }) => {
+      const tail = [...(comment === '' ? [] : [`-m comment --comment "${comment}"`]), renderVerdict(rule.verdict, targets, names, target)];
+      return alternatives.map((parts) => [...prefix, ...parts, ...tail].join(' '));
+    });
+  };
+  return { lines: { 4: linesFor(4), 6: linesFor(6) } };
 }
 
 interface RenderedChain {
@@ -190,9 +215,7 @@ interface RenderedChain {
 function renderFilter(chains: readonly RenderedChain[], family: Family): string[] {
   const lines = ['*filter', ...chains.map(({ name }) => `:${name} - [0:0]`)];
   for (const { name, rules } of chains) {
-    for (const rule of rules) {
-      if (rule.families.includes(family)) lines.push(...rule.lines.map((line) => `-A ${name} ${line}`));
-    }
+    for (const rule of rules) lines.push(...rule.lines[family].map((line) => `-A ${name} ${line}`));
   }
   for (const { chain, name } of chains) {
     if (chain.hook !== null) lines.push(`-I ${BUILTIN_CHAIN[chain.hook]} 1 -j ${name}`);

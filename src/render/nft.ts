@@ -4,7 +4,8 @@
  */
 import type { Family, IrChain, IrRule, IrSet, Match, Ruleset, Verdict } from '../compile/ir.ts';
 import type { PortRange } from '../policy/types.ts';
-import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkJumpTarget, checkUid, jumpTargets, portProtocol, type PortMatch } from './common.ts';
+import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, jumpTargets, portProtocol, rateText, type PortMatch } from './common.ts';
+import { checkIcmpType } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment } from './escape.ts';
 
 export const NFT_TABLE = 'palisade';
@@ -12,6 +13,8 @@ export const NFT_TABLE = 'palisade';
 export const NFT_COMMENT_MAX = 128;
 /** The kernel's log prefix holds 127 characters; ours ends with a space. */
 export const NFT_LOG_PREFIX_MAX = 127;
+/** Addresses a rate limit per source or destination tracks at once; beyond it new addresses do not match (fall through). */
+export const METER_SIZE = 65535;
 /** Set definitions are script comments (`#`), not loaded: only kept readable. */
 const SET_DEFINITION_MAX = 256;
 
@@ -64,8 +67,21 @@ function renderMatch(match: Match, l4: 'tcp' | 'udp' | null): string | null {
     case 'dport':
     case 'sport':
       return renderPorts(match, l4);
+    case 'icmp-type':
+      return `${match.protocol} type ${list(match.types.map((t) => checkIcmpType(match.protocol, t)))}`;
     case 'skuid':
       return `meta skuid ${checkUid(match.uid)}`;
+    case 'cgroup': {
+      const path = match.mount === '' ? checkCgroupPath(match.path) : `${checkCgroupPath(match.mount)}/${checkCgroupPath(match.path)}`;
+      if (!Number.isInteger(match.level) || match.level < 1 || match.level > 255) throw new Error(`invalid cgroup level ${match.level}`);
+      return `socket cgroupv2 level ${match.level} "${path}"`;
+    }
+    case 'limit': {
+      const limit = `limit rate ${rateText(match)} burst ${match.burst} packets`;
+      if (match.per === 'rule') return limit;
+      const key = `${addressFamily(match.family)} ${match.per === 'source' ? 'saddr' : 'daddr'}`;
+      return `add @${checkName('set', match.meter)} { ${key} ${limit} }`;
+    }
     case 'ct-established':
       return 'ct state established,related';
     case 'icmpv6-link':
@@ -78,11 +94,17 @@ function renderPorts(match: PortMatch, l4: 'tcp' | 'udp' | null): string {
   return `${l4} ${match.kind} ${list(match.ports.map(port))}`;
 }
 
-function renderVerdict(verdict: Verdict, chains: ReadonlyMap<string, IrChain>): string {
+/** TCP gets a reset; everything else ICMP(v6) administratively prohibited (icmpx: the right one per family). */
+const REJECT_TCP = 'reject with tcp reset';
+const REJECT_OTHER = 'reject with icmpx type admin-prohibited';
+
+function renderVerdict(verdict: Verdict, chains: ReadonlyMap<string, IrChain>, l4: string | null): string {
   switch (verdict.kind) {
     case 'accept':
     case 'drop':
       return verdict.kind;
+    case 'reject':
+      return l4 === 'tcp' ? REJECT_TCP : REJECT_OTHER;
     case 'jump':
       return `jump ${checkName('chain', checkJumpTarget(chains, verdict.chain).name)}`;
     case 'log': {
@@ -93,35 +115,58 @@ function renderVerdict(verdict: Verdict, chains: ReadonlyMap<string, IrChain>): 
   }
 }
 
-/** null: a raw rule without nft text, which this backend skips. */
-function renderRule(rule: IrRule, chains: ReadonlyMap<string, IrChain>): string | null {
-  if (rule.raw !== undefined) return rule.raw.nft === undefined ? null : checkRawText(rule.raw.nft);
+/** The rule's protocol match, if any. */
+function ruleProtocol(rule: IrRule): string | null {
+  const proto = rule.matches.find((m): m is Extract<Match, { kind: 'proto' }> => m.kind === 'proto');
+  return proto?.protocol ?? null;
+}
+
+/** The lines of a rule (none: a raw rule without nft text, which this backend skips). A reject of every protocol is two lines: TCP gets its reset. */
+function renderRule(rule: IrRule, chains: ReadonlyMap<string, IrChain>): string[] {
+  if (rule.raw !== undefined) return rule.raw.nft === undefined ? [] : [checkRawText(rule.raw.nft)];
   const l4 = portProtocol(rule);
   const parts: string[] = [];
   for (const match of rule.matches) {
     const text = renderMatch(match, l4);
     if (text !== null) parts.push(text);
   }
-  parts.push('counter', renderVerdict(rule.verdict, chains));
   const comment = rule.comment === null ? '' : safeComment(rule.comment, NFT_COMMENT_MAX);
-  if (comment !== '') parts.push(`comment "${comment}"`);
-  return parts.join(' ');
+  const tail = comment === '' ? [] : [`comment "${comment}"`];
+  const protocol = ruleProtocol(rule);
+  const line = (prefix: string[], verdict: string): string => [...prefix, ...parts, 'counter', verdict, ...tail].join(' ');
+  if (rule.verdict.kind === 'reject' && protocol === null) {
+    return [line(['meta l4proto tcp'], REJECT_TCP), line([], REJECT_OTHER)];
+  }
+  return [line([], renderVerdict(rule.verdict, chains, protocol))];
+}
+
+/** The dynamic sets of the ruleset's per-address rate limits, by name. */
+function meters(rs: Ruleset): Map<string, Family> {
+  const found = new Map<string, Family>();
+  for (const chain of rs.chains) {
+    for (const rule of chain.rules) {
+      for (const m of rule.matches) if (m.kind === 'limit' && m.per !== 'rule') found.set(m.meter, m.family);
+    }
+  }
+  return found;
+}
+
+function renderMeter(name: string, family: Family): string[] {
+  return [`\tset ${checkName('set', name)} {`, `\t\ttype ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'}`, `\t\tsize ${METER_SIZE}`, '\t\tflags dynamic', '\t}'];
 }
 
 function renderChain(chain: IrChain, chains: ReadonlyMap<string, IrChain>): string[] {
   const lines = [`\tchain ${checkName('chain', chain.name)} {`];
   if (chain.hook !== null) lines.push(`\t\ttype filter hook ${chain.hook} priority 0; policy accept;`);
-  for (const rule of chain.rules) {
-    const text = renderRule(rule, chains);
-    if (text !== null) lines.push(`\t\t${text}`);
-  }
+  for (const rule of chain.rules) lines.push(...renderRule(rule, chains).map((text) => `\t\t${text}`));
   lines.push('\t}');
   return lines;
 }
 
 export function renderNft(rs: Ruleset): string {
   const chains = jumpTargets(rs);
-  const blocks = [...rs.sets.map(renderSet), ...rs.chains.map((chain) => renderChain(chain, chains))];
+  const meterSets = [...meters(rs)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, family]) => renderMeter(name, family));
+  const blocks = [...rs.sets.map(renderSet), ...meterSets, ...rs.chains.map((chain) => renderChain(chain, chains))];
   const body = blocks.map((lines) => lines.join('\n')).join('\n\n');
   return `table inet ${NFT_TABLE} {\n${body}${body === '' ? '' : '\n'}}\n`;
 }

@@ -1,14 +1,20 @@
 /** Builds a compiler from inline YAML, the way the CLI would from files. */
-import { FleetCompiler } from '../../src/compile/compile.ts';
+import { FleetCompiler, type CompileInputs } from '../../src/compile/compile.ts';
 import { parseInventoryDocument } from '../../src/inventory/document.ts';
 import { parsePolicyFiles } from '../../src/policy/load.ts';
 import type { NameResolution } from '../../src/resolve/resolver.ts';
 
-export function compilerFor(policy: string, inventory: string, names: Record<string, NameResolution> = {}): FleetCompiler {
+export function compilerFor(
+  policy: string,
+  inventory: string,
+  names: Record<string, NameResolution> = {},
+  options: Pick<CompileInputs, 'now' | 'serviceRunning' | 'cgroupMount'> = {},
+): FleetCompiler {
   return new FleetCompiler({
     policy: parsePolicyFiles([{ path: 'policy.yaml', text: policy }]).policy,
     inventory: parseInventoryDocument(inventory, 'inventory.yaml'),
     names: new Map(Object.entries(names)),
+    ...options,
   });
 }
 

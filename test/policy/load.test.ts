@@ -82,6 +82,7 @@ test('a complete valid policy: every field, canonical addresses, classification,
     inputDropLog: false,
     outputDropLog: false,
     ruleComments: false,
+    defaultAction: 'drop',
     failsafe: {
       in: [
         {
@@ -130,11 +131,11 @@ test('a complete valid policy: every field, canonical addresses, classification,
 
   assert.equal(mail.on, null);
   assert.equal(mail.onText, null);
-  assert.deepEqual(mail.interface, { kind: 'all' });
+  assert.deepEqual(mail.interface, { kind: 'every' });
   assert.deepEqual(mail.peers, [{ kind: 'hostname', text: 'smtp.example.net', name: 'smtp.example.net' }]);
   assert.deepEqual(mail.dport, [{ from: 25, to: 25 }]);
 
-  assert.deepEqual(ping.interface, { kind: 'default' });
+  assert.deepEqual(ping.interface, { kind: 'every' });
   assert.equal(ping.user, null);
   assert.equal(ping.dport, null);
   assert.equal(ping.sport, null);
@@ -283,7 +284,7 @@ test('on: SAMETAG and empty queries are errors', () => {
 test('user, interface, env and options are checked', () => {
   assert.deepEqual(errors(oneRule(...IN_TCP, 'user: "bad user"', 'interface: any', 'env: "prod env"', 'options: [disable_env_limt]')), [
     `policy.yaml:7:11: error: rule "R": "user": "bad user" is not a user name: use a letter or '_', then up to 31 letters, digits, '_' or '-'`,
-    'policy.yaml:8:16: error: rule "R": "interface": "any" is not an interface name; use "default" (the host\'s lan interface) or "all"',
+    'policy.yaml:8:16: error: rule "R": "interface": "any" is not an interface name; use "default" or "all" (every interface) or "lan" (the host\'s lan interface)',
     `policy.yaml:9:10: error: rule "R": "env": "prod env" is not an environment name: use 1 to 255 letters, digits, '_', '.' and '-'`,
     'policy.yaml:10:15: error: rule "R": unknown option "disable_env_limt" (options are disable_env_limit, disable_syntax_check) (did you mean "disable_env_limit"?)',
   ]);

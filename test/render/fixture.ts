@@ -25,6 +25,24 @@ const base = (what: 'loopback' | 'established' | 'icmpv6-link', match: Match): I
 const log = (prefix: string): IrRule => ({ matches: [], verdict: { kind: 'log', prefix }, origin: { kind: 'log' }, comment: null });
 const drop: IrRule = { matches: [], verdict: { kind: 'drop' }, origin: { kind: 'default', policy: 'drop' }, comment: null };
 
+const v2 = (matches: Match[], verdict: IrRule['verdict'], rule: string): IrRule => ({ matches, verdict, origin: { kind: 'rule', rule }, comment: rule });
+const limit = (per: 'source' | 'destination' | 'rule', family: 4 | 6, meter: string): Match => ({ kind: 'limit', meter, family, rate: 10, unit: 'minute', burst: 5, per });
+
+/** Policy language v2: deny and reject (TCP, other, every protocol), rate limits, ICMP types and a log action. */
+export const V2_RULES: IrRule[] = [
+  v2([{ kind: 'saddr', set: 'pal4_nets000000000', family: 4 }], { kind: 'drop' }, 'Deny scanners'),
+  v2([{ kind: 'saddr', set: 'pal4_nets000000000', family: 4 }, { kind: 'proto', protocol: 'tcp' }, { kind: 'dport', ports: ports(23) }], { kind: 'reject' }, 'Reject telnet'),
+  v2([{ kind: 'saddr', set: 'pal6_web0000000000', family: 6 }, { kind: 'proto', protocol: 'udp' }, { kind: 'dport', ports: ports(69) }], { kind: 'reject' }, 'Reject tftp'),
+  v2([{ kind: 'saddr', set: 'pal4_web0000000000', family: 4 }], { kind: 'reject' }, 'Reject everything v4'),
+  v2([], { kind: 'reject' }, 'Reject everything'),
+  v2([{ kind: 'saddr', set: 'pal4_nets000000000', family: 4 }, { kind: 'proto', protocol: 'tcp' }, { kind: 'dport', ports: ports(22) }, limit('source', 4, 'palm4_0000000aa')], { kind: 'accept' }, 'SSH limited'),
+  v2([{ kind: 'saddr', set: 'pal6_web0000000000', family: 6 }, { kind: 'proto', protocol: 'tcp' }, { kind: 'dport', ports: ports(22) }, limit('destination', 6, 'palm6_0000000aa')], { kind: 'accept' }, 'SSH limited v6'),
+  v2([{ kind: 'proto', protocol: 'udp' }, { kind: 'dport', ports: ports(514) }, limit('rule', 4, 'palm4_0000000bb')], { kind: 'accept' }, 'Syslog limited'),
+  v2([{ kind: 'saddr', set: 'pal4_nets000000000', family: 4 }, { kind: 'proto', protocol: 'icmp' }, { kind: 'icmp-type', protocol: 'icmp', types: ['echo-request', 'timestamp-request'] }], { kind: 'accept' }, 'Echo'),
+  v2([{ kind: 'proto', protocol: 'icmpv6' }, { kind: 'icmp-type', protocol: 'icmpv6', types: ['echo-request'] }], { kind: 'accept' }, 'Echo6'),
+  v2([{ kind: 'proto', protocol: 'tcp' }, { kind: 'dport', ports: ports(25) }], { kind: 'log', prefix: 'LOG_PAL_Mail' }, 'Mail'),
+];
+
 /** 20 entries, 2 of them ranges: 22 multiport slots, so two iptables rules. */
 export const MANY_PORTS = ports(21, 22, 25, 110, 143, [1000, 1010], 3000, 3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008, 3009, [4000, 4100], 5000, 5001, 5002);
 
@@ -75,6 +93,7 @@ export function fixture(): Ruleset {
           { matches: [], verdict: { kind: 'accept' }, origin: { kind: 'raw', rule: 'Both' }, comment: 'Both', raw: { nft: 'tcp dport 8443 counter accept', iptables: '-p tcp --dport 8443 -j ACCEPT' } },
           { matches: [], verdict: { kind: 'accept' }, origin: { kind: 'raw', rule: 'Nft only' }, comment: 'Nft only', raw: { nft: 'udp dport 5353 accept' } },
           { matches: [], verdict: { kind: 'accept' }, origin: { kind: 'raw', rule: 'Iptables only' }, comment: 'Iptables only', raw: { iptables: '-p udp --dport 5353 -j ACCEPT' } },
+          ...V2_RULES,
           log('DROP_PAL_INPUT'),
           drop,
         ],

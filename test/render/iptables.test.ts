@@ -79,8 +79,25 @@ describe('renderIptables', () => {
     }
   });
 
+  it('renders deny, reject per family, hashlimit per address, limit per rule and ICMP types by number', () => {
+    const v4 = lines(out.v4);
+    const v6 = lines(out.v6);
+    for (const expected of [
+      '-A PALISADE-INPUT -m set --match-set pal4_nets000000000 src -p tcp --dport 23 -m comment --comment "Reject telnet" -j REJECT --reject-with tcp-reset',
+      '-A PALISADE-INPUT -p tcp -m comment --comment "Reject everything" -j REJECT --reject-with tcp-reset',
+      '-A PALISADE-INPUT -m comment --comment "Reject everything" -j REJECT --reject-with icmp-admin-prohibited',
+      '-A PALISADE-INPUT -m set --match-set pal4_nets000000000 src -p tcp --dport 22 -m hashlimit --hashlimit-upto 10/minute --hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name palm4_0000000aa -m comment --comment "SSH limited" -j ACCEPT',
+      '-A PALISADE-INPUT -p udp --dport 514 -m limit --limit 10/minute --limit-burst 5 -m comment --comment "Syslog limited" -j ACCEPT',
+      '-A PALISADE-INPUT -m set --match-set pal4_nets000000000 src -p icmp --icmp-type 13 -m comment --comment "Echo" -j ACCEPT',
+    ]) {
+      assert.ok(v4.includes(expected), expected);
+    }
+    assert.ok(v6.includes('-A PALISADE-INPUT -m comment --comment "Reject everything" -j REJECT --reject-with icmp6-adm-prohibited'));
+    assert.ok(v6.includes('-A PALISADE-INPUT -m set --match-set pal6_web0000000000 src -p udp --dport 69 -m comment --comment "Reject tftp" -j REJECT --reject-with icmp6-adm-prohibited'));
+  });
+
   it('writes neighbour and multicast listener discovery as one IPv6 rule per ICMPv6 type', () => {
-    const nd = lines(out.v6).filter((l) => l.startsWith('-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type'));
+    const nd = lines(out.v6).filter((l) => l.startsWith('-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type') && l.includes('icmpv6-link'));
     assert.deepEqual(nd, [
       '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type neighbour-solicitation -m comment --comment "icmpv6-link" -j ACCEPT',
       '-A PALISADE-INPUT -p ipv6-icmp --icmpv6-type neighbour-advertisement -m comment --comment "icmpv6-link" -j ACCEPT',

@@ -90,6 +90,26 @@ describe('renderNft', () => {
     for (const line of lines(out)) assert.ok(!line.startsWith('flush') && !line.startsWith('-A'), line);
   });
 
+  it('renders deny, reject (TCP reset, ICMP, both for every protocol), rate limits with their meters, ICMP types and log', () => {
+    const all = lines(out);
+    for (const expected of [
+      'ip saddr @pal4_nets000000000 counter drop comment "Deny scanners"',
+      'ip saddr @pal4_nets000000000 tcp dport 23 counter reject with tcp reset comment "Reject telnet"',
+      'ip6 saddr @pal6_web0000000000 udp dport 69 counter reject with icmpx type admin-prohibited comment "Reject tftp"',
+      'meta l4proto tcp counter reject with tcp reset comment "Reject everything"',
+      'counter reject with icmpx type admin-prohibited comment "Reject everything"',
+      'ip saddr @pal4_nets000000000 tcp dport 22 add @palm4_0000000aa { ip saddr limit rate 10/minute burst 5 packets } counter accept comment "SSH limited"',
+      'ip6 saddr @pal6_web0000000000 tcp dport 22 add @palm6_0000000aa { ip6 daddr limit rate 10/minute burst 5 packets } counter accept comment "SSH limited v6"',
+      'udp dport 514 limit rate 10/minute burst 5 packets counter accept comment "Syslog limited"',
+      'ip saddr @pal4_nets000000000 meta l4proto icmp icmp type { echo-request, timestamp-request } counter accept comment "Echo"',
+      'tcp dport 25 counter limit rate 10/second burst 20 packets log prefix "LOG_PAL_Mail " comment "Mail"',
+    ]) {
+      assert.ok(all.includes(expected), expected);
+    }
+    assert.match(out, /\tset palm4_0000000aa \{\n\t\ttype ipv4_addr\n\t\tsize 65535\n\t\tflags dynamic\n\t\}/);
+    assert.ok(!out.includes('palm4_0000000bb'), 'a limit per rule needs no meter');
+  });
+
   it('is byte-deterministic', () => {
     assert.equal(renderNft(fixture()), out);
     assert.equal(renderNft(structuredClone(fixture())), out);
