@@ -1,6 +1,7 @@
 /** Everything a command needs, loaded once: policy, inventory, resolved names, and a compiler over them. */
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import type { Diagnostic } from '../diagnostics.ts';
+import { localServices } from '../kernel/cgroup.ts';
 import { loadInventory } from '../inventory/source.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { loadPolicy } from '../policy/load.ts';
@@ -33,7 +34,8 @@ export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
     config,
     policy,
     inventory,
-    compiler: new FleetCompiler({ policy, inventory, names }),
+    /* Services and expiry are judged here and now: units running on this machine, rules not yet expired. */
+    compiler: new FleetCompiler({ policy, inventory, names, now: Date.now(), ...localServices() }),
     diagnostics: [...policyDiagnostics, ...inventory.diagnostics],
   };
 }
