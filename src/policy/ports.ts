@@ -1,6 +1,6 @@
 /** Port lists: numbers, `8000:8100` / `8000-8100` ranges, service names; sorted and merged. */
 import type { PortRange } from './types.ts';
-import { SERVICES } from './services.ts';
+import { serviceNames, servicePort } from './services.ts';
 import { didYouMean } from '../suggest.ts';
 
 function port(text: string, whole: string): number {
@@ -28,8 +28,8 @@ function parseOne(value: unknown): PortRange {
     const n = port(text, text);
     return { from: n, to: n };
   }
-  const service = SERVICES.get(text.toLowerCase());
-  if (service === undefined) throw new Error(`unknown service "${text}"${didYouMean(text, [...SERVICES.keys()])}; give the port number instead`);
+  const service = servicePort(text.toLowerCase());
+  if (service === undefined) throw new Error(`unknown service "${text}"${didYouMean(text, serviceNames())}; give the port number instead`);
   return { from: service, to: service };
 }
 

@@ -1,5 +1,14 @@
-/** Built-in service names accepted wherever a port is, as in `dport: https`. */
+/**
+ * Service names accepted wherever a port is, as in `dport: https`: the system's /etc/services (Debian's netbase)
+ * when present, then a built-in list (names the system file lacks, and machines without one).
+ */
+import { readFileSync } from 'node:fs';
 
+export const SERVICES_FILE = '/etc/services';
+/** /etc/services holds a few hundred lines; a bigger file is not one. */
+const SERVICES_FILE_MAX = 4 * 1024 * 1024;
+
+/** The built-in list. */
 export const SERVICES: ReadonlyMap<string, number> = new Map([
   ['ftp-data', 20],
   ['ftp', 21],
@@ -65,3 +74,45 @@ export const SERVICES: ReadonlyMap<string, number> = new Map([
   ['mongodb', 27017],
   ['zookeeper', 2181],
 ]);
+
+/** `name port/proto [aliases...] [# comment]` lines; names and aliases map to the port (the first line wins). */
+export function parseServicesFile(text: string): Map<string, number> {
+  const services = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const fields = (line.split('#')[0] ?? '').trim().split(/\s+/);
+    const [name, portProto, ...aliases] = fields;
+    const match = /^(\d{1,5})\/(tcp|udp|sctp|dccp)$/.exec(portProto ?? '');
+    const port = Number(match?.[1]);
+    if (name === undefined || match === null || port < 1 || port > 65535) continue;
+    for (const alias of [name, ...aliases]) {
+      const key = alias.toLowerCase();
+      if (/^[a-z0-9][a-z0-9_.+-]{0,63}$/.test(key) && !services.has(key)) services.set(key, port);
+    }
+  }
+  return services;
+}
+
+let system: ReadonlyMap<string, number> | undefined;
+
+/** The system's services, read once (none when the file is missing, unreadable or too big). */
+function systemServices(): ReadonlyMap<string, number> {
+  if (system === undefined) {
+    try {
+      const text = readFileSync(SERVICES_FILE, 'utf8');
+      system = text.length > SERVICES_FILE_MAX ? new Map() : parseServicesFile(text);
+    } catch {
+      system = new Map();
+    }
+  }
+  return system;
+}
+
+/** The port of a service name (lower case): the system's first, then the built-in list. */
+export function servicePort(name: string): number | undefined {
+  return systemServices().get(name) ?? SERVICES.get(name);
+}
+
+/** Every known service name, for did-you-mean hints. */
+export function serviceNames(): string[] {
+  return [...new Set([...systemServices().keys(), ...SERVICES.keys()])];
+}

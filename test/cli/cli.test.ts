@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runCli } from '../helpers/cli.ts';
+import { execIn, namespaceName, run, skipUnlessRoot } from '../helpers/netns.ts';
 import { SMALL_INVENTORY } from '../helpers/compiler.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'pal-cli-'));
@@ -31,7 +33,7 @@ describe('palisade on the bundled example', () => {
   it('compile prints an nft script with per-user chains and named sets', async () => {
     const r = await runCli(['compile', '--host', 'api-1']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^table inet palisade/m);
+    assert.match(r.stdout, /^add table inet palisade\ndelete table inet palisade\ntable inet palisade \{/);
     assert.match(r.stdout, /chain user_app \{/);
     assert.match(r.stdout, /meta skuid 4200 counter jump user_app/);
     assert.match(r.stdout, /log prefix "DROP_PAL_OUT_app/);
@@ -167,5 +169,28 @@ describe('palisade check on broken input', () => {
     const r = await runCli(['check', '--policy', join(dir, 'missing.yaml'), '--inventory', inventory]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /missing\.yaml/);
+  });
+});
+
+describe('compile --format nft is a complete, idempotent script', () => {
+  it('loaded twice with nft -f, it leaves one copy of the table', { skip: skipUnlessRoot }, async () => {
+    const r = await runCli(['compile', '--host', 'api-1', '--no-resolve']);
+    assert.equal(r.code, 0, r.stderr);
+    const ns = namespaceName('pal-compile');
+    const dir = mkdtempSync(join(tmpdir(), 'pal-compile-'));
+    try {
+      run('ip', ['netns', 'add', ns]);
+      const path = join(dir, 'api-1.nft');
+      writeFileSync(path, r.stdout);
+      const inNs = execIn(ns);
+      inNs('nft', ['-f', path]);
+      const once = inNs('nft', ['list', 'table', 'inet', 'palisade']);
+      inNs('nft', ['-f', path]);
+      assert.equal(inNs('nft', ['list', 'table', 'inet', 'palisade']), once);
+      assert.deepEqual(inNs('nft', ['list', 'tables']).trim().split('\n'), ['table inet palisade']);
+    } finally {
+      spawnSync('ip', ['netns', 'del', ns]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
 import { mergePorts, parsePorts } from '../../src/policy/ports.ts';
+import { SERVICES_FILE, parseServicesFile } from '../../src/policy/services.ts';
 
 test('single ports, numeric strings, ranges and service names', () => {
   assert.deepEqual(parsePorts(22), [{ from: 22, to: 22 }]);
@@ -35,4 +37,14 @@ test('invalid ports are errors that say why', () => {
   assert.throws(() => parsePorts([]), /empty port list/);
   assert.throws(() => parsePorts(true), /a port must be a number, a range like "8000:8100" or a service name, not a boolean/);
   assert.throws(() => parsePorts([80, null]), /not nothing/);
+});
+
+test('service names come from /etc/services first, then the built-in list', () => {
+  const parsed = parseServicesFile('# comment\nxmpp-client\t5222/tcp\tjabber-client\t# Jabber\nbad\t70000/tcp\nmunin 4949/tcp lrrd\nmunin 4950/udp\n\nweird line\n');
+  assert.deepEqual([...parsed], [['xmpp-client', 5222], ['jabber-client', 5222], ['munin', 4949], ['lrrd', 4949]]);
+  if (existsSync(SERVICES_FILE) && /^xmpp-client\s+5222\/tcp/m.test(readFileSync(SERVICES_FILE, 'utf8'))) {
+    assert.deepEqual(parsePorts('xmpp-client'), [{ from: 5222, to: 5222 }]);
+  }
+  assert.deepEqual(parsePorts('node-exporter'), [{ from: 9100, to: 9100 }]);
+  assert.throws(() => parsePorts('postgres-exporter'), /unknown service "postgres-exporter".*give the port number instead/);
 });

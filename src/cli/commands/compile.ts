@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderIptables } from '../../render/iptables.ts';
-import { renderNft } from '../../render/nft.ts';
+import { nftLoadScript } from '../../kernel/nft.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
 import { toJson, type Output } from '../output.ts';
 import { loadWorkspace } from '../../app/workspace.ts';
@@ -25,7 +25,8 @@ export async function compileCommand(options: CompileOptions, output: Output): P
   if (options.format === 'json') {
     output.out(toJson(rs));
   } else if (options.format === 'nft') {
-    const script = renderNft(rs);
+    /* A complete script: it replaces the table, so loading it again (a reload of /etc/nftables.d) leaves one copy. */
+    const script = nftLoadScript(rs);
     if (options.out === undefined) output.out(script);
     else {
       await mkdir(options.out, { recursive: true });
