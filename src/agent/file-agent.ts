@@ -8,7 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Config } from '../app/config.ts';
-import { loadInventory } from '../inventory/source.ts';
+import { loadInventory } from '../app/inventory.ts';
 import { loadPolicy } from '../policy/load.ts';
 import { AgentLoop, type FleetState, type LoopOptions } from './loop.ts';
 

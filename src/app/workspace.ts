@@ -2,7 +2,7 @@
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { localServices } from '../kernel/cgroup.ts';
-import { loadInventory } from '../inventory/source.ts';
+import { loadInventory } from './inventory.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { loadPolicy } from '../policy/load.ts';
 import type { Policy } from '../policy/types.ts';

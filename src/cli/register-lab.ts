@@ -1,6 +1,6 @@
 /** The `palisade lab ...` commands: a network-namespace lab that loads every host's ruleset and probes it for real. */
 import { Command, Option } from 'commander';
-import { loadInventory } from '../inventory/source.ts';
+import { loadInventory } from '../app/inventory.ts';
 import type { BackendName } from '../kernel/backend.ts';
 import { labApply } from '../lab/apply.ts';
 import { readCounters } from '../lab/counters.ts';

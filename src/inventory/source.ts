@@ -1,10 +1,13 @@
-/** Loads an inventory from its source: a file, an `exec:` command printing JSON, or etcd (fleet mode). */
+/**
+ * Loads an inventory from its source. A small registry: files (the default) and `exec:` commands are built in;
+ * other layers register theirs (the application layer registers etcd://, src/app/inventory.ts), so this module
+ * knows no fleet.
+ */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError, error, warning } from '../diagnostics.ts';
 import { parseInventoryDocument } from './document.ts';
 import { CommandFailure, runCommand } from './exec.ts';
-import { loadFleetInventory } from '../fleet/inventory.ts';
 import type { Inventory } from './types.ts';
 
 export interface LoadOptions {
@@ -44,11 +47,27 @@ async function loadFile(source: string, options: LoadOptions): Promise<Inventory
   return { ...parseInventoryDocument(text, source), source };
 }
 
-/** Loads and validates the inventory named by `source`; throws InputError with every problem found. */
+/** One kind of inventory source, recognised by how its name starts (`exec:`, `etcd://`). */
+export interface InventorySource {
+  /** How it is written, for messages: `exec:COMMAND`, `etcd://host:port/prefix`. */
+  form: string;
+  claims(source: string): boolean;
+  load(source: string, options: LoadOptions): Promise<Inventory>;
+}
+
+const sources: InventorySource[] = [{ form: 'exec:COMMAND', claims: (source) => source.startsWith('exec:'), load: loadExec }];
+
+/** Adds a kind of source; registering the same form again replaces it. */
+export function registerInventorySource(source: InventorySource): void {
+  const at = sources.findIndex((s) => s.form === source.form);
+  if (at === -1) sources.push(source);
+  else sources[at] = source;
+}
+
+/** Loads and validates the inventory named by `source` (a file unless a registered source claims it); throws InputError with every problem found. */
 export async function loadInventory(source: string, options: LoadOptions): Promise<Inventory> {
-  if (source.startsWith('exec:')) return loadExec(source, options);
-  /* Credentials and TLS for a secured cluster come from the PALISADE_ETCD_* environment (src/fleet/client.ts). */
-  if (source.startsWith('etcd://')) return loadFleetInventory(source);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) throw fail('unknown inventory source: expected a file, exec:COMMAND or etcd://host:port/prefix', source);
+  const claimed = sources.find((s) => s.claims(source));
+  if (claimed !== undefined) return claimed.load(source, options);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) throw fail(`unknown inventory source: expected a file, ${sources.map((s) => s.form).join(' or ')}`, source);
   return loadFile(source, options);
 }

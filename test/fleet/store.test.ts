@@ -13,7 +13,7 @@ import { Registration } from '../../src/fleet/register.ts';
 import { FleetView } from '../../src/fleet/view.ts';
 import { FleetWatch } from '../../src/fleet/watch.ts';
 import { parseEtcdUrl } from '../../src/fleet/url.ts';
-import { loadInventory } from '../../src/inventory/source.ts';
+import { loadInventory } from '../../src/app/inventory.ts';
 import { StaticResolver } from '../../src/resolve/resolver.ts';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
 import { runCli } from '../helpers/cli.ts';

@@ -1,4 +1,4 @@
-/** loadInventory: files, exec: commands (success, failure, timeout) and an unreachable etcd:// (fleet reads are tested in test/fleet). */
+/** loadInventory's built-in sources: files and exec: commands (success, failure, timeout); etcd:// is registered by the app layer (test/app/inventory.test.ts). */
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -56,10 +56,8 @@ describe('loadInventory', () => {
     assert.ok(Date.now() - started < 2000);
   });
 
-  it('reports an unreachable etcd:// and refuses unknown schemes', async () => {
-    assert.match(await refusal('etcd://127.0.0.1:1/palisade'), /cannot read the fleet from etcd/);
-    assert.match(await refusal('etcd://no-port/palisade'), /"no-port" is not HOST:PORT/);
-    assert.match(await refusal('http://example.net/inventory.json'), /unknown inventory source/);
+  it('refuses unknown schemes, naming the registered sources', async () => {
+    assert.match(await refusal('http://example.net/inventory.json'), /unknown inventory source: expected a file, exec:COMMAND/);
     assert.match(await refusal('exec:'), /exec: needs a command/);
   });
 });

@@ -1,6 +1,6 @@
 /** `palisade trace`: one real packet through the lab's (or given) namespaces, and what decided it on each end. */
 import { formatTrace, trace, TraceError, type TraceRequest } from '../../audit/trace.ts';
-import { loadInventory } from '../../inventory/source.ts';
+import { loadInventory } from '../../app/inventory.ts';
 import type { Host } from '../../inventory/types.ts';
 import { checkLabName, readState } from '../../lab/state.ts';
 import type { Output } from '../output.ts';
