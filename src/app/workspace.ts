@@ -43,3 +43,10 @@ export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
 export async function loadWorkspace(overrides: ConfigOverrides): Promise<Workspace> {
   return loadWorkspaceFrom(await loadConfig(overrides));
 }
+
+/** The inventory alone (`lab up`): `--inventory` without `--config` needs no palisade.yaml. */
+export async function loadInventoryOf(overrides: ConfigOverrides, cwd = process.cwd()): Promise<Inventory> {
+  if (overrides.inventory !== undefined && overrides.config === undefined) return loadInventory(overrides.inventory, { cwd });
+  const config = await loadConfig(overrides, cwd);
+  return loadInventory(config.inventory, { cwd: config.inventoryCwd });
+}

@@ -2,6 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseDuration } from '../apply/confirm.ts';
 import { DEFAULT_STATE_DIR } from '../apply/state.ts';
+import { BACKENDS, type BackendName } from '../kernel/backend.ts';
 
 const DEFAULT_LOCK_TIMEOUT = '30s';
 
@@ -41,4 +42,15 @@ export function sourceOptions(command: Command): Command {
 
 export function examples(command: Command, lines: string[]): Command {
   return command.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+}
+
+/** -f/--format: one of formats, the first by default. */
+export function formatOption(formats: readonly string[] = ['text', 'json']): Option {
+  return new Option('-f, --format <format>', 'output format').choices(formats).default(formats[0]);
+}
+
+/** -b/--backend: nft by default; without a default (null) where the command falls back to something else. */
+export function backendOption(fallback: BackendName | null = 'nft'): Option {
+  const option = new Option('-b, --backend <backend>', 'kernel backend').choices(BACKENDS);
+  return fallback === null ? option : option.default(fallback);
 }

@@ -1,9 +1,8 @@
 /** The apply life-cycle commands (DESIGN.md "Commands"): apply, confirm, rollback, status, stop, restore, install-service. */
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { TIMER_COMMAND } from '../apply/confirm.ts';
 import { DEFAULT_UNIT_DIR } from '../apply/service.ts';
 import { DEFAULT_STATE_DIR } from '../apply/state.ts';
-import { BACKENDS } from '../kernel/backend.ts';
 import { applyCommand, type ApplyOptions } from './commands/apply.ts';
 import { confirmCommand } from './commands/confirm.ts';
 import type { HostOptions } from './commands/host-options.ts';
@@ -13,7 +12,7 @@ import { revertAfterCommand, type RevertAfterOptions } from './commands/revert-a
 import { rollbackCommand } from './commands/rollback.ts';
 import { statusCommand, type StatusOptions } from './commands/status.ts';
 import { stopCommand } from './commands/stop.ts';
-import { duration, examples, hostOptions, sourceOptions } from './options.ts';
+import { backendOption, duration, examples, formatOption, hostOptions, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
 export function registerApplyCommands(program: Command, output: Output, setExit: (code: number) => void): void {
@@ -24,7 +23,7 @@ export function registerApplyCommands(program: Command, output: Output, setExit:
           .command('apply')
           .description("compile this host's ruleset, validate it, load it atomically; roll back unless confirmed")
           .requiredOption('-H, --host <name>', 'inventory host this machine is')
-          .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(BACKENDS).default('nft'))
+          .addOption(backendOption())
           .option('--confirm <duration>', 'revert automatically unless `palisade confirm` runs within this time (30s, 2m)', duration)
           .option('--no-wait', 'with --confirm: return at once instead of waiting for the confirmation')
           .option('-n, --dry-run', 'print what would be loaded and the diff against what is applied now; change nothing')
@@ -52,7 +51,7 @@ export function registerApplyCommands(program: Command, output: Output, setExit:
       program
         .command('status')
         .description('what is applied, by which command and when, pending confirmation, drift, dropped packets')
-        .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text')),
+        .addOption(formatOption()),
       false,
     ),
     ['palisade status', 'palisade status --format json | jq .drift'],

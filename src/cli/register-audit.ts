@@ -5,45 +5,38 @@ import { impactCommand, type ImpactOptions } from './commands/impact.ts';
 import { observeCommand, type ObserveOptions } from './commands/observe.ts';
 import { suggestCommand, type SuggestOptions } from './commands/suggest.ts';
 import { traceCommand, type TraceOptions } from './commands/trace.ts';
-import { examples, sourceOptions } from './options.ts';
+import { examples, formatOption, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
-
-const formatOption = (command: Command, choices = ['text', 'json']): Command =>
-  command.addOption(new Option('-f, --format <format>', 'output format').choices(choices).default('text'));
 
 export function registerAuditCommands(program: Command, output: Output, setExit: (code: number) => void): void {
   examples(
-    formatOption(
-      program
-        .command('flows')
-        .description("flows in palisade's log records on this host (audit mode's NFLOG records via ulogd2 JSON; --kernel: DROP_PAL_* lines of the kernel log), busiest first")
-        .argument('[files...]', 'ulogd2 JSON files or saved kernel log lines (default: /var/log/ulog/palisade-audit.json)')
-        .option('-k, --kernel', 'also read the kernel log (journalctl -k)')
-        .option('-n, --top <n>', 'show the N busiest flows', '50'),
-    ),
+    program
+      .command('flows')
+      .description("flows in palisade's log records on this host (audit mode's NFLOG records via ulogd2 JSON; --kernel: DROP_PAL_* lines of the kernel log), busiest first")
+      .argument('[files...]', 'ulogd2 JSON files or saved kernel log lines (default: /var/log/ulog/palisade-audit.json)')
+      .option('-k, --kernel', 'also read the kernel log (journalctl -k)')
+      .option('-n, --top <n>', 'show the N busiest flows', '50')
+      .addOption(formatOption()),
     ['palisade flows', 'palisade flows --format json > flows.json', 'palisade flows --kernel --top 10', 'palisade flows /var/log/ulog/palisade-audit.json.1'],
   ).action(async (files: string[], opts: FlowsOptions) => setExit(await flowsCommand(files, opts, output)));
 
   examples(
-    formatOption(
-      program
-        .command('observe')
-        .description('snapshot of current connections (conntrack) and listening sockets (ss) as flows, before any rule is written (root)')
-        .option('-o, --out <file>', 'write the flow file (JSON) here')
-        .addOption(new Option('--netns <name>', 'observe inside this network namespace').hideHelp()),
-    ),
+    program
+      .command('observe')
+      .description('snapshot of current connections (conntrack) and listening sockets (ss) as flows, before any rule is written (root)')
+      .option('-o, --out <file>', 'write the flow file (JSON) here')
+      .addOption(new Option('--netns <name>', 'observe inside this network namespace').hideHelp())
+      .addOption(formatOption()),
     ['palisade observe', 'palisade observe --out /tmp/$(hostname).flows.json', 'palisade observe --format json | jq .listening'],
   ).action(async (opts: ObserveOptions) => setExit(await observeCommand(opts, output)));
 
   examples(
-    formatOption(
-      sourceOptions(
-        program
-          .command('impact')
-          .description('observed flows the policy would cut, judged on both ends as if every host enforced, grouped by roles and port; exit 1 when any would be cut')
-          .requiredOption('--flows <files...>', 'flow files (palisade observe --out, palisade flows --format json)'),
-      ),
-    ),
+    sourceOptions(
+      program
+        .command('impact')
+        .description('observed flows the policy would cut, judged on both ends as if every host enforced, grouped by roles and port; exit 1 when any would be cut')
+        .requiredOption('--flows <files...>', 'flow files (palisade observe --out, palisade flows --format json)'),
+    ).addOption(formatOption()),
     ['palisade impact --policy new-policy.yaml --flows observed/*.json', 'palisade impact --flows flows.json --format json | jq .groups'],
   ).action(async (opts: ImpactOptions) => setExit(await impactCommand(opts, output)));
 

@@ -4,7 +4,6 @@ import { DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
 import { DEFAULT_FACTS_FILE } from '../agent/facts-file.ts';
 import { DEFAULT_FLOWS_INTERVAL_MS } from '../agent/flow-publisher.ts';
 import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../agent/loop.ts';
-import { BACKENDS } from '../kernel/backend.ts';
 import { agentCommand, type AgentOptions } from './commands/agent.ts';
 import { addAgentCommand, initAuthCommand, type AddAgentOptions, type InitAuthOptions } from './commands/fleet-auth.ts';
 import type { FleetOptions } from '../app/fleet.ts';
@@ -13,7 +12,7 @@ import { fleetStatusCommand, type FleetStatusOptions } from './commands/fleet-st
 import { hostsPutCommand, hostsRmCommand, type HostsPutOptions } from './commands/hosts.ts';
 import type { PushOptions } from '../app/push.ts';
 import { pushCommand } from './commands/push.ts';
-import { examples, hostOptions, positiveInt, sourceOptions } from './options.ts';
+import { backendOption, examples, formatOption, hostOptions, positiveInt, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
 const URL = 'etcd://10.0.0.5:2379,10.0.0.6:2379,10.0.0.7:2379/palisade';
@@ -42,7 +41,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
             .command('agent')
             .description("keep this host's ruleset current as the inventory and policy change (etcd fleet, or watched files)")
             .requiredOption('-H, --host <name>', 'the host this machine is')
-            .addOption(new Option('-b, --backend <backend>', 'kernel backend').choices(BACKENDS).default('nft'))
+            .addOption(backendOption())
             .option('--facts <file>', `declared facts: environment, roles, tags, attributes, lan, users (default: ${DEFAULT_FACTS_FILE} if present)`)
             .option('--environment <name>', 'environment (overrides the facts file)')
             .option('--role <roles...>', 'roles (override the facts file)')
@@ -103,7 +102,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
       fleet
         .command('status')
         .description('every host, what it applied, and which lag, fail or are missing')
-        .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text')),
+        .addOption(formatOption()),
     ),
     [`palisade fleet status --inventory ${URL}`, "palisade fleet status --format json | jq '.hosts[] | select(.state != \"ok\")'"],
   ).action(async (opts: FleetStatusOptions) => setExit(await fleetStatusCommand(opts, output)));
@@ -113,7 +112,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
         .command('flows')
         .description("every host's denied or audited flows (what agents publish with --flows-from), added up, busiest first")
         .option('-n, --top <n>', 'show the N busiest flows', '50')
-        .addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text')),
+        .addOption(formatOption()),
     ),
     [`palisade fleet flows --inventory ${URL}`, `palisade fleet flows --format json > fleet-flows.json && palisade impact --flows fleet-flows.json`],
   ).action(async (opts: FleetFlowsOptions) => setExit(await fleetFlowsCommand(opts, output)));

@@ -1,6 +1,5 @@
 /** The `palisade lab ...` commands: a network-namespace lab that loads every host's ruleset and probes it for real. */
-import { Command, Option } from 'commander';
-import { loadInventory } from '../app/inventory.ts';
+import type { Command } from 'commander';
 import type { BackendName } from '../kernel/backend.ts';
 import { labApply } from '../lab/apply.ts';
 import { readCounters } from '../lab/counters.ts';
@@ -11,11 +10,11 @@ import type { PortSpec } from '../lab/probe-plan.ts';
 import { LabError, checkLabName, readState, type LabState } from '../lab/state.ts';
 import { labDown, labUp } from '../lab/topology.ts';
 import { withLabLock } from '../lab/lock.ts';
-import { loadConfig, type ConfigOverrides } from '../app/config.ts';
-import { examples, sourceOptions } from './options.ts';
+import type { ConfigOverrides } from '../app/config.ts';
+import { backendOption, examples, formatOption, sourceOptions } from './options.ts';
 import { toJson, type Output } from './output.ts';
 import { UsageError } from '../diagnostics.ts';
-import { loadWorkspace } from '../app/workspace.ts';
+import { loadInventoryOf, loadWorkspace } from '../app/workspace.ts';
 
 const DEFAULT_LAB = 'lab';
 const isRoot = (): boolean => process.getuid?.() === 0;
@@ -29,12 +28,6 @@ interface LabOptions extends ConfigOverrides {
 
 const labOption = (command: Command, fallback = DEFAULT_LAB): Command =>
   command.option('-l, --lab <name>', 'lab name (a-z, 0-9, -; up to 12): namespaces are pal-<lab>-<n>', fallback);
-const backendOption = (command: Command, fallback?: BackendName): Command => {
-  const option = new Option('-b, --backend <backend>', 'kernel backend').choices(['nft', 'iptables']);
-  return command.addOption(fallback === undefined ? option : option.default(fallback));
-};
-const formatOption = (command: Command): Command =>
-  command.addOption(new Option('-f, --format <format>', 'output format').choices(['text', 'json']).default('text'));
 
 /** `9999`, `9999/tcp`, `5353/udp`. */
 export function parsePortSpec(text: string): PortSpec {
@@ -51,12 +44,9 @@ async function upState(lab: string): Promise<LabState> {
 }
 
 /** Runs a lab action, which needs root; its failures (OperationError) reach main.ts: a message and exit 1. */
-function labAction<A extends unknown[]>(output: Output, setExit: (code: number) => void, action: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+function labAction<A extends unknown[]>(setExit: (code: number) => void, action: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
   return async (...args: A) => {
-    if (!isRoot()) {
-      output.err(`error: ${NEEDS_ROOT}; run it as root (palisade lab demo shows the plan without root)`);
-      return setExit(1);
-    }
+    if (!isRoot()) throw new LabError(`${NEEDS_ROOT}; run it as root (palisade lab demo shows the plan without root)`, { kind: 'lab' });
     setExit(await action(...args));
   };
 }
@@ -85,11 +75,8 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
     ),
     ['palisade lab up', 'palisade lab up --inventory examples/shop/inventory.yaml --lab shop'],
   ).action(
-    labAction(output, setExit, async (opts: LabOptions) => {
-      const inventory =
-        opts.inventory !== undefined && opts.config === undefined
-          ? await loadInventory(opts.inventory, { cwd: process.cwd() })
-          : await loadConfig(opts).then((config) => loadInventory(config.inventory, { cwd: config.inventoryCwd }));
+    labAction(setExit, async (opts: LabOptions) => {
+      const inventory = await loadInventoryOf(opts);
       await withLabLock(opts.lab, () => labUp(opts.lab, inventory.hosts, inventory.source, log));
       return 0;
     }),
@@ -99,17 +86,17 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
     'palisade lab down',
     'palisade lab down --lab shop',
   ]).action(
-    labAction(output, setExit, async (opts: LabOptions) => {
+    labAction(setExit, async (opts: LabOptions) => {
       if (!(await withLabLock(opts.lab, () => labDown(opts.lab, log)))) log(`lab ${opts.lab} is not up: nothing to remove`);
       return 0;
     }),
   );
 
   examples(
-    backendOption(labOption(sourceOptions(lab.command('apply').description("compile every host's ruleset and load it into the host's namespace"))), 'nft'),
+    labOption(sourceOptions(lab.command('apply').description("compile every host's ruleset and load it into the host's namespace"))).addOption(backendOption()),
     ['palisade lab apply', 'palisade lab apply --backend iptables', 'palisade lab apply --policy policy.yaml roles/ --lab shop'],
   ).action(
-    labAction(output, setExit, async (opts: LabOptions) => {
+    labAction(setExit, async (opts: LabOptions) => {
       const ws = await loadWorkspace(opts);
       await withLabLock(opts.lab, async () => labApply(await upState(opts.lab), ws, opts.backend ?? 'nft', log));
       return 0;
@@ -117,21 +104,19 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
   );
 
   examples(
-    formatOption(
-      backendOption(
-        labOption(
-          sourceOptions(
-            lab
-              .command('probe')
-              .description('real connections between every pair of hosts on the ports the rules name (and a few they do not), compared with explain; exit 3 on any difference')
-              .option('--port <ports...>', 'more ports to probe on every pair: PORT, PORT/tcp, PORT/udp (e.g. ports raw rules open)'),
-          ),
-        ),
+    labOption(
+      sourceOptions(
+        lab
+          .command('probe')
+          .description('real connections between every pair of hosts on the ports the rules name (and a few they do not), compared with explain; exit 3 on any difference')
+          .option('--port <ports...>', 'more ports to probe on every pair: PORT, PORT/tcp, PORT/udp (e.g. ports raw rules open)'),
       ),
-    ),
+    )
+      .addOption(backendOption(null))
+      .addOption(formatOption()),
     ['palisade lab probe', 'palisade lab probe --backend iptables', 'palisade lab probe --format json | jq .summary', 'palisade lab probe --port 4369 25672/tcp'],
   ).action(
-    labAction(output, setExit, async (opts: LabOptions) => {
+    labAction(setExit, async (opts: LabOptions) => {
       const extraPorts = (opts.port ?? []).map(parsePortSpec);
       const ws = await loadWorkspace(opts);
       const report = await withLabLock(opts.lab, async () => labProbe(await upState(opts.lab), ws, { backend: opts.backend ?? null, extraPorts }, log));
@@ -139,11 +124,11 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
     }),
   );
 
-  examples(formatOption(labOption(lab.command('logs').description("drop and log counters of palisade's chains in every lab host"))), [
+  examples(labOption(lab.command('logs').description("drop and log counters of palisade's chains in every lab host")).addOption(formatOption()), [
     'palisade lab logs',
     'palisade lab logs --format json',
   ]).action(
-    labAction(output, setExit, async (opts: LabOptions) => {
+    labAction(setExit, async (opts: LabOptions) => {
       const state = await upState(opts.lab);
       if (state.backend === null) throw new LabError(`lab ${opts.lab} has no ruleset loaded: run \`palisade lab apply\` first`);
       const counters = await readCounters(state.hosts, state.backend);
@@ -153,12 +138,9 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
   );
 
   examples(
-    formatOption(
-      backendOption(
-        labOption(sourceOptions(lab.command('demo').description('lab up, apply, probe, print the matrix, lab down (always); without root, print the plan instead')), 'demo'),
-        'nft',
-      ),
-    ),
+    labOption(sourceOptions(lab.command('demo').description('lab up, apply, probe, print the matrix, lab down (always); without root, print the plan instead')), 'demo')
+      .addOption(backendOption())
+      .addOption(formatOption()),
     ['palisade lab demo', 'sudo npx palisade lab demo --backend iptables'],
   ).action(async (opts: LabOptions) => {
     if (!isRoot()) {
@@ -166,7 +148,7 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
       if (outcome.kind === 'plan') output.out(outcome.text);
       return setExit(0);
     }
-    await labAction(output, setExit, async () => {
+    await labAction(setExit, async () => {
       const outcome = await withLabLock(opts.lab, () => labDemo(opts, opts.lab, opts.backend ?? 'nft', true, log));
       return outcome.kind === 'probed' ? printReport(output, outcome.report, opts.format) : 0;
     })();

@@ -1,6 +1,7 @@
 /** `palisade hosts put FILE | --name ...` and `palisade hosts rm NAME`: static hosts of a fleet (src/app/hosts.ts). */
 import type { FleetOptions } from '../../app/fleet.ts';
 import { registerHosts, removeHost, staticHosts, type HostFields } from '../../app/hosts.ts';
+import { OperationError } from '../../diagnostics.ts';
 import { reportDiagnostics, type Output } from '../output.ts';
 
 export interface HostsPutOptions extends FleetOptions, HostFields {}
@@ -15,10 +16,7 @@ export async function hostsPutCommand(file: string | undefined, options: HostsPu
 
 export async function hostsRmCommand(name: string, options: FleetOptions, output: Output): Promise<number> {
   const { url, removed } = await removeHost(name, options);
-  if (!removed) {
-    output.err(`error: no host "${name}" in ${url}`);
-    return 1;
-  }
+  if (!removed) throw new OperationError(`no host "${name}" in ${url}`, { kind: 'fleet' });
   output.out(`removed host ${name} from ${url}`);
   return 0;
 }
