@@ -6,6 +6,7 @@
 import ipaddr from 'ipaddr.js';
 import type { Ruleset } from '../compile/ir.ts';
 import { evaluateChain } from '../explain/evaluate.ts';
+import { describeOrigin } from '../compile/origin.ts';
 
 export interface SshPeer {
   clientIp: string;
@@ -53,8 +54,7 @@ export function checkSshPeer(rs: Ruleset, peer: SshPeer, iif: string | null): Gu
     uid: null,
   });
   const flow = `tcp ${peer.clientIp} -> ${peer.serverIp}:${peer.serverPort}${iif === null ? '' : ` on ${iif}`}`;
-  const origin = verdict.rule?.origin;
-  const by = origin === undefined ? 'the chain policy' : origin.kind === 'rule' || origin.kind === 'raw' ? `${origin.kind} rule "${origin.rule}"` : origin.kind === 'failsafe' ? `failsafe ${origin.direction} #${origin.index + 1}` : `the ${origin.kind} rule`;
+  const by = verdict.rule === null ? 'the chain policy' : describeOrigin(verdict.rule.origin);
   const raw = verdict.unevaluated.length > 0 ? ` (raw rules not evaluated on the way: ${verdict.unevaluated.join(', ')})` : '';
   return verdict.accepted
     ? { allowed: true, reason: `your SSH session (${flow}) stays reachable: accepted by ${by}` }

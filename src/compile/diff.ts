@@ -1,5 +1,6 @@
 /** What changes between two rulesets of one host: rules, sets, and set members. */
 import type { IrRule, Ruleset } from './ir.ts';
+import { describeOrigin } from './origin.ts';
 
 export interface RulesetSize {
   rules: number;
@@ -29,18 +30,7 @@ export function rulesetSize(rs: Ruleset): RulesetSize {
 }
 
 function describeRule(chain: string, rule: IrRule): string {
-  const o = rule.origin;
-  const what =
-    o.kind === 'rule' || o.kind === 'raw'
-      ? `${o.kind} "${o.rule}"`
-      : o.kind === 'failsafe'
-        ? `failsafe ${o.direction} #${o.index + 1}`
-        : o.kind === 'base'
-          ? o.what
-          : o.kind === 'log'
-            ? 'log'
-            : `default ${o.policy}`;
-  return `${chain}: ${what}`;
+  return `${chain}: ${describeOrigin(rule.origin)}`;
 }
 
 /** Rules keyed by everything that reaches the kernel; the value is how a person reads the rule. */

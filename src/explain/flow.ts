@@ -5,6 +5,7 @@ import type { Family, IrRule } from '../compile/ir.ts';
 import type { Host } from '../inventory/types.ts';
 import type { Protocol } from '../policy/types.ts';
 import { evaluateChain, type ChainVerdict, type Decision, type Packet } from './evaluate.ts';
+import { describeOrigin } from '../compile/origin.ts';
 
 export interface FlowQuery {
   source: string;
@@ -77,22 +78,17 @@ function describe(rule: IrRule | null, hook: 'input' | 'output', accepted: boole
   if (rule === null) return { decidedBy: 'the chain policy (accept): nothing in palisade drops it', kind: 'default' };
   const origin = rule.origin;
   switch (origin.kind) {
-    case 'rule':
-      return { decidedBy: `rule "${origin.rule}"`, kind: 'rule' };
-    case 'raw':
-      return { decidedBy: `raw rule "${origin.rule}"`, kind: 'raw' };
-    case 'failsafe':
-      return { decidedBy: `failsafe ${origin.direction} #${origin.index + 1}`, kind: 'failsafe' };
     case 'default': {
+      /* The default policy, worded with the settings that make it. */
       const setting = hook === 'input' ? 'input_drop' : 'output_drop';
       if (audited) return { decidedBy: `audit mode: the default policy (${setting}: true) would drop it; accepted and logged`, kind: 'default' };
       const action = origin.policy === 'reject' ? ', default_action: reject' : '';
       return { decidedBy: `the default policy (${setting}: ${accepted ? 'false' : 'true'}${action})`, kind: 'default' };
     }
-    case 'base':
-      return { decidedBy: `the base rule for ${origin.what}`, kind: 'base' };
     case 'log':
-      return { decidedBy: 'a log rule', kind: 'base' };
+      return { decidedBy: describeOrigin(origin), kind: 'base' };
+    default:
+      return { decidedBy: describeOrigin(origin), kind: origin.kind };
   }
 }
 

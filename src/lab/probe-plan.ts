@@ -9,6 +9,7 @@ import type { Family, IrRule, Match, Ruleset } from '../compile/ir.ts';
 import { explainFlow, type FlowExplanation } from '../explain/flow.ts';
 import type { Host } from '../inventory/types.ts';
 import type { PortRange } from '../policy/types.ts';
+import { describeOrigin } from '../compile/origin.ts';
 
 export type ProbeProtocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6';
 
@@ -95,8 +96,7 @@ export function ruleSpecs(rule: IrRule, user: string | null, notes: Set<string>)
     case null:
       return [...ports('tcp'), ...ports('udp'), { protocol: 'icmp', port: null, sourcePort: null, user }, { protocol: 'icmpv6', port: null, sourcePort: null, user }];
     default: {
-      const what = rule.origin.kind === 'rule' ? `rule "${rule.origin.rule}"` : `failsafe ${rule.origin.direction} #${rule.origin.index + 1}`;
-      notes.add(`${what}: ${protocol} is not probed (no socket to test it with)`);
+      notes.add(`${describeOrigin(rule.origin)}: ${protocol} is not probed (no socket to test it with)`);
       return [];
     }
   }

@@ -29,7 +29,7 @@ describe('the guard', () => {
   it('refuses a peer outside the failsafe, naming the flow and --force', () => {
     const v = checkSshPeer(fixture(), peer('198.51.100.7 50000 10.0.1.11 22'), 'eth0');
     assert.equal(v.allowed, false);
-    assert.match(v.reason, /198\.51\.100\.7 -> 10\.0\.1\.11:22 on eth0 would be dropped by the default rule.*--force/);
+    assert.match(v.reason, /198\.51\.100\.7 -> 10\.0\.1\.11:22 on eth0 would be dropped by the default policy \(drop\).*--force/);
   });
 
   it('refuses SSH on a port nothing opens, and mentions raw rules it could not evaluate', () => {
