@@ -6,14 +6,14 @@ import { readCounters } from '../lab/counters.ts';
 import { NEEDS_ROOT, labDemo } from '../lab/demo.ts';
 import { formatCounters, formatReport } from '../lab/matrix.ts';
 import { EXIT_PROBE_MISMATCH, labProbe, type ProbeReport } from '../lab/probe.ts';
-import type { PortSpec } from '../lab/probe-plan.ts';
+import type { PortSpec as ProbePort } from '../lab/probe-plan.ts';
+import { parseSocketPort } from '../app/port-spec.ts';
 import { LabError, checkLabName, readState, type LabState } from '../lab/state.ts';
 import { labDown, labUp } from '../lab/topology.ts';
 import { withLabLock } from '../lab/lock.ts';
 import type { ConfigOverrides } from '../app/config.ts';
 import { backendOption, examples, formatOption, sourceOptions } from './options.ts';
 import { toJson, type Output } from './output.ts';
-import { UsageError } from '../diagnostics.ts';
 import { loadInventoryOf, loadWorkspace } from '../app/workspace.ts';
 
 const DEFAULT_LAB = 'lab';
@@ -29,12 +29,9 @@ interface LabOptions extends ConfigOverrides {
 const labOption = (command: Command, fallback = DEFAULT_LAB): Command =>
   command.option('-l, --lab <name>', 'lab name (a-z, 0-9, -; up to 12): namespaces are pal-<lab>-<n>', fallback);
 
-/** `9999`, `9999/tcp`, `5353/udp`. */
-export function parsePortSpec(text: string): PortSpec {
-  const match = /^(\d{1,5})(?:\/(tcp|udp))?$/.exec(text);
-  const port = Number(match?.[1]);
-  if (match === null || port < 1 || port > 65535) throw new UsageError(`--port ${text}: expected PORT or PORT/tcp or PORT/udp`);
-  return { protocol: (match[2] ?? 'tcp') as 'tcp' | 'udp', port, sourcePort: null, user: null };
+/** `--port 9999`, `9999/tcp`, `domain/udp`: one more port to probe on every pair. */
+function probePort(text: string): ProbePort {
+  return { ...parseSocketPort(text, `--port ${text}`), sourcePort: null, user: null };
 }
 
 async function upState(lab: string): Promise<LabState> {
@@ -117,7 +114,7 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
     ['palisade lab probe', 'palisade lab probe --backend iptables', 'palisade lab probe --format json | jq .summary', 'palisade lab probe --port 4369 25672/tcp'],
   ).action(
     labAction(setExit, async (opts: LabOptions) => {
-      const extraPorts = (opts.port ?? []).map(parsePortSpec);
+      const extraPorts = (opts.port ?? []).map(probePort);
       const ws = await loadWorkspace(opts);
       const report = await withLabLock(opts.lab, async () => labProbe(await upState(opts.lab), ws, { backend: opts.backend ?? null, extraPorts }, log));
       return printReport(output, report, opts.format);

@@ -5,7 +5,7 @@ import type { Host } from '../../inventory/types.ts';
 import { checkLabName, readState } from '../../lab/state.ts';
 import type { Output } from '../output.ts';
 import { UsageError } from '../../diagnostics.ts';
-import { parsePortSpec } from './explain.ts';
+import { parseSocketPort } from '../../app/port-spec.ts';
 
 export interface TraceOptions {
   lab?: string;
@@ -46,8 +46,7 @@ function numericUid(user: string | undefined): number | null {
 }
 
 export async function traceCommand(src: string, dst: string, spec: string, options: TraceOptions, output: Output): Promise<number> {
-  const { protocol, port } = parsePortSpec(spec);
-  if ((protocol !== 'tcp' && protocol !== 'udp') || port === null) throw new UsageError(`trace sends a tcp or udp packet; "${spec}" is not one`);
+  const { protocol, port } = parseSocketPort(spec, 'trace sends a tcp or udp packet');
   const timeoutMs = Number(options.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new UsageError(`--timeout ${options.timeout}: expected milliseconds, at least 100`);
   if (process.getuid?.() !== 0) throw new TraceError('trace needs root (it loads a trace table and sends a packet in namespaces)');
