@@ -3,24 +3,15 @@
 // new as every file under src/ and package.json; otherwise the TypeScript sources through tsx, so an edit in
 // src/ takes effect at once (`npm run build` makes startup fast again). The bundle is compiled with V8's code
 // cache (dist/palisade.cjs.cache, written by the first run that finds none or a stale one).
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import { isFresh } from '../scripts/fresh.js';
 
 const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
 const bundle = path('../dist/palisade.cjs');
-
-function newestSource() {
-  const src = path('../src/');
-  let newest = statSync(path('../package.json')).mtimeMs;
-  if (!existsSync(src)) return newest;
-  for (const entry of readdirSync(src, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs);
-  }
-  return newest;
-}
 
 function runBundle() {
   const cache = `${bundle}.cache`;
@@ -40,7 +31,7 @@ function runBundle() {
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
 }
 
-if (existsSync(bundle) && statSync(bundle).mtimeMs >= newestSource()) {
+if (isFresh(bundle)) {
   runBundle();
 } else {
   const { register } = await import('tsx/esm/api');

@@ -4,6 +4,7 @@
  * state directory alone (no policy, inventory or etcd needed); `palisade-agent.service` runs the agent,
  * sandboxed to what a netfilter agent needs, with its flags from `/etc/palisade/agent.env`.
  */
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selfCommand } from '../self.ts';
 import { writeFileAtomic } from './atomic-file.ts';
@@ -21,49 +22,15 @@ function quote(word: string): string {
 
 const command = (palisade: readonly string[], args: readonly string[]): string => [...palisade.map(quote), ...args].join(' ');
 
-export function restoreUnit(stateDir: string, palisade: readonly string[] = selfCommand()): string {
-  return [
-    '[Unit]',
-    'Description=Palisade: restore the last applied firewall ruleset',
-    'DefaultDependencies=no',
-    'Before=network-pre.target shutdown.target',
-    'Wants=network-pre.target',
-    'After=local-fs.target',
-    'Conflicts=shutdown.target',
-    '',
-    '[Service]',
-    'Type=oneshot',
-    `ExecStart=${command(palisade, ['restore', '--state-dir', quote(stateDir)])}`,
-    'RemainAfterExit=yes',
-    '',
-    '[Install]',
-    'WantedBy=sysinit.target',
-    '',
-  ].join('\n');
-}
-
 /**
- * The agent: root for the state directory an operator's `palisade apply` shares, but with only the
- * capabilities netfilter needs, a read-only system, its state directory the one writable place, and no
- * way to gain more (memory stays writable and executable: V8 compiles JavaScript at run time). Stopping it
- * (SIGTERM) leaves the ruleset loaded.
+ * Both units run as root (the state directory is shared with an operator's `palisade apply`) but with only the
+ * capabilities netfilter needs, a read-only system where the state directory (and iptables' lock) is the one
+ * writable place, and no way to gain more (memory stays writable and executable: V8 compiles JavaScript at
+ * run time).
  */
-export function agentUnit(stateDir: string, palisade: readonly string[] = selfCommand()): string {
+function sandbox(stateDir: string): string[] {
   return [
-    '[Unit]',
-    'Description=Palisade agent: keeps this host firewall current',
-    `After=network-online.target ${RESTORE_UNIT}`,
-    'Wants=network-online.target',
-    '',
-    '[Service]',
-    'Type=exec',
-    `EnvironmentFile=-${AGENT_ENV_FILE}`,
-    `ExecStart=${command(palisade, ['agent', '--state-dir', quote(stateDir), '$PALISADE_AGENT_ARGS'])}`,
-    'Restart=always',
-    'RestartSec=5s',
-    'KillMode=mixed',
-    'TimeoutStopSec=20s',
-    `ReadWritePaths=${quote(stateDir)}`,
+    `ReadWritePaths=${quote(stateDir)} -/run/xtables.lock`,
     'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW',
     'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW',
     'NoNewPrivileges=yes',
@@ -88,6 +55,48 @@ export function agentUnit(stateDir: string, palisade: readonly string[] = selfCo
     'SystemCallFilter=~@privileged @resources @obsolete',
     'SystemCallErrorNumber=EPERM',
     'UMask=0077',
+  ];
+}
+
+export function restoreUnit(stateDir: string, palisade: readonly string[] = selfCommand()): string {
+  return [
+    '[Unit]',
+    'Description=Palisade: restore the last applied firewall ruleset',
+    'DefaultDependencies=no',
+    'Before=network-pre.target shutdown.target',
+    'Wants=network-pre.target',
+    'After=local-fs.target',
+    'Conflicts=shutdown.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    `ExecStart=${command(palisade, ['restore', '--state-dir', quote(stateDir)])}`,
+    'RemainAfterExit=yes',
+    ...sandbox(stateDir),
+    '',
+    '[Install]',
+    'WantedBy=sysinit.target',
+    '',
+  ].join('\n');
+}
+
+/** The agent, restarted whenever it ends; stopping it (SIGTERM) leaves the ruleset loaded. */
+export function agentUnit(stateDir: string, palisade: readonly string[] = selfCommand()): string {
+  return [
+    '[Unit]',
+    'Description=Palisade agent: keeps this host firewall current',
+    `After=network-online.target ${RESTORE_UNIT}`,
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=exec',
+    `EnvironmentFile=-${AGENT_ENV_FILE}`,
+    `ExecStart=${command(palisade, ['agent', '--state-dir', quote(stateDir), '$PALISADE_AGENT_ARGS'])}`,
+    'Restart=always',
+    'RestartSec=5s',
+    'KillMode=mixed',
+    'TimeoutStopSec=20s',
+    ...sandbox(stateDir),
     '',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -95,12 +104,13 @@ export function agentUnit(stateDir: string, palisade: readonly string[] = selfCo
   ].join('\n');
 }
 
-/** Writes both units into `unitDir` and returns their paths; enabling them is left to the administrator. */
+/** Writes both units into `unitDir` (made if missing) and returns their paths; enabling them is left to the administrator. */
 export async function installService(unitDir: string, stateDir: string): Promise<string[]> {
   const units: Array<[string, string]> = [
     [RESTORE_UNIT, restoreUnit(stateDir)],
     [AGENT_UNIT, agentUnit(stateDir)],
   ];
+  await mkdir(unitDir, { recursive: true });
   for (const [name, text] of units) await writeFileAtomic(join(unitDir, name), text, 0o644);
   return units.map(([name]) => join(unitDir, name));
 }
