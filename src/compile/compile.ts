@@ -184,6 +184,9 @@ export class FleetCompiler {
     ];
     const forward: IrRule[] = [];
     const raw = rawRulesFor(policy.raw.filter((r) => this.carries(r, host, hostIndex)), comment);
+    input.unshift(...raw.top.input);
+    output.unshift(...raw.top.output);
+    forward.push(...raw.top.forward);
     input.push(...raw.input);
     output.push(...raw.output);
     forward.push(...raw.forward);

@@ -57,12 +57,19 @@ export function parseIptables(file: SourceFile, entries: readonly Entry[], owner
   }
   const text = safeText(file, ruleEntry, rule);
   if (text === null) return null;
-  const match = /^-A\s+(\S+)\s+(\S.*)$/.exec(text);
+  /* `-I CHAIN [1]` (AFW's README inserts this way) goes to the top of palisade's chain for CHAIN. */
+  const match = /^-([AI])\s+(\S+)\s+(\S.*)$/.exec(text);
   if (match === null) {
-    file.error(ruleEntry.value, '"rule" must be "-A <CHAIN> <rule>"', rule);
+    file.error(ruleEntry.value, '"rule" must be "-A <CHAIN> <rule>" or "-I <CHAIN> <rule>"', rule);
     return null;
   }
-  const chain = match[1] ?? '';
+  const chain = match[2] ?? '';
+  const insert = match[1] === 'I';
+  const body = insert ? (match[3] ?? '').replace(/^1\s+(?=\S)/, '') : (match[3] ?? '');
+  if (insert && /^\d+\s/.test(body)) {
+    file.error(ruleEntry.value, '"rule": "-I <CHAIN> <N>" inserts at the top only (N = 1): palisade keeps its own order below', rule);
+    return null;
+  }
   if (!/^[A-Za-z0-9_-]{1,28}$/.test(chain)) {
     file.error(ruleEntry.value, `"rule": "${chain}" is not a chain name (up to 28 letters, digits, "_", "-")`, rule);
     return null;
@@ -72,7 +79,7 @@ export function parseIptables(file: SourceFile, entries: readonly Entry[], owner
     file.error(ruleEntry.value, `"rule": in table filter the chain must be one of ${FILTER_CHAINS.join(', ')}, not "${chain}"${didYouMean(chain, FILTER_CHAINS)}`, rule);
     return null;
   }
-  return { table, chain, rule: match[2] ?? '' };
+  return { table, chain, rule: body, insert };
 }
 
 /** A `raw:` entry of a policy document; null when it has any error. */

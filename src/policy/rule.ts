@@ -105,16 +105,15 @@ export function parseRule(file: SourceFile, name: string, nameNode: Node, value:
   const peerEntry = field(peerField);
   let peers: Endpoint[] | null = null;
   if (peerEntry !== undefined) peers = parseEndpoints(file, peerEntry.keyNode, peerEntry.value, peerField, name);
-  else if (options?.disableSyntaxCheck === true) {
-    peers = [];
-    file.warning(nameNode, `no "${peerField}" (disable_syntax_check): the rule matches nothing until one is filled in`, name);
-  } else if (direction !== undefined && direction !== null) missing(`missing "${peerField}": an ${direction === 'in' ? 'inbound' : 'outbound'} rule says whom it ${action === 'accept' || action == null ? 'allows' : 'matches'}`);
+  else if (options?.disableSyntaxCheck === true) peers = [];
+  else if (direction !== undefined && direction !== null) missing(`missing "${peerField}": an ${direction === 'in' ? 'inbound' : 'outbound'} rule says whom it ${action === 'accept' || action == null ? 'allows' : 'matches'}`);
 
   const dport = read('dport', (e) => portsField(file, e, name));
   const sport = read('sport', (e) => portsField(file, e, name));
   if (protocol !== undefined && protocol !== null) checkPorts(file, protocol, action ?? 'accept', field('dport'), field('sport'), nameNode, name);
 
   if (file.diagnostics.length !== before || direction == null || protocol == null || peers === null) return null;
+  if (peers.length === 0) file.warning(nameNode, `no "${peerField}" (disable_syntax_check): the rule matches nothing until one is filled in`, name);
   return {
     name,
     on: carriers?.query ?? null,

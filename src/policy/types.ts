@@ -99,8 +99,11 @@ export interface RawRule {
   env: string | null;
   /** `add rule inet palisade <chain> <rule>` split into its chain and the rule text. */
   nft: { chain: 'input' | 'output' | 'forward'; rule: string } | null;
-  /** `-A <CHAIN> <rule>` in `table`; built-in chain names are mapped to palisade's own chains when rendering. */
-  iptables: { table: 'filter' | 'nat' | 'mangle' | 'raw'; chain: string; rule: string } | null;
+  /**
+   * `-A <CHAIN> <rule>` (or `-I`: `insert`, at the top of palisade's chain for CHAIN) in `table`; built-in chain
+   * names are mapped to palisade's own chains when rendering.
+   */
+  iptables: { table: 'filter' | 'nat' | 'mangle' | 'raw'; chain: string; rule: string; insert: boolean } | null;
   origin: SourcePos;
 }
 

@@ -63,7 +63,7 @@ test('an AFW role imports its rules on roles:<role>, override winning, predefine
   assert.equal(bridged?.name, 'Accept bridged');
   assert.equal(bridged?.onText, 'roles:mongodb');
   assert.equal(bridged?.nft, null);
-  assert.deepEqual(bridged?.iptables, { table: 'filter', chain: 'FORWARD', rule: '-o br0 -j ACCEPT' });
+  assert.deepEqual(bridged?.iptables, { table: 'filter', chain: 'FORWARD', rule: '-o br0 -j ACCEPT', insert: false });
   assert.deepEqual(bridged?.origin, { file: 'roles/mongodb.json', line: 15, col: 9 });
 });
 

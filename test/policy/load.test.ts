@@ -149,10 +149,10 @@ test('a complete valid policy: every field, canonical addresses, classification,
     onText: 'roles:hypervisor',
     env: 'production',
     nft: { chain: 'forward', rule: 'oifname br0 accept' },
-    iptables: { table: 'filter', chain: 'FORWARD', rule: '-o br0 -m physdev --physdev-is-bridged -j ACCEPT' },
+    iptables: { table: 'filter', chain: 'FORWARD', rule: '-o br0 -m physdev --physdev-is-bridged -j ACCEPT', insert: false },
     origin: { file: 'dir/policy.yaml', line: 41, col: 3 },
   });
-  assert.deepEqual(nat?.iptables, { table: 'nat', chain: 'PREROUTING', rule: '-p tcp --dport 80 -j REDIRECT --to-ports 8080' });
+  assert.deepEqual(nat?.iptables, { table: 'nat', chain: 'PREROUTING', rule: '-p tcp --dport 80 -j REDIRECT --to-ports 8080', insert: false });
   assert.equal(nat?.nft, null);
   assert.equal(nat?.on, null);
 
@@ -364,9 +364,9 @@ test('raw rules: forms, chains, tables and required parts', () => {
   assert.deepEqual(raw('iptables: { rule: "-A PREROUTING -j ACCEPT" }'), [
     'policy.yaml:3:23: error: rule "X": "rule": in table filter the chain must be one of INPUT, OUTPUT, FORWARD, not "PREROUTING"',
   ]);
-  assert.deepEqual(raw('iptables: { table: natt, rule: "-I INPUT -j ACCEPT" }'), [
+  assert.deepEqual(raw('iptables: { table: natt, rule: "-X INPUT -j ACCEPT" }'), [
     'policy.yaml:3:24: error: rule "X": "table" must be one of filter, nat, mangle, raw, not "natt" (did you mean "nat"?)',
-    'policy.yaml:3:36: error: rule "X": "rule" must be "-A <CHAIN> <rule>"',
+    'policy.yaml:3:36: error: rule "X": "rule" must be "-A <CHAIN> <rule>" or "-I <CHAIN> <rule>"',
   ]);
   assert.deepEqual(raw('iptables: { table: nat, rule: "-A THIS_CHAIN_NAME_IS_MUCH_TOO_LONG_X -j ACCEPT" }'), [
     'policy.yaml:3:35: error: rule "X": "rule": "THIS_CHAIN_NAME_IS_MUCH_TOO_LONG_X" is not a chain name (up to 28 letters, digits, "_", "-")',
