@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError, UsageError, error, type Diagnostic } from '../diagnostics.ts';
 import { parseInventoryDocument } from '../inventory/document.ts';
+import { AddressBook, ownedAddresses } from '../inventory/ownership.ts';
 import type { Host } from '../inventory/types.ts';
 import { readFleetView, withFleet, type FleetOptions } from './fleet.ts';
 
@@ -48,13 +49,9 @@ export async function staticHosts(file: string | undefined, fields: HostFields):
 export async function registerHosts(hosts: readonly Host[], options: FleetOptions): Promise<{ url: string; diagnostics: Diagnostic[] }> {
   return withFleet(options, async (fleet) => {
     const view = await readFleetView(fleet);
-    const owner = new Map<string, string>();
-    for (const h of view.inventory().hosts) for (const a of Object.values(h.interfaces).flat()) owner.set(a, h.name);
+    const book = AddressBook.of<Host>(view.inventory().hosts);
     const conflicts = hosts.flatMap((h) =>
-      Object.values(h.interfaces)
-        .flat()
-        .filter((a) => owner.has(a) && owner.get(a) !== h.name)
-        .map((a) => error(`address ${a} already belongs to ${owner.get(a)}: readers would reject this host`, { host: h.name })),
+      book.conflicts(h, ownedAddresses(h)).map(({ address, owner }) => error(`address ${address} already belongs to ${owner.name}: readers would reject this host`, { host: h.name })),
     );
     const agents = hosts.filter((h) => view.leased(h.name) === true).map((h) => error('an agent registers this host (its key is on a lease): not overwriting it', { host: h.name }));
     if (conflicts.length + agents.length > 0) throw new InputError([...conflicts, ...agents]);

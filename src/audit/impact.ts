@@ -6,6 +6,7 @@
  */
 import type { FleetCompiler } from '../compile/compile.ts';
 import { ExplainError, explainFlow, type FlowExplanation } from '../explain/flow.ts';
+import { AddressBook } from '../inventory/ownership.ts';
 import type { Host } from '../inventory/types.ts';
 import type { Flow } from './flow.ts';
 
@@ -37,9 +38,8 @@ export interface ImpactReport {
 }
 
 export function hostByAddress(hosts: readonly Host[]): (address: string) => Host | null {
-  const byAddress = new Map<string, Host>();
-  for (const host of hosts) for (const list of Object.values(host.interfaces)) for (const a of list) byAddress.set(a, host);
-  return (address) => byAddress.get(address) ?? null;
+  const book = AddressBook.of(hosts);
+  return (address) => book.owner(address) ?? null;
 }
 
 /** The local user owning uid on host, if the inventory names one. */

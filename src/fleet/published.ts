@@ -9,6 +9,7 @@ import { sha256 } from '../hash.ts';
 import { warning, type Diagnostic } from '../diagnostics.ts';
 import { checkHost } from '../inventory/host.ts';
 import { fixedLocator } from '../inventory/locate.ts';
+import { AddressBook, ownedAddresses } from '../inventory/ownership.ts';
 import { canonicalJson } from '../inventory/revision.ts';
 import type { Host } from '../inventory/types.ts';
 import { nameUnder } from './keys.ts';
@@ -64,19 +65,19 @@ export function fleetRevision(trusted: ReadonlyArray<{ host: Host; digest: strin
 /** The trusted hosts, sorted by name, their fleet revision, and every rejection; address conflicts go to the earlier key. */
 export function trustedHosts(entries: Iterable<CheckedEntry>): { hosts: Host[]; revision: string; diagnostics: Diagnostic[] } {
   const byAge = [...entries].sort((a, b) => a.entry.createRevision - b.entry.createRevision || (a.entry.key < b.entry.key ? -1 : 1));
-  const owner = new Map<string, string>();
+  const book = new AddressBook<Host>();
   const trusted: Array<{ host: Host; digest: string }> = [];
   const diagnostics: Diagnostic[] = [];
   for (const { entry, host, digest, diagnostics: own } of byAge) {
     diagnostics.push(...own);
     if (host === null) continue;
-    const addresses = Object.values(host.interfaces).flat();
-    const taken = addresses.find((a) => owner.has(a));
+    const addresses = ownedAddresses(host);
+    const [taken] = book.conflicts(host, addresses);
     if (taken !== undefined) {
-      diagnostics.push(rejected(entry.key, `address ${taken} belongs to ${owner.get(taken)} (registered earlier)`, host.name));
+      diagnostics.push(rejected(entry.key, `address ${taken.address} belongs to ${taken.owner.name} (registered earlier)`, host.name));
       continue;
     }
-    for (const a of addresses) owner.set(a, host.name);
+    book.claim(host, addresses);
     trusted.push({ host, digest });
   }
   trusted.sort((a, b) => (a.host.name < b.host.name ? -1 : a.host.name > b.host.name ? 1 : 0));

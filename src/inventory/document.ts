@@ -2,7 +2,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { InputError, error, type Diagnostic } from '../diagnostics.ts';
 import { chefNodeToHost } from './chef.ts';
-import { addressWarnings, duplicateNames } from './fleet.ts';
+import { addressWarnings, duplicateNames } from './cross-host.ts';
 import { checkHost } from './host.ts';
 import { arrayElementOffsets } from './json-rows.ts';
 import { countLines, fixedLocator, positionOf, yamlLocator, type Locator } from './locate.ts';

@@ -1,6 +1,8 @@
 /** Checks across hosts: unique names (error), shared addresses and address-less hosts (warnings). */
 import { error, warning, type Diagnostic, type SourcePos } from '../diagnostics.ts';
 import type { CheckedHost } from './host.ts';
+import { AddressBook } from './ownership.ts';
+import type { Host } from './types.ts';
 
 function at(pos: SourcePos | undefined): Partial<SourcePos> {
   return pos ?? {};
@@ -21,7 +23,7 @@ export function duplicateNames(checked: readonly { entry: CheckedHost; nameAt: S
 
 /** Warnings for addresses that two hosts both yield to queries, and for hosts that yield none. */
 export function addressWarnings(entries: readonly CheckedHost[]): Diagnostic[] {
-  const owner = new Map<string, string>();
+  const book = new AddressBook<Host>();
   const diagnostics: Diagnostic[] = [];
   for (const { host, addressOrigins } of entries) {
     if (host === null) continue;
@@ -30,14 +32,11 @@ export function addressWarnings(entries: readonly CheckedHost[]): Diagnostic[] {
       const why = host.lan === undefined ? 'it has no address' : `its lan interface ${host.lan} has no address`;
       diagnostics.push(warning(`${why}: rules selecting it match nothing`, { ...at(host.origin), host: host.name }));
     }
-    for (const address of addresses) {
-      const other = owner.get(address);
-      if (other === undefined) owner.set(address, host.name);
-      else if (other !== host.name) {
-        const where = addressOrigins.get(address) ?? host.origin;
-        diagnostics.push(warning(`address ${address} is claimed by both ${other} and ${host.name}`, { ...at(where), host: host.name }));
-      }
+    for (const { address, owner } of book.conflicts(host, addresses)) {
+      const where = addressOrigins.get(address) ?? host.origin;
+      diagnostics.push(warning(`address ${address} is claimed by both ${owner.name} and ${host.name}`, { ...at(where), host: host.name }));
     }
+    book.claim(host, addresses);
   }
   return diagnostics;
 }
