@@ -1,4 +1,5 @@
 /** Everything a command needs, loaded once: policy, inventory, resolved names, and a compiler over them. */
+import { join } from 'node:path';
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { localServices } from '../kernel/cgroup.ts';
@@ -8,7 +9,8 @@ import { loadPolicy } from '../policy/load.ts';
 import type { Policy } from '../policy/types.ts';
 import { SystemResolver } from '../resolve/dns.ts';
 import { ChainedResolver, StaticResolver, resolveAll, type Resolver } from '../resolve/resolver.ts';
-import { loadConfig, type Config, type ConfigOverrides } from './config.ts';
+import { CONFIG_FILE, loadConfig, type Config, type ConfigOverrides } from './config.ts';
+import { isDirectory } from './files.ts';
 
 export interface Workspace {
   config: Config;
@@ -49,4 +51,10 @@ export async function loadInventoryOf(overrides: ConfigOverrides, cwd = process.
   if (overrides.inventory !== undefined && overrides.config === undefined) return loadInventory(overrides.inventory, { cwd });
   const config = await loadConfig(overrides, cwd);
   return loadInventory(config.inventory, { cwd: config.inventoryCwd });
+}
+
+/** An earlier version to compare with (`plan --against`): a palisade.yaml, or a directory holding one (e.g. a checkout of the last release). */
+export async function loadEarlierWorkspace(path: string, overrides: Pick<ConfigOverrides, 'resolve'>): Promise<Workspace> {
+  const config = (await isDirectory(path)) ? join(path, CONFIG_FILE) : path;
+  return loadWorkspace({ config, ...(overrides.resolve === undefined ? {} : { resolve: overrides.resolve }) });
 }

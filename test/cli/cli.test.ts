@@ -172,6 +172,57 @@ describe('palisade check on broken input', () => {
   });
 });
 
+/** A tmpfs of our own (read-only, or tiny), unmounted whatever happens. */
+async function onTmpfs(options: string, body: (mount: string) => Promise<void>): Promise<void> {
+  const mount = mkdtempSync(join(dir, 'tmpfs-'));
+  run('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', mount]);
+  try {
+    await body(mount);
+  } finally {
+    spawnSync('umount', [mount]);
+  }
+}
+
+const noTrace = (stderr: string): void => {
+  assert.doesNotMatch(stderr, /internal error|\n\s+at /);
+};
+
+describe("the user's own files: a clear error naming the path, never a trace (issue 10 finding 2)", () => {
+  it('plan --against a path that does not exist', async () => {
+    const missing = join(dir, 'no-such-release');
+    const r = await runCli(['plan', '--no-resolve', '--against', missing]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `error: cannot read ${missing}: no such file or directory (ENOENT)\nnothing was changed\n`);
+  });
+
+  it('compile --out below a file', async () => {
+    const blocker = file('blocker', '');
+    const r = await runCli(['compile', '--host', 'web-shop-1', '--out', join(blocker, 'out')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^error: cannot create the directory ${blocker}/out: .*\\((ENOTDIR|EEXIST)\\)\nnothing was changed\n$`));
+  });
+
+  it('compile --out on a read-only file system (EROFS)', { skip: skipUnlessRoot }, async () => {
+    await onTmpfs('ro,size=64k', async (mount) => {
+      const r = await runCli(['compile', '--host', 'web-shop-1', '--format', 'iptables', '--out', mount]);
+      assert.equal(r.code, 1);
+      noTrace(r.stderr);
+      assert.match(r.stderr, new RegExp(`^error: cannot write ${mount}/ipset.restore: read-only file system \\(EROFS\\)\nnothing was changed\n$`));
+    });
+  });
+
+  it('compile --out on a full file system (ENOSPC): the files written so far are named, no false "nothing was changed"', { skip: skipUnlessRoot }, async () => {
+    await onTmpfs('size=4k', async (mount) => {
+      const r = await runCli(['compile', '--host', 'web-shop-1', '--format', 'iptables', '--out', mount]);
+      assert.equal(r.code, 1);
+      noTrace(r.stderr);
+      assert.match(r.stderr, /^error: cannot write .*: no space left on device \(ENOSPC\)\n/);
+      const first = r.stderr.includes('ipset.restore');
+      assert.equal(r.stderr.includes('nothing was changed'), first);
+    });
+  });
+});
+
 describe('compile --format nft is a complete, idempotent script', () => {
   it('loaded twice with nft -f, it leaves one copy of the table', { skip: skipUnlessRoot }, async () => {
     const r = await runCli(['compile', '--host', 'api-1', '--no-resolve']);

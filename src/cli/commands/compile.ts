@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { writeUserFiles } from '../../app/files.ts';
 import { renderIptables } from '../../render/iptables.ts';
 import { nftLoadScript } from '../../kernel/nft.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
@@ -28,18 +27,14 @@ export async function compileCommand(options: CompileOptions, output: Output): P
     /* A complete script: it replaces the table, so loading it again (a reload of /etc/nftables.d) leaves one copy. */
     const script = nftLoadScript(rs);
     if (options.out === undefined) output.out(script);
-    else {
-      await mkdir(options.out, { recursive: true });
-      await writeFile(join(options.out, 'ruleset.nft'), script);
-    }
+    else await writeUserFiles(options.out, [{ name: 'ruleset.nft', text: script }]);
   } else {
     const files = renderIptables(rs);
     const contents = [files.ipset, files.v4, files.v6];
     if (options.out === undefined) {
       IPTABLES_FILES.forEach((name, i) => output.out(`# ==> ${name} <==\n${contents[i]}`));
     } else {
-      await mkdir(options.out, { recursive: true });
-      await Promise.all(IPTABLES_FILES.map((name, i) => writeFile(join(options.out as string, name), contents[i] as string)));
+      await writeUserFiles(options.out, IPTABLES_FILES.map((name, i) => ({ name, text: contents[i] as string })));
     }
   }
   return 0;

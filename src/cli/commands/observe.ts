@@ -1,5 +1,5 @@
 /** `palisade observe`: current connections and listening sockets as a flow file. */
-import { writeFile } from 'node:fs/promises';
+import { writeUserFile } from '../../app/files.ts';
 import { observe, type Snapshot } from '../../audit/observe.ts';
 import { formatFlows } from './flows.ts';
 import { toJson, type Output } from '../output.ts';
@@ -18,7 +18,7 @@ function formatSnapshot(s: Snapshot): string {
 export async function observeCommand(options: ObserveOptions, output: Output): Promise<number> {
   const snapshot = await observe(options.netns ?? null);
   if (options.out !== undefined) {
-    await writeFile(options.out, toJson(snapshot));
+    await writeUserFile(options.out, toJson(snapshot));
     output.err(`${snapshot.flows.length} flow(s) and ${snapshot.listening.length} listening socket(s) written to ${options.out}`);
     return 0;
   }

@@ -1,5 +1,5 @@
 /** `palisade suggest`: policy rules for the observed flows the policy cuts. */
-import { writeFile } from 'node:fs/promises';
+import { writeUserFile } from '../../app/files.ts';
 import { enforcedCompiler } from '../../audit/enforced.ts';
 import { readFlowFiles } from '../../audit/flow.ts';
 import { formatSuggestions, suggestRules } from '../../audit/suggest.ts';
@@ -20,7 +20,7 @@ export async function suggestCommand(options: SuggestOptions, output: Output): P
   const text = formatSuggestions(rules, options.flows);
   if (options.out === undefined) output.out(text);
   else {
-    await writeFile(options.out, text);
+    await writeUserFile(options.out, text);
     output.err(`${rules.length} rule(s) written to ${options.out}`);
   }
   return 0;
