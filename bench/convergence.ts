@@ -21,6 +21,8 @@ import { FleetCompiler } from '../src/compile/compile.ts';
 import type { Ruleset } from '../src/compile/ir.ts';
 import { connectEtcd } from '../src/fleet/client.ts';
 import { fleetKeys, type Keys } from '../src/fleet/keys.ts';
+import { Membership } from '../src/fleet/register.ts';
+import { encodeRegistration } from '../src/fleet/registry.ts';
 import { encodePolicy } from '../src/fleet/policy-record.ts';
 import { parseEtcdUrl } from '../src/fleet/url.ts';
 import { StaticResolver } from '../src/resolve/resolver.ts';
@@ -48,7 +50,9 @@ rules:
 `;
 
 const address = (i: number): string => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-const facts = (i: number) => ({ name: `h${i}`, roles: ['app'], interfaces: { eth0: [address(i)] }, lan: 'eth0' });
+/** What an agent observes; its registration (roles, the network it may claim in) is the admin's. */
+const facts = (i: number) => ({ name: `h${i}`, interfaces: { eth0: [address(i)] }, lan: 'eth0' });
+const registration = (keys: Keys, i: number): string => encodeRegistration(keys, { name: `h${i}`, roles: ['app'], networks: ['10.0.0.0/8'], lan: 'eth0' }).text;
 
 interface Member {
   agent: EtcdAgent;
@@ -81,6 +85,9 @@ async function quiet(members: Member[], eventsNow: () => number): Promise<void> 
 
 async function run(client: Etcd3, keys: Keys, url: string, count: number, namespaces: string[] | null, stateRoot: string): Promise<Result> {
   await client.put(keys.policy).value(encodePolicy([{ path: 'policy.yaml', text: POLICY }]));
+  for (let i = 0; i <= count; i += 100) {
+    await Promise.all(Array.from({ length: Math.min(100, count + 1 - i) }, (_, k) => client.put(keys.host(`h${i + k}`)).value(registration(keys, i + k))));
+  }
   const started = performance.now();
   const log = silentLogger();
   const members: Member[] = Array.from({ length: count }, (_, i) => {
@@ -108,11 +115,10 @@ async function run(client: Etcd3, keys: Keys, url: string, count: number, namesp
   const joiner = count;
   const ip = address(joiner);
   const [eventsBefore, writesBefore] = [events(), writes()];
-  const lease = client.lease(30);
-  await lease.grant();
+  const membership = new Membership(client, keys, `h${joiner}`, 30, 300, log);
   const joinedAt = performance.now();
   const seenBefore = members.map((m) => m.agent.events);
-  await lease.put(keys.host(`h${joiner}`)).value(JSON.stringify(facts(joiner)));
+  await membership.publish({ text: JSON.stringify(facts(joiner)), addresses: [ip] });
   let fanoutMs = 0;
   while (!members.every((m) => holds(m.last(), ip))) {
     if (fanoutMs === 0 && members.every((m, i) => m.agent.events > (seenBefore[i] as number))) fanoutMs = performance.now() - joinedAt;
@@ -121,9 +127,9 @@ async function run(client: Etcd3, keys: Keys, url: string, count: number, namesp
   const convergeMs = performance.now() - joinedAt;
   await quiet(members, events);
   const cycleMs = agentCycle(members[0] as Member, keys);
-  /* The join's own writes: the lease grant and the host key; then every agent's status. */
-  const result = { agents: count, kernel: namespaces !== null, setupMs, fanoutMs, convergeMs, cycleMs, writes: 2 + writes() - writesBefore, events: events() - eventsBefore };
-  await lease.revoke();
+  /* The join's own writes: two lease grants and one transaction; then every agent's status. */
+  const result = { agents: count, kernel: namespaces !== null, setupMs, fanoutMs, convergeMs, cycleMs, writes: 3 + writes() - writesBefore, events: events() - eventsBefore };
+  await membership.leave();
   await Promise.all(members.map((m) => m.agent.close()));
   return result;
 }
@@ -132,9 +138,9 @@ async function run(client: Etcd3, keys: Keys, url: string, count: number, namesp
 function agentCycle(member: Member, keys: Keys): number {
   const { view } = member.agent;
   const policy = view.policy()?.policy;
-  const entry = { key: keys.host('h0'), value: JSON.stringify(facts(0)), createRevision: 1, leased: true };
+  const entry = { key: keys.member('h0'), value: JSON.stringify(facts(0)), createRevision: 1, leased: true };
   const times = Array.from({ length: 20 }, () => {
-    view.putHost(entry, view.revision);
+    view.putKey(entry, view.revision);
     const started = performance.now();
     const inventory = view.inventory();
     if (policy !== undefined) new FleetCompiler({ policy, inventory, names: new Map() }).compile('h0');
@@ -183,7 +189,7 @@ export async function benchConvergence(): Promise<string> {
   return [
     '## Fleet convergence (issue 5)',
     '',
-    'One host joins (its key written on a lease); time until every affected agent has applied a ruleset holding its',
+    'One host joins (its agent puts its observation and address claim on its leases; the admin registered it before); time until every affected agent has applied a ruleset holding its',
     'address. Real etcd (one member, loopback); agents share this process and one etcd client, each with its own',
     'lease, watches and validated view, each compiling its own ruleset; agents of one process share the compiler of a',
     'fleet state (src/agent/compiler-cache.ts), so sets every host uses are built once. Every agent is affected (worst',
@@ -197,8 +203,9 @@ export async function benchConvergence(): Promise<string> {
     'alone pays (its own view and compiler, nothing shared): agents on their own hosts work in parallel, so there a',
     "join converges in about fan-out + 100 ms debounce + one agent's CPU + its apply.",
     '',
-    'Writes per join: the lease grant, the host key, and one `status/<name>` per agent (its applied inventory',
-    'revision changed). Watch events: one per agent (the host key), as each agent watches `hosts/` and `policy` only.',
+    'Writes per join: two lease grants (membership, liveness), one transaction (observation, claim, liveness), and one',
+    '`status/<name>` per agent (its applied inventory revision changed). Watch events: two per agent (observation and',
+    'claim), as each agent watches `hosts/`, `members/` and `policy` only.',
   ].join('\n');
 }
 

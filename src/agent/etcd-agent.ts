@@ -1,12 +1,14 @@
 /**
- * The agent in fleet mode: registers this host's facts on a lease, watches hosts and policy, recompiles and
- * applies its own ruleset on every (debounced) change, and writes its status. Facts are gathered again when
- * the policy starts naming other local users, and every `factsIntervalMs` (addresses change). With flow
- * logs given, it also publishes its host's denied or audited flows under `flows/<name>`.
+ * The agent in fleet mode: publishes what it observes of its host (membership and liveness leases, see
+ * src/fleet/register.ts), watches registrations, observations and policy, recompiles and applies its own
+ * ruleset on every (debounced) change, and writes its status. Observations are gathered again when the policy
+ * starts naming other local users, and every `factsIntervalMs` (addresses change); they are put again at once
+ * when its key disappears while it runs. Every key readers reject, and every address conflict, is logged once.
+ * With flow logs given, it also publishes its host's denied or audited flows under `flows/<name>`.
  */
 import type { Etcd3 } from 'etcd3';
 import type { Keys } from '../fleet/keys.ts';
-import { Registration } from '../fleet/register.ts';
+import { Membership } from '../fleet/register.ts';
 import type { AgentStatus } from '../fleet/status.ts';
 import { LatestWriter } from '../fleet/latest-writer.ts';
 import { FleetView } from '../fleet/view.ts';
@@ -24,8 +26,11 @@ export interface EtcdAgentOptions {
   keys: Keys;
   /** The etcd:// URL, for messages. */
   source: string;
+  /** Liveness lease TTL. */
   ttlSeconds: number;
-  /** This host's facts, given the users the policy names. */
+  /** Membership lease TTL: how long peers keep this host after its agent stopped heartbeating. */
+  graceSeconds?: number;
+  /** This host's observation, given the users the policy names. */
   facts: (policyUsers: string[]) => Promise<Record<string, unknown>>;
   applier: Applier;
   resolver: Resolver;
@@ -39,26 +44,29 @@ export interface EtcdAgentOptions {
 }
 
 export const DEFAULT_TTL_SECONDS = 10;
+/** Five minutes: longer than a restart, an upgrade or an OOM kill with Restart=always, short enough for address reuse (docs/fleet.md). */
+export const DEFAULT_GRACE_SECONDS = 300;
 const DEFAULT_FACTS_INTERVAL_MS = 60_000;
 
 export class EtcdAgent {
   readonly view: FleetView;
   readonly watch: FleetWatch;
   readonly loop: AgentLoop;
-  readonly registration: Registration;
+  readonly membership: Membership;
   readonly status: LatestWriter<AgentStatus>;
   readonly flows: FlowPublisher | null;
   private policyUsers = '';
   private published = '';
   private lastStatus: AgentStatus;
   private factsTimer: NodeJS.Timeout | null = null;
+  private logged = new Set<string>();
   /** Watch events seen (for the benchmark). */
   events = 0;
 
   constructor(private readonly options: EtcdAgentOptions) {
     const { keys, host, log } = options;
     this.view = new FleetView(keys, options.source);
-    this.registration = new Registration(options.client, keys.host(host), options.ttlSeconds, log);
+    this.membership = new Membership(options.client, keys, host, options.ttlSeconds, options.graceSeconds ?? DEFAULT_GRACE_SECONDS, log);
     this.status = new LatestWriter<AgentStatus>(options.client, keys.statusOf(host), log);
     const flowLogs = options.flowLogs ?? [];
     this.flows = flowLogs.length === 0 ? null : new FlowPublisher(host, flowLogs, options.client, keys.flowsOf(host), log);
@@ -75,8 +83,10 @@ export class EtcdAgent {
     });
     this.watch = new FleetWatch(options.client, keys, this.view, {
       log,
-      changed: () => {
+      changed: (change, deleted) => {
         this.events++;
+        if (change?.kind === 'rejected') log.warn({ key: change.diagnostic.file }, change.diagnostic.message);
+        if (deleted === true && (change?.kind === 'observation' || change?.kind === 'claim') && change.name === host) void this.membership.republish(`${keys.member(host)} disappeared`);
         this.loop.trigger();
         void this.refreshFactsIfPolicyUsersChanged();
       },
@@ -85,7 +95,17 @@ export class EtcdAgent {
 
   private state(): FleetState | null {
     const policy = this.view.policy();
-    return policy === null ? null : { policy, inventory: this.view.inventory(), revision: this.view.revision };
+    if (policy === null) return null;
+    const inventory = this.view.inventory();
+    this.logNew(inventory.diagnostics.map((d) => `${d.file ?? ''}: ${d.message}`));
+    return { policy, inventory, revision: this.view.revision };
+  }
+
+  /** Logs each rejection or conflict once, while it lasts. */
+  private logNew(messages: string[]): void {
+    const now = new Set(messages);
+    for (const m of now) if (!this.logged.has(m)) this.options.log.warn(m);
+    this.logged = now;
   }
 
   /** Registers, then watches; resolves once both have reached etcd once. */
@@ -114,10 +134,12 @@ export class EtcdAgent {
     try {
       const users = this.usersOfPolicy();
       this.policyUsers = users.join(',');
-      const facts = canonicalJson(await this.options.facts(users));
-      if (facts === this.published) return;
-      this.published = facts;
-      await this.registration.publish(facts);
+      const observed = await this.options.facts(users);
+      const text = canonicalJson(observed);
+      if (text === this.published) return;
+      this.published = text;
+      const interfaces = (observed['interfaces'] ?? {}) as Record<string, string[]>;
+      await this.membership.publish({ text, addresses: [...new Set(Object.values(interfaces).flat())] });
     } catch (cause) {
       this.options.log.error({ err: (cause as Error).message }, 'gathering facts failed; the published facts stay');
     }
@@ -142,11 +164,15 @@ export class EtcdAgent {
     void this.status.write(this.lastStatus);
   }
 
-  /** Stops watching and keepalives; the lease is not revoked (a restart must not make this host leave). */
-  async close(): Promise<void> {
+  /**
+   * Stops watching and keepalives. Without `leave` the leases are not revoked (a restart must not make this
+   * host leave: it stays a member for the grace period); with it (`--leave-on-stop`) the host leaves now.
+   */
+  async close(leave = false): Promise<void> {
     if (this.factsTimer !== null) clearInterval(this.factsTimer);
     this.loop.close();
-    this.registration.close();
+    if (leave) await this.membership.leave().catch((cause: Error) => this.options.log.error({ err: cause.message }, 'leaving the fleet failed; the membership expires after the grace period'));
+    else this.membership.close();
     this.status.close();
     this.flows?.close();
     await this.watch.close();

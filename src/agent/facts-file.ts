@@ -1,31 +1,26 @@
 /**
- * What an agent cannot learn from the kernel: `/etc/palisade/host.yaml` (`--facts FILE`) gives environment,
- * roles, tags, attributes, the lan interface and extra local users to publish; flags override it.
+ * What an agent cannot learn from the kernel: `/etc/palisade/host.yaml` (`--facts FILE`) gives the lan
+ * interface and extra local users to publish; `--lan` overrides it. Environment, roles, tags and attributes
+ * are the admin's registration (`palisade fleet add-agent`), never the agent's: the file refuses them.
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { InputError, error } from '../diagnostics.ts';
-import type { AttributeValue } from '../inventory/types.ts';
 
 export const DEFAULT_FACTS_FILE = '/etc/palisade/host.yaml';
 
 export interface DeclaredFacts {
-  environment?: string;
-  roles: string[];
-  tags: string[];
-  attributes: Record<string, AttributeValue>;
   lan?: string;
   /** Local users to publish besides those the policy names. */
   users: string[];
 }
 
+/** Identity fields and the registration flag that sets each. */
+const IDENTITY: Record<string, string> = { environment: '--environment E', roles: '--role R', tags: '--tag T', attributes: '--attribute K=V' };
+
 const schema = z
   .object({
-    environment: z.string().optional(),
-    roles: z.array(z.string()).default([]),
-    tags: z.array(z.string()).default([]),
-    attributes: z.record(z.string(), z.unknown()).default({}),
     lan: z.string().optional(),
     users: z.array(z.string()).default([]),
   })
@@ -38,7 +33,7 @@ export async function readFactsFile(path: string | undefined): Promise<DeclaredF
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    if (path === undefined && (cause as NodeJS.ErrnoException).code === 'ENOENT') return { roles: [], tags: [], attributes: {}, users: [] };
+    if (path === undefined && (cause as NodeJS.ErrnoException).code === 'ENOENT') return { users: [] };
     throw new InputError([error(`cannot read the facts file: ${(cause as Error).message}`, { file })]);
   }
   let raw: unknown;
@@ -47,19 +42,17 @@ export async function readFactsFile(path: string | undefined): Promise<DeclaredF
   } catch (cause) {
     throw new InputError([error(`YAML syntax: ${(cause as Error).message}`, { file })]);
   }
+  const identity = typeof raw === 'object' && raw !== null ? Object.keys(IDENTITY).filter((field) => field in raw) : [];
+  if (identity.length > 0) {
+    throw new InputError(identity.map((field) => error(`${field}: a host's identity comes from its registration (palisade fleet add-agent NAME ${IDENTITY[field]}), not from the agent`, { file })));
+  }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => error(`${i.path.join('.') || 'top level'}: ${i.message}`, { file })));
-  const { environment, lan, attributes, ...rest } = parsed.data;
-  return { ...rest, attributes: attributes as Record<string, AttributeValue>, ...(environment === undefined ? {} : { environment }), ...(lan === undefined ? {} : { lan }) };
+  const { lan, ...rest } = parsed.data;
+  return { ...rest, ...(lan === undefined ? {} : { lan }) };
 }
 
-/** Flags (when given) replace the file's values. */
-export function overrideFacts(file: DeclaredFacts, flags: { environment?: string; role?: string[]; tag?: string[]; lan?: string }): DeclaredFacts {
-  return {
-    ...file,
-    ...(flags.environment === undefined ? {} : { environment: flags.environment }),
-    ...(flags.role === undefined ? {} : { roles: flags.role }),
-    ...(flags.tag === undefined ? {} : { tags: flags.tag }),
-    ...(flags.lan === undefined ? {} : { lan: flags.lan }),
-  };
+/** `--lan` (when given) replaces the file's. */
+export function overrideFacts(file: DeclaredFacts, flags: { lan?: string }): DeclaredFacts {
+  return { ...file, ...(flags.lan === undefined ? {} : { lan: flags.lan }) };
 }

@@ -1,11 +1,10 @@
 /**
- * This host's facts, as an agent publishes them: interfaces and their global addresses from `ip -j addr`
- * in the target namespace, the lan (declared, else the default route's interface), the local users the
- * policy names plus the declared ones (from /etc/passwd: facts stay small), the hostname as attribute
- * `hostname`, and the declared environment, roles, tags and attributes.
+ * What an agent observes of its host and publishes under `members/<name>`: interfaces and their global
+ * addresses from `ip -j addr` in the target namespace, the lan (declared, else the default route's
+ * interface) and the local users the policy names plus the declared ones (from /etc/passwd: facts stay small).
+ * Identity (environment, roles, tags, attributes) is the registration's, never the agent's.
  */
 import { readFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { runTool, type Target } from '../kernel/exec.ts';
 import type { DeclaredFacts } from './facts-file.ts';
 
@@ -50,7 +49,7 @@ export interface GatherOptions {
   passwdFile?: string;
 }
 
-/** The facts as published (validated again by every reader). */
+/** The observation as published (validated again by every reader). */
 export async function gatherFacts(options: GatherOptions): Promise<Record<string, unknown>> {
   const { declared } = options;
   const links = JSON.parse(await runTool(options.target, 'ip', ['-j', 'addr', 'show'], undefined, 'listing interface addresses')) as AddrJson[];
@@ -59,12 +58,8 @@ export async function gatherFacts(options: GatherOptions): Promise<Record<string
   const passwd = await readFile(options.passwdFile ?? '/etc/passwd', 'utf8');
   return {
     name: options.name,
-    ...(declared.environment === undefined ? {} : { environment: declared.environment }),
-    roles: declared.roles,
-    tags: declared.tags,
     interfaces,
     ...(lan !== undefined && interfaces[lan] !== undefined ? { lan } : {}),
     users: usersFrom(passwd, new Set([...options.policyUsers, ...declared.users])),
-    attributes: { hostname: hostname(), ...declared.attributes },
   };
 }

@@ -1,6 +1,6 @@
 /** The fleet commands (DESIGN.md "Fleet mode"): agent, push, hosts put/rm, fleet status, fleet init-auth, fleet add-agent. */
 import { Command, Option } from 'commander';
-import { DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
+import { DEFAULT_GRACE_SECONDS, DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
 import { DEFAULT_FACTS_FILE } from '../agent/facts-file.ts';
 import { DEFAULT_FLOWS_INTERVAL_MS } from '../agent/flow-publisher.ts';
 import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../agent/loop.ts';
@@ -42,12 +42,11 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
             .description("keep this host's ruleset current as the inventory and policy change (etcd fleet, or watched files)")
             .requiredOption('-H, --host <name>', 'the host this machine is')
             .addOption(backendOption())
-            .option('--facts <file>', `declared facts: environment, roles, tags, attributes, lan, users (default: ${DEFAULT_FACTS_FILE} if present)`)
-            .option('--environment <name>', 'environment (overrides the facts file)')
-            .option('--role <roles...>', 'roles (override the facts file)')
-            .option('--tag <tags...>', 'tags (override the facts file)')
+            .option('--facts <file>', `declared facts: lan, users (default: ${DEFAULT_FACTS_FILE} if present); roles and the rest are the registration's`)
             .option('--lan <interface>', 'default interface (else the default route)')
-            .option('--ttl <seconds>', 'lease TTL of the host key: a dead agent leaves every ruleset after it', positiveInt, DEFAULT_TTL_SECONDS)
+            .option('--ttl <seconds>', 'liveness lease TTL: fleet status reports the agent down after it', positiveInt, DEFAULT_TTL_SECONDS)
+            .option('--grace <seconds>', 'membership lease TTL: peers keep this host that long after its agent stopped', positiveInt, DEFAULT_GRACE_SECONDS)
+            .option('--leave-on-stop', 'on SIGTERM/SIGINT, leave the fleet at once (VMs being terminated) instead of staying a member for the grace period')
             .option('--debounce <ms>', 'apply once changes stop for this long', positiveInt, DEFAULT_QUIET_MS)
             .option('--debounce-max <ms>', 'apply at the latest this long after the first change of a burst', positiveInt, DEFAULT_MAX_MS)
             .option('--flows-from <files...>', "fleet mode: publish this host's audited or denied flows from these logs (ulogd2 JSON) under flows/<name>")
@@ -59,7 +58,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
     [
       `palisade agent --host web-1 --inventory ${URL}`,
       'palisade agent --host web-1 --inventory etcd://etcd:2379/palisade --user web-1 --password-file /etc/palisade/etcd.pass --cacert /etc/palisade/etcd-ca.pem',
-      'palisade agent --host web-1 --role webserver --tag shop --environment production --inventory etcd://etcd:2379',
+      'palisade agent --host web-1 --inventory etcd://etcd:2379 --grace 600 --leave-on-stop',
       `palisade agent --host web-1 --inventory ${URL} --flows-from /var/log/ulog/palisade-audit.json   # audit mode`,
       'palisade agent --host web-1 --inventory hosts.yaml --policy policy.yaml roles/   # files: applies on every change',
     ],

@@ -9,6 +9,7 @@ import type { QueryNode } from '../query/ast.ts';
 import type { Bitset } from '../query/bitset.ts';
 import { HostIndex } from '../query/host-index.ts';
 import type { NameResolution } from '../resolve/resolver.ts';
+import { controlPlaneFailsafe, type ControlPlane } from './control-plane.ts';
 import type { Family, IrChain, IrRule, IrSet, Match, Ruleset, Verdict } from './ir.ts';
 import { sha256 } from '../hash.ts';
 import { normaliseNetworks } from './networks.ts';
@@ -44,6 +45,8 @@ export interface CompileInputs {
   serviceRunning?: (cgroup: string) => boolean;
   /** Where the cgroup v2 hierarchy is mounted below /sys/fs/cgroup: '' (unified, the default) or 'unified' (hybrid). */
   cgroupMount?: string;
+  /** In fleet mode: the etcd members, kept reachable by an automatic failsafe (src/compile/control-plane.ts). */
+  controlPlane?: ControlPlane;
 }
 
 /** The chain of a service's outbound rules: the unit name, with a hash when it has characters a chain name cannot. */
@@ -171,16 +174,17 @@ export class FleetCompiler {
     const sets = new Map<string, IrSet>();
     const comment = (text: string): string | null => (comments ? text : null);
     const auditGroup = this.audits(host, hostIndex) ? (settings.audit?.logGroup ?? null) : null;
+    const plane = this.inputs.controlPlane === undefined ? { in: [], out: [] } : controlPlaneFailsafe(this.inputs.controlPlane, host);
 
     const input: IrRule[] = [
       { matches: [{ kind: 'iif', name: 'lo' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'loopback' }, comment: comment('loopback') },
       ...this.essentials(comment),
-      ...failsafeRules(settings.failsafe.in, 'in', comment),
+      ...failsafeRules([...settings.failsafe.in, ...plane.in], 'in', comment),
     ];
     const output: IrRule[] = [
       { matches: [{ kind: 'oif', name: 'lo' }], verdict: { kind: 'accept' }, origin: { kind: 'base', what: 'loopback' }, comment: comment('loopback') },
       ...this.essentials(comment),
-      ...failsafeRules(settings.failsafe.out, 'out', comment),
+      ...failsafeRules([...settings.failsafe.out, ...plane.out], 'out', comment),
     ];
     const forward: IrRule[] = [];
     const raw = rawRulesFor(policy.raw.filter((r) => this.carries(r, host, hostIndex)), comment);

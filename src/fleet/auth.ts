@@ -1,7 +1,8 @@
 /**
  * etcd roles and users for a fleet: `root`; role `admin` (read and write the whole prefix: push, hosts put);
- * per agent a role `palisade-agent-<name>` that reads the prefix and writes only `hosts/<name>`,
- * `status/<name>` and `flows/<name>`, held by user `<name>`. Creating what exists already updates it (passwords, grants).
+ * per agent a role `palisade-agent-<name>` that reads the prefix and writes only its observation and address
+ * claims (`members/<name>`, `members/<name>/...`), `alive/<name>`, `status/<name>` and `flows/<name>`, held by
+ * user `<name>`. Never `hosts/<name>`: a host's identity is the admin's registration. Creating what exists already updates it (passwords, grants).
  */
 import type { Etcd3 } from 'etcd3';
 import { fleetKeys } from './keys.ts';
@@ -49,10 +50,17 @@ export async function addAgent(client: Etcd3, prefix: string, name: string, pass
   await ensureRole(client, role);
   await client.role(role).grant([
     { permission: 'Read', range: client.range({ prefix: `${prefix}/` }) },
-    { permission: 'Readwrite', key: keys.host(name) },
+    { permission: 'Readwrite', key: keys.member(name) },
+    { permission: 'Readwrite', range: client.range({ prefix: keys.claims(name) }) },
+    { permission: 'Readwrite', key: keys.aliveOf(name) },
     { permission: 'Readwrite', key: keys.statusOf(name) },
     { permission: 'Readwrite', key: keys.flowsOf(name) },
   ]);
+  /* Agents created before the registration/observation split could write their registration: not any more. */
+  await client
+    .role(role)
+    .revoke({ permission: 'Readwrite', key: keys.host(name) })
+    .catch(() => undefined);
   await ensureUser(client, name, password);
   await client.user(name).addRole(role);
 }

@@ -1,14 +1,27 @@
-/** The key layout under the prefix (DESIGN.md "Fleet mode"): hosts/<name>, policy, status/<name>, flows/<name>. */
+/**
+ * The key layout under the prefix (docs/fleet.md): `hosts/<name>` registrations (admin), `members/<name>`
+ * observations and `members/<name>/<address>` address claims (agent, on its membership lease), `alive/<name>`
+ * (agent, on its heartbeat lease), `policy`, `status/<name>`, `flows/<name>`.
+ */
 
 export interface Keys {
-  /** `<prefix>/hosts/`: every host's facts. */
+  /** `<prefix>/hosts/`: every host's registration: identity and the networks it may claim addresses in. */
   hosts: string;
+  /** `<prefix>/members/`: what agents observe (addresses, lan, users, version) and their address claims. */
+  members: string;
+  /** `<prefix>/alive/`: one key per running agent, on a short lease (liveness, not membership). */
+  alive: string;
   policy: string;
   /** `<prefix>/status/`: what every agent applied. */
   status: string;
   /** `<prefix>/flows/`: every agent's summary of its denied or audited flows (issue 6). */
   flows: string;
   host(name: string): string;
+  member(name: string): string;
+  /** `members/<name>/`: the prefix of the host's address claims. */
+  claims(name: string): string;
+  claim(name: string, address: string): string;
+  aliveOf(name: string): string;
   statusOf(name: string): string;
   flowsOf(name: string): string;
 }
@@ -16,10 +29,16 @@ export interface Keys {
 export function fleetKeys(prefix: string): Keys {
   return {
     hosts: `${prefix}/hosts/`,
+    members: `${prefix}/members/`,
+    alive: `${prefix}/alive/`,
     policy: `${prefix}/policy`,
     status: `${prefix}/status/`,
     flows: `${prefix}/flows/`,
     host: (name) => `${prefix}/hosts/${name}`,
+    member: (name) => `${prefix}/members/${name}`,
+    claims: (name) => `${prefix}/members/${name}/`,
+    claim: (name, address) => `${prefix}/members/${name}/${address}`,
+    aliveOf: (name) => `${prefix}/alive/${name}`,
     statusOf: (name) => `${prefix}/status/${name}`,
     flowsOf: (name) => `${prefix}/flows/${name}`,
   };
@@ -30,4 +49,13 @@ export function nameUnder(key: string, under: string): string | null {
   if (!key.startsWith(under)) return null;
   const name = key.slice(under.length);
   return name === '' || name.includes('/') ? null : name;
+}
+
+/** What a key under `members/` is: an observation (`<name>`) or a claim (`<name>/<address>`); null for anything else. */
+export function memberKey(key: string, keys: Keys): { name: string; address: string | null } | null {
+  if (!key.startsWith(keys.members)) return null;
+  const parts = key.slice(keys.members.length).split('/');
+  if (parts.length === 1 && parts[0] !== '') return { name: parts[0] as string, address: null };
+  if (parts.length === 2 && parts[0] !== '' && parts[1] !== '') return { name: parts[0] as string, address: parts[1] as string };
+  return null;
 }

@@ -1,20 +1,20 @@
 /** Point-in-time reads: the hosts and the policy at one etcd revision, and every agent's status or flows. */
 import type { Etcd3, IKeyValue } from 'etcd3';
 import type { Keys } from './keys.ts';
-import type { HostEntry } from './published.ts';
+import type { KeyEntry } from './published.ts';
 import type { Snapshot } from './view.ts';
 
-export function hostEntry(kv: IKeyValue): HostEntry {
+export function keyEntry(kv: IKeyValue): KeyEntry {
   return { key: kv.key.toString(), value: kv.value.toString(), createRevision: Number(kv.create_revision), leased: String(kv.lease) !== '0' };
 }
 
-/** Hosts and policy read at the same revision (the hosts read's). */
+/** Registrations, observations, claims and policy read at the same revision (the registrations read's). */
 export async function readSnapshot(client: Etcd3, keys: Keys): Promise<Snapshot> {
   const hosts = await client.getAll().prefix(keys.hosts).exec();
   const revision = Number(hosts.header.revision);
-  const policy = await client.get(keys.policy).revision(revision).exec();
+  const [members, policy] = await Promise.all([client.getAll().prefix(keys.members).revision(revision).exec(), client.get(keys.policy).revision(revision).exec()]);
   const value = policy.kvs[0]?.value.toString() ?? null;
-  return { revision, hosts: hosts.kvs.map(hostEntry), policy: value };
+  return { revision, hosts: [...hosts.kvs, ...members.kvs].map(keyEntry), policy: value };
 }
 
 /** Every `<under><name>` value by name: the agents' `status/` or `flows/` keys. */

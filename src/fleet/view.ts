@@ -1,26 +1,35 @@
 /**
- * One reader's model of the fleet: validated host keys and the policy, updated key by key from watch events
- * (a key is validated once per value) and rebuilt from a snapshot on (re)sync. The inventory and the parsed
- * policy are derived lazily and cached until the next change.
+ * One reader's model of the fleet: registrations, observations and address claims, updated key by key from
+ * watch events (a value is validated once) and rebuilt from a snapshot on (re)sync. The inventory and the
+ * parsed policy are derived lazily and cached until the next change.
  */
-import type { Diagnostic } from '../diagnostics.ts';
+import { warning, type Diagnostic } from '../diagnostics.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { LoadedPolicy } from '../policy/load.ts';
-import type { Keys } from './keys.ts';
+import { memberKey, nameUnder, type Keys } from './keys.ts';
 import { decodePolicy } from './policy-record.ts';
-import { checkEntry, trustedHosts, type CheckedEntry, type HostEntry } from './published.ts';
+import { checkObservation, checkRegistration, claimAddress, trustedHosts, type Checked, type KeyEntry, type Observation, type Registration, type TrustedFleet } from './published.ts';
 
 export interface Snapshot {
   /** The etcd revision the snapshot was read at. */
   revision: number;
-  hosts: HostEntry[];
+  /** Every key under `hosts/` and `members/`. */
+  hosts: KeyEntry[];
   /** The `policy` value, or null when none was pushed. */
   policy: string | null;
 }
 
+/** What happened to one key, for the caller's log. */
+export type KeyChange = { kind: 'registration' | 'observation' | 'claim'; name: string } | { kind: 'rejected'; diagnostic: Diagnostic } | null;
+
 export class FleetView {
-  private readonly entries = new Map<string, CheckedEntry>();
+  private readonly registrations = new Map<string, Checked<Registration>>();
+  private readonly observations = new Map<string, Checked<Observation>>();
+  private readonly claims = new Map<string, Map<string, number>>();
+  /** Keys under hosts/ or members/ that are none of the above, with why. */
+  private readonly strays = new Map<string, Diagnostic>();
   private policyText: string | null = null;
+  private trustedCache: TrustedFleet | null = null;
   private inventoryCache: Inventory | null = null;
   private policyCache: { text: string; loaded: LoadedPolicy } | null = null;
   /** The newest etcd revision this view reflects. */
@@ -33,21 +42,66 @@ export class FleetView {
   ) {}
 
   reset(snapshot: Snapshot): void {
-    this.entries.clear();
-    for (const entry of snapshot.hosts) this.entries.set(entry.key, checkEntry(entry, this.keys.hosts));
+    this.registrations.clear();
+    this.observations.clear();
+    this.claims.clear();
+    this.strays.clear();
+    for (const entry of snapshot.hosts) this.apply(entry);
     this.policyText = snapshot.policy;
     this.revision = snapshot.revision;
-    this.inventoryCache = null;
+    this.invalidate();
   }
 
-  putHost(entry: HostEntry, revision: number): void {
-    this.entries.set(entry.key, checkEntry(entry, this.keys.hosts));
+  /** A put under hosts/ or members/. */
+  putKey(entry: KeyEntry, revision: number): KeyChange {
+    const change = this.apply(entry);
     this.touched(revision);
+    return change;
   }
 
-  deleteHost(key: string, revision: number): void {
-    this.entries.delete(key);
+  deleteKey(key: string, revision: number): KeyChange {
+    const change = this.remove(key);
     this.touched(revision);
+    return change;
+  }
+
+  private apply(entry: KeyEntry): KeyChange {
+    const host = nameUnder(entry.key, this.keys.hosts);
+    if (host !== null) {
+      const checked = checkRegistration(entry, host);
+      this.registrations.set(host, checked);
+      return checked.value === null ? { kind: 'rejected', diagnostic: checked.diagnostics[0] as Diagnostic } : { kind: 'registration', name: host };
+    }
+    const member = memberKey(entry.key, this.keys);
+    if (member !== null && member.address === null) {
+      const checked = checkObservation(entry, member.name);
+      this.observations.set(member.name, checked);
+      return checked.value === null ? { kind: 'rejected', diagnostic: checked.diagnostics[0] as Diagnostic } : { kind: 'observation', name: member.name };
+    }
+    if (member !== null && member.address !== null && claimAddress(member.address) !== null) {
+      let claims = this.claims.get(member.name);
+      if (claims === undefined) this.claims.set(member.name, (claims = new Map()));
+      claims.set(member.address, entry.createRevision);
+      return { kind: 'claim', name: member.name };
+    }
+    const diagnostic = warning('rejected, not trusted: not a hosts/<name>, members/<name> or members/<name>/<address> key', { file: entry.key });
+    this.strays.set(entry.key, diagnostic);
+    return { kind: 'rejected', diagnostic };
+  }
+
+  private remove(key: string): KeyChange {
+    const host = nameUnder(key, this.keys.hosts);
+    if (host !== null) return this.registrations.delete(host) ? { kind: 'registration', name: host } : null;
+    const member = memberKey(key, this.keys);
+    if (member !== null && member.address === null) return this.observations.delete(member.name) ? { kind: 'observation', name: member.name } : null;
+    if (member !== null && member.address !== null) {
+      const claims = this.claims.get(member.name);
+      if (claims?.delete(member.address) !== true) return null;
+      if (claims.size === 0) this.claims.delete(member.name);
+      return { kind: 'claim', name: member.name };
+    }
+    this.strays.delete(key);
+    return null;
   }
 
   setPolicy(text: string | null, revision: number): void {
@@ -57,18 +111,38 @@ export class FleetView {
 
   private touched(revision: number): void {
     this.revision = Math.max(this.revision, revision);
+    this.invalidate();
+  }
+
+  private invalidate(): void {
+    this.trustedCache = null;
     this.inventoryCache = null;
   }
 
-  /** Whether a host key is on a lease (has an agent). */
-  leased(name: string): boolean | undefined {
-    return this.entries.get(this.keys.host(name))?.entry.leased;
+  /** Whether `name` has an observation (its agent's membership lease still runs). */
+  observed(name: string): boolean {
+    return this.observations.has(name);
+  }
+
+  /** The version the host's agent published, if any. */
+  observation(name: string): Observation | null {
+    return this.observations.get(name)?.value ?? null;
+  }
+
+  /** The host's address claims (address -> claim revision). */
+  claimsOf(name: string): ReadonlyMap<string, number> {
+    return this.claims.get(name) ?? new Map();
+  }
+
+  trusted(): TrustedFleet {
+    this.trustedCache ??= trustedHosts({ registrations: this.registrations.values(), observations: this.observations, claims: this.claims });
+    return this.trustedCache;
   }
 
   inventory(): Inventory {
     if (this.inventoryCache === null) {
-      const { hosts, revision, diagnostics } = trustedHosts(this.entries.values());
-      this.inventoryCache = { hosts, source: this.source, revision, diagnostics };
+      const { hosts, revision, diagnostics } = this.trusted();
+      this.inventoryCache = { hosts, source: this.source, revision, diagnostics: [...diagnostics, ...this.strays.values()] };
     }
     return this.inventoryCache;
   }

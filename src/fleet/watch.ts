@@ -8,12 +8,12 @@ import type { Etcd3, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
 import { retrying } from './backoff.ts';
 import type { Keys } from './keys.ts';
-import { hostEntry, readSnapshot } from './snapshot.ts';
-import type { FleetView } from './view.ts';
+import { keyEntry, readSnapshot } from './snapshot.ts';
+import type { FleetView, KeyChange } from './view.ts';
 
 export interface WatchOptions {
-  /** Called after every change of the view (events come in bursts: debounce). */
-  changed: () => void;
+  /** Called after every change of the view (events come in bursts: debounce); with what happened to a host key. */
+  changed: (change?: KeyChange, deleted?: boolean) => void;
   log: Logger;
   /** Tests: start the first watch from this revision instead of the snapshot's + 1. */
   firstWatchFrom?: number;
@@ -58,23 +58,24 @@ export class FleetWatch {
   }
 
   private isHost(key: Buffer): boolean {
-    return key.toString().startsWith(this.keys.hosts);
+    const text = key.toString();
+    return text.startsWith(this.keys.hosts) || text.startsWith(this.keys.members);
   }
 
-  /** One watch on [hosts/, policy]: `hosts/` sorts before `policy`, and `status/` after it, so agents' statuses are not seen. */
+  /** One watch on [hosts/, policy]: `hosts/` and `members/` sort before `policy`, `alive/` and `flows/` before them and `status/` after, so liveness and statuses are not seen. */
   private watch(from: number): Watcher {
     const watcher = this.client.watch().inRange({ start: this.keys.hosts, end: `${this.keys.policy}\0` }).startRevision(String(from)).watcher();
     const { log, changed } = this.options;
     const isPolicy = (key: Buffer): boolean => key.toString() === this.keys.policy;
     watcher.on('put', (kv) => {
       if (isPolicy(kv.key)) this.view.setPolicy(kv.value.toString(), Number(kv.mod_revision));
-      else if (this.isHost(kv.key)) this.view.putHost(hostEntry(kv), Number(kv.mod_revision));
+      else if (this.isHost(kv.key)) return changed(this.view.putKey(keyEntry(kv), Number(kv.mod_revision)), false);
       else return;
       changed();
     });
     watcher.on('delete', (kv) => {
       if (isPolicy(kv.key)) this.view.setPolicy(null, Number(kv.mod_revision));
-      else if (this.isHost(kv.key)) this.view.deleteHost(kv.key.toString(), Number(kv.mod_revision));
+      else if (this.isHost(kv.key)) return changed(this.view.deleteKey(kv.key.toString(), Number(kv.mod_revision)), true);
       else return;
       changed();
     });

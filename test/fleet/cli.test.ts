@@ -62,8 +62,7 @@ describe('fleet commands', () => {
   it('reports every host: static, missing, lagging and ok', async () => {
     const client = connectEtcd(parseEtcdUrl(url));
     try {
-      const lease = client.lease(30);
-      await lease.put(keys.host('web-9')).value(JSON.stringify({ name: 'web-9', interfaces: { eth0: ['10.9.0.9'] } }));
+      await client.put(keys.host('web-9')).value(JSON.stringify({ name: 'web-9', networks: ['10.9.0.0/24'] }));
       await client.put(keys.statusOf('gone')).value(JSON.stringify({ host: 'gone', revision: 1, policyRevision: 'x', inventoryRevision: 'y', hash: null, mode: 'full', appliedAt: null, error: null, errorAt: null }));
       const r = await runCli(['fleet', 'status', '--inventory', url, '--format', 'json']);
       assert.equal(r.code, 0, r.stderr);
@@ -71,7 +70,7 @@ describe('fleet commands', () => {
       assert.deepEqual(states, { 'nas-1': 'static', 'web-9': 'missing', gone: 'missing' });
       const text = await runCli(['fleet', 'status', '--inventory', url]);
       assert.match(text.stdout, /3 host\(s\): 0 ok, 0 lagging, 0 failing, 2 missing, 1 static/);
-      await lease.revoke();
+      await client.delete().key(keys.host('web-9'));
     } finally {
       client.close();
     }
@@ -88,8 +87,12 @@ describe('fleet commands', () => {
     const agent = connectEtcd(parseEtcdUrl(authUrl), { user: 'web-1', password });
     const secure = fleetKeys('/secure');
     try {
-      await agent.put(secure.host('web-1')).value('{"name":"web-1"}');
+      await agent.put(secure.member('web-1')).value('{"name":"web-1"}');
+      await agent.put(secure.claim('web-1', '10.0.0.1')).value('');
+      await agent.put(secure.aliveOf('web-1')).value('');
       await agent.put(secure.statusOf('web-1')).value('{}');
+      await assert.rejects(agent.put(secure.host('web-1')).value('{"name":"web-1","roles":["bastion"]}').exec(), /permission denied/, 'an agent cannot write its own registration (finding 1)');
+      await assert.rejects(agent.put(secure.claim('web-10', '10.0.0.1')).value('').exec(), /permission denied/);
       await agent.put(secure.flowsOf('web-1')).value('{}');
       await assert.rejects(agent.put(secure.host('web-2')).value('{"name":"web-2"}').exec(), /permission denied/);
       await assert.rejects(agent.put(secure.flowsOf('web-2')).value('{}').exec(), /permission denied/);

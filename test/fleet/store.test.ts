@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/agent/logger.ts';
 import { connectEtcd } from '../../src/fleet/client.ts';
 import { fleetKeys } from '../../src/fleet/keys.ts';
 import { encodePolicy } from '../../src/fleet/policy-record.ts';
-import { Registration } from '../../src/fleet/register.ts';
+import { Membership } from '../../src/fleet/register.ts';
 import { FleetView } from '../../src/fleet/view.ts';
 import { FleetWatch } from '../../src/fleet/watch.ts';
 import { parseEtcdUrl } from '../../src/fleet/url.ts';
@@ -29,7 +29,10 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   return Date.now() - started;
 }
 
+/** A registration (the admin's) pinning one address: a static host. */
 const facts = (name: string, address: string, roles: string[] = ['web']) => JSON.stringify({ name, roles, interfaces: { eth0: [address] }, lan: 'eth0' });
+/** A registration for an agent that may claim addresses in 10.0.0.0/16. */
+const agentRegistration = (name: string) => JSON.stringify({ name, roles: ['web'], networks: ['10.0.0.0/16'], lan: 'eth0' });
 export const POLICY = `settings: { input_drop: true, output_drop: false }
 rules:
   Web from web:
@@ -62,9 +65,11 @@ describe('fleet store on etcd', () => {
     await client.put(keys.host('web-1')).value(facts('web-1', '10.0.0.1'));
     await client.put(keys.host('evil')).value(facts('evil', '0.0.0.0/0'));
     await client.put(keys.host('copycat')).value(facts('copycat', '10.0.0.1'));
+    await client.put(keys.member('ghost')).value(JSON.stringify({ name: 'ghost', interfaces: { eth0: ['10.0.0.3'] } }));
     const inventory = await loadInventory(etcd.url(p), { cwd: '.' });
-    assert.deepEqual(inventory.hosts.map((h) => h.name), ['web-1']);
-    assert.deepEqual(inventory.diagnostics.map((d) => d.file).sort(), [keys.host('copycat'), keys.host('evil')]);
+    assert.deepEqual(inventory.hosts.map((h) => h.name), ['copycat', 'web-1']);
+    assert.deepEqual(inventory.hosts.map((h) => h.addresses.v4), [[], ['10.0.0.1']]);
+    assert.deepEqual(inventory.diagnostics.map((d) => d.file).sort(), [keys.host('copycat'), keys.host('evil'), keys.member('ghost')]);
   });
 
   it('follows puts and deletes through the watch, and resyncs when its revision was compacted', async () => {
@@ -92,21 +97,41 @@ describe('fleet store on etcd', () => {
     }
   });
 
-  it('keeps a registered key alive, and lets it expire after the TTL once released', async () => {
+  it('keeps membership and liveness alive; once released, liveness expires after the TTL and membership after the grace period', async () => {
     const keys = fleetKeys(prefix());
-    const registration = new Registration(client, keys.host('r'), 1, log);
-    await registration.publish(facts('r', '10.0.2.1'));
+    const membership = new Membership(client, keys, 'r', 1, 3, log);
+    await membership.publish({ text: JSON.stringify({ name: 'r', interfaces: { eth0: ['10.0.2.1'] } }), addresses: ['10.0.2.1'] });
     await sleep(2500);
-    assert.notEqual(await client.get(keys.host('r')).string(), null, 'alive after 2.5 TTLs');
-    registration.close();
-    const waited = await until('the key to expire', async () => (await client.get(keys.host('r')).string()) === null, 5000);
-    assert.ok(waited >= 0);
+    for (const key of [keys.member('r'), keys.claim('r', '10.0.2.1'), keys.aliveOf('r')]) assert.notEqual(await client.get(key).string(), null, `${key} alive after 2.5 TTLs`);
+    membership.close();
+    await until('liveness to expire', async () => (await client.get(keys.aliveOf('r')).string()) === null, 3000);
+    assert.notEqual(await client.get(keys.member('r')).string(), null, 'still a member within the grace period');
+    await until('membership to expire', async () => (await client.get(keys.member('r')).string()) === null, 5000);
+    assert.equal(await client.get(keys.claim('r', '10.0.2.1')).string(), null);
+  });
+
+  it('a claim keeps its revision across publications, moves to the new lease, and stale claims go; leave() removes everything', async () => {
+    const keys = fleetKeys(prefix());
+    const observed = (...addresses: string[]) => ({ text: JSON.stringify({ name: 'm', interfaces: { eth0: addresses } }), addresses });
+    const first = new Membership(client, keys, 'm', 5, 30, log);
+    await first.publish(observed('10.0.2.1', '10.0.2.2'));
+    const claimed = Number((await client.get(keys.claim('m', '10.0.2.1')).exec()).kvs[0]?.create_revision);
+    first.close();
+    const second = new Membership(client, keys, 'm', 5, 30, log);
+    await second.publish(observed('10.0.2.1'));
+    const kv = (await client.get(keys.claim('m', '10.0.2.1')).exec()).kvs[0];
+    assert.equal(Number(kv?.create_revision), claimed, 'the first claim keeps its revision');
+    assert.equal(await client.get(keys.claim('m', '10.0.2.2')).string(), null, 'a claim no longer observed is deleted');
+    await second.leave();
+    assert.deepEqual(await client.getAll().prefix(keys.members).keys(), []);
+    assert.equal(await client.get(keys.aliveOf('m')).string(), null);
   });
 
   it('agents apply once per burst of joins (debounced) and write their status', async () => {
     const p = prefix();
     const keys = fleetKeys(p);
     await client.put(keys.policy).value(encodePolicy([{ path: 'p.yaml', text: POLICY }]));
+    await client.put(keys.host('web-0')).value(agentRegistration('web-0'));
     const applier = new RecordingApplier();
     const agent = new EtcdAgent({
       host: 'web-0',
@@ -114,7 +139,7 @@ describe('fleet store on etcd', () => {
       keys,
       source: etcd.url(p),
       ttlSeconds: 5,
-      facts: async () => ({ name: 'web-0', roles: ['web'], interfaces: { eth0: ['10.0.3.250'] }, lan: 'eth0' }),
+      facts: async () => ({ name: 'web-0', interfaces: { eth0: ['10.0.3.250'] }, lan: 'eth0' }),
       applier,
       resolver: new StaticResolver({}),
       log,
@@ -141,7 +166,7 @@ describe('fleet store on etcd', () => {
       keys,
       source: etcd.url(p),
       ttlSeconds: 5,
-      facts: async () => ({ name: 'web-0', roles: ['web'], interfaces: { eth0: ['10.0.4.1'] }, lan: 'eth0' }),
+      facts: async () => ({ name: 'web-0', interfaces: { eth0: ['10.0.4.1'] }, lan: 'eth0' }),
       applier: new RecordingApplier(),
       resolver: new StaticResolver({}),
       log,

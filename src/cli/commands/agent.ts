@@ -26,11 +26,10 @@ export interface AgentOptions extends ConfigOverrides, FleetOptions, HostOptions
   host: string;
   backend: BackendName;
   facts?: string;
-  environment?: string;
-  role?: string[];
-  tag?: string[];
   lan?: string;
   ttl: number;
+  grace: number;
+  leaveOnStop?: boolean;
   debounce: number;
   debounceMax: number;
   flowsFrom?: string[];
@@ -77,6 +76,7 @@ export async function agentCommand(options: AgentOptions, output: Output): Promi
     keys: fleetKeys(location.prefix),
     source: inventory,
     ttlSeconds: options.ttl,
+    graceSeconds: options.grace,
     facts: (policyUsers) => gatherFacts({ name: options.host, target: ctx.target, declared, policyUsers }),
     applier,
     resolver: options.resolve === false ? new StaticResolver({}) : new SystemResolver(),
@@ -88,8 +88,8 @@ export async function agentCommand(options: AgentOptions, output: Output): Promi
   const stopped = stopSignal();
   const started = agent.start().then(() => log.info({ inventory, ttl: options.ttl }, 'agent registered and watching'));
   const signal = await Promise.race([stopped, started.then(() => stopped)]);
-  log.info({ signal }, 'agent stopping; the applied ruleset stays');
-  await agent.close();
+  log.info({ signal, leave: options.leaveOnStop === true }, options.leaveOnStop === true ? 'agent stopping and leaving the fleet; the applied ruleset stays' : 'agent stopping; the applied ruleset stays, the host stays a member for the grace period');
+  await agent.close(options.leaveOnStop === true);
   client.close();
   output.out(`agent ${options.host} stopped`);
   return 0;
