@@ -1,10 +1,18 @@
 /**
  * Where an agent's ruleset goes: the kernel through applyRuleset (lock, drift, full atomic load or
  * membership-only element updates, state), or, for benchmarks, a recorder that keeps the last ruleset.
+ * In fleet mode, a load that changes rules is confirmed only once the agent reaches etcd again on new
+ * connections (established ones survive any ruleset): otherwise it is rolled back at once, and the
+ * confirmation timer of `apply --confirm` reverts it even if the agent dies meanwhile.
  */
+import { setTimeout as wait } from 'node:timers/promises';
 import { applyRuleset, type ApplyMode } from '../apply/apply.ts';
 import type { HostContext } from '../apply/context.ts';
+import { confirmApply, rollback } from '../apply/lifecycle.ts';
+import { loadState } from '../apply/state.ts';
+import { diffRulesets } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
+import { InputError, error } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
 
 export interface AppliedResult {
@@ -22,6 +30,39 @@ export function kernelApplier(ctx: HostContext, backend: BackendName): Applier {
   return {
     async apply(ruleset) {
       const report = await applyRuleset(ctx, { ruleset, backend, dryRun: false, force: false, confirmMs: null, sshConnection: undefined });
+      return { mode: report.mode, hash: report.hash, warnings: report.warnings };
+    },
+  };
+}
+
+export interface ControlPlaneCheck {
+  /** Whether new connections reach etcd now. */
+  reachable: () => Promise<boolean>;
+  /** How long to keep trying before rolling back. */
+  windowMs: number;
+}
+
+/** kernelApplier, with fleet-level confirm-or-rollback of every load that changes rules. */
+export function confirmingApplier(ctx: HostContext, backend: BackendName, check: ControlPlaneCheck): Applier {
+  return {
+    async apply(ruleset) {
+      const current = (await loadState(ctx.stateDir)).applied;
+      const diff = diffRulesets(current?.ruleset ?? null, ruleset);
+      const confirm = !diff.unchanged && (current === null || !diff.membershipOnly);
+      const report = await applyRuleset(ctx, { ruleset, backend, dryRun: false, force: false, confirmMs: confirm ? check.windowMs + 10_000 : null, sshConnection: undefined });
+      if (report.pending !== null) {
+        const deadline = Date.now() + check.windowMs;
+        let reached = await check.reachable();
+        while (!reached && Date.now() < deadline) {
+          await wait(250);
+          reached = await check.reachable();
+        }
+        if (!reached) {
+          await rollback(ctx);
+          throw new InputError([error(`after applying ruleset ${report.hash.slice(0, 12)}, etcd could not be reached on a new connection within ${check.windowMs} ms: rolled back to the previous ruleset`, { host: ruleset.host })]);
+        }
+        await confirmApply(ctx);
+      }
       return { mode: report.mode, hash: report.hash, warnings: report.warnings };
     },
   };

@@ -7,6 +7,7 @@
  * With flow logs given, it also publishes its host's denied or audited flows under `flows/<name>`.
  */
 import type { Etcd3 } from 'etcd3';
+import type { ControlPlane } from '../compile/control-plane.ts';
 import type { Keys } from '../fleet/keys.ts';
 import { Membership } from '../fleet/register.ts';
 import type { AgentStatus } from '../fleet/status.ts';
@@ -34,6 +35,8 @@ export interface EtcdAgentOptions {
   facts: (policyUsers: string[]) => Promise<Record<string, unknown>>;
   applier: Applier;
   resolver: Resolver;
+  /** The etcd members: an automatic failsafe keeps them reachable (src/compile/control-plane.ts). */
+  controlPlane?: ControlPlane;
   log: Logger;
   quietMs?: number;
   maxMs?: number;
@@ -46,6 +49,8 @@ export interface EtcdAgentOptions {
 export const DEFAULT_TTL_SECONDS = 10;
 /** Five minutes: longer than a restart, an upgrade or an OOM kill with Restart=always, short enough for address reuse (docs/fleet.md). */
 export const DEFAULT_GRACE_SECONDS = 300;
+/** After a load that changes rules: how long the agent tries to reach etcd before rolling back. */
+export const DEFAULT_CONFIRM_WINDOW_S = 15;
 const DEFAULT_FACTS_INTERVAL_MS = 60_000;
 
 export class EtcdAgent {
@@ -76,6 +81,7 @@ export class EtcdAgent {
       read: () => this.state(),
       applier: options.applier,
       resolver: options.resolver,
+      ...(options.controlPlane === undefined ? {} : { controlPlane: options.controlPlane }),
       log,
       report: (outcome) => this.report(outcome),
       ...(options.quietMs === undefined ? {} : { quietMs: options.quietMs }),

@@ -5,6 +5,7 @@
  * with backoff; invalid input waits for the next change.
  */
 import { namesToResolve } from '../compile/compile.ts';
+import type { ControlPlane } from '../compile/control-plane.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { InputError, formatDiagnostic } from '../diagnostics.ts';
 import { backoffDelay } from '../fleet/backoff.ts';
@@ -33,6 +34,8 @@ export interface LoopOptions {
   read: () => FleetState | null | Promise<FleetState | null>;
   applier: Applier;
   resolver: Resolver;
+  /** Fleet mode: the etcd members every ruleset keeps reachable. */
+  controlPlane?: ControlPlane;
   log: Logger;
   report?: (outcome: Outcome) => void;
   quietMs?: number;
@@ -84,7 +87,8 @@ export class AgentLoop {
         return;
       }
       revision = state.revision;
-      const compiler = sharedCompiler({ policy: state.policy.policy, inventory: state.inventory, names: await this.resolveNames(state) });
+      const { controlPlane } = this.options;
+      const compiler = sharedCompiler({ policy: state.policy.policy, inventory: state.inventory, names: await this.resolveNames(state), ...(controlPlane === undefined ? {} : { controlPlane }) });
       if (compiler.host(host) === undefined) {
         const why = state.inventory.diagnostics.find((d) => d.host === host);
         throw new InputError([{ severity: 'error', message: `host "${host}" is not in the fleet${why === undefined ? '' : ` (${why.message})`}: keeping the last good ruleset` }]);

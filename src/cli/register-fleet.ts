@@ -1,6 +1,7 @@
 /** The fleet commands (DESIGN.md "Fleet mode"): agent, push, hosts put/rm, fleet status, fleet init-auth, fleet add-agent. */
 import { Command, Option } from 'commander';
-import { DEFAULT_GRACE_SECONDS, DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
+import { DEFAULT_CONFIRM_WINDOW_S, DEFAULT_GRACE_SECONDS, DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
+import { DEFAULT_ETCD_PEER_PORT } from '../compile/control-plane.ts';
 import { DEFAULT_FACTS_FILE } from '../agent/facts-file.ts';
 import { DEFAULT_FLOWS_INTERVAL_MS } from '../agent/flow-publisher.ts';
 import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../agent/loop.ts';
@@ -46,6 +47,9 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
             .option('--lan <interface>', 'default interface (else the default route)')
             .option('--ttl <seconds>', 'liveness lease TTL: fleet status reports the agent down after it', positiveInt, DEFAULT_TTL_SECONDS)
             .option('--grace <seconds>', 'membership lease TTL: peers keep this host that long after its agent stopped', positiveInt, DEFAULT_GRACE_SECONDS)
+            .option('--etcd-peer-port <port>', 'peer port of the etcd members (kept open between members that are hosts of the fleet)', positiveInt, DEFAULT_ETCD_PEER_PORT)
+            .option('--confirm-window <seconds>', 'after a load that changes rules, roll back unless etcd is reachable again within this long', positiveInt, DEFAULT_CONFIRM_WINDOW_S)
+            .addOption(new Option('--no-etcd-failsafe', 'tests only: no automatic failsafe for the etcd traffic').hideHelp())
             .option('--leave-on-stop', 'on SIGTERM/SIGINT, leave the fleet at once (VMs being terminated) instead of staying a member for the grace period')
             .option('--debounce <ms>', 'apply once changes stop for this long', positiveInt, DEFAULT_QUIET_MS)
             .option('--debounce-max <ms>', 'apply at the latest this long after the first change of a burst', positiveInt, DEFAULT_MAX_MS)

@@ -4,13 +4,15 @@
  * files (src/agent/file-agent.ts). Runs until SIGTERM or SIGINT; stopping leaves the ruleset in place.
  */
 import type { BackendName } from '../../kernel/backend.ts';
-import { kernelApplier } from '../../agent/applier.ts';
+import { confirmingApplier, kernelApplier } from '../../agent/applier.ts';
 import { EtcdAgent } from '../../agent/etcd-agent.ts';
 import { overrideFacts, readFactsFile } from '../../agent/facts-file.ts';
 import { gatherFacts } from '../../agent/facts.ts';
 import { FileAgent } from '../../agent/file-agent.ts';
 import { createLogger } from '../../agent/logger.ts';
 import { connectEtcd } from '../../fleet/client.ts';
+import { controlPlaneOf } from '../../fleet/control-plane.ts';
+import { reachesAny } from '../../fleet/reachable.ts';
 import { fleetKeys } from '../../fleet/keys.ts';
 import { isEtcdUrl, parseEtcdUrl } from '../../fleet/url.ts';
 import { SystemResolver } from '../../resolve/dns.ts';
@@ -30,6 +32,10 @@ export interface AgentOptions extends ConfigOverrides, FleetOptions, HostOptions
   ttl: number;
   grace: number;
   leaveOnStop?: boolean;
+  etcdPeerPort: number;
+  confirmWindow: number;
+  /** Tests only (the canary e2e): no automatic etcd failsafe. */
+  etcdFailsafe?: boolean;
   debounce: number;
   debounceMax: number;
   flowsFrom?: string[];
@@ -69,6 +75,7 @@ export async function agentCommand(options: AgentOptions, output: Output): Promi
   if (options.policy !== undefined) throw new UsageError('in fleet mode the policy comes from etcd: push it with `palisade push`, do not pass --policy');
   const location = parseEtcdUrl(inventory);
   const declared = overrideFacts(await readFactsFile(options.facts), options);
+  const controlPlane = await controlPlaneOf(location.endpoints, options.etcdPeerPort);
   const client = connectEtcd(location, options);
   const agent = new EtcdAgent({
     host: options.host,
@@ -78,8 +85,9 @@ export async function agentCommand(options: AgentOptions, output: Output): Promi
     ttlSeconds: options.ttl,
     graceSeconds: options.grace,
     facts: (policyUsers) => gatherFacts({ name: options.host, target: ctx.target, declared, policyUsers }),
-    applier,
+    applier: confirmingApplier(ctx, options.backend, { reachable: () => reachesAny(location.endpoints), windowMs: options.confirmWindow * 1000 }),
     resolver: options.resolve === false ? new StaticResolver({}) : new SystemResolver(),
+    ...(options.etcdFailsafe === false ? {} : { controlPlane }),
     log,
     ...debounce,
     flowLogs: options.flowsFrom ?? [],
