@@ -1,23 +1,44 @@
 /**
  * The fleet report (`fleet status`, the console's fleet page): every host and what its agent applied, against
- * the fleet's current policy and inventory revisions. States: ok; lagging (applied revisions differ from the
- * current ones); failing (the agent reports an error); missing (a leased host without status, or a status
- * whose host key is gone: lease expired); static (registered without an agent); invalid (a status that does
- * not parse).
+ * the fleet's current policy and inventory revisions. States (docs/fleet.md), worst first: invalid (a status
+ * that does not parse); unregistered (an agent publishes, no registration: in no set); missing (an agent is
+ * expected, no membership: never joined, or gone longer than the grace period); down (a member whose agent
+ * stopped heartbeating: still in its peers' sets for the grace period); failing (the agent reports an error);
+ * drifted (the kernel differs from what the agent applied); conflict (an address it claims belongs to
+ * another host); lagging (applied revisions differ from the current ones); ok; static (no agent).
  */
 import type { Diagnostic } from '../diagnostics.ts';
+import type { Conflict } from '../fleet/published.ts';
 import { readPerHost } from '../fleet/snapshot.ts';
 import { parseStatus, type AgentStatus } from '../fleet/status.ts';
 import { readFleetView, withFleet, type FleetOptions } from './fleet.ts';
 
-export type HostState = 'ok' | 'lagging' | 'failing' | 'missing' | 'static' | 'invalid';
+export type HostState = 'ok' | 'static' | 'lagging' | 'conflict' | 'drifted' | 'failing' | 'down' | 'missing' | 'unregistered' | 'invalid';
+
+/** States to alert on: `fleet status` exits FLEET_ATTENTION_EXIT when any host is in one. */
+export const ALERT_STATES: readonly HostState[] = ['lagging', 'conflict', 'drifted', 'failing', 'down', 'missing', 'unregistered', 'invalid'];
+export const FLEET_ATTENTION_EXIT = 3;
 
 export interface HostRow {
   host: string;
   state: HostState;
-  /** Whether the host's key is on a lease; null when there is no host key. */
-  leased: boolean | null;
+  registered: boolean;
+  /** Whether its agent is a member (observation on its membership lease). */
+  member: boolean;
+  /** Whether its agent heartbeats (liveness lease). */
+  alive: boolean;
   status: AgentStatus | null;
+}
+
+/** What is known of one host, for hostState. */
+export interface HostFacts {
+  registered: boolean;
+  /** The registration expects an agent (or one published). */
+  agent: boolean;
+  member: boolean;
+  alive: boolean;
+  /** It lost an address to another host. */
+  conflict: boolean;
 }
 
 export interface FleetReport {
@@ -27,16 +48,26 @@ export interface FleetReport {
   policyError: string | null;
   inventoryRevision: string;
   hosts: HostRow[];
+  /** Every address two hosts claim, and who keeps it. */
+  conflicts: Conflict[];
   diagnostics: Diagnostic[];
 }
 
+/** The exit code of `fleet status`: FLEET_ATTENTION_EXIT when any host is in an alert state, else 0. */
+export const reportExitCode = (report: FleetReport): number => (report.hosts.some((h) => ALERT_STATES.includes(h.state)) ? FLEET_ATTENTION_EXIT : 0);
+
 /** Pure: the state of one host. */
-export function hostState(leased: boolean | null, raw: string | undefined, current: { policy: string | null; inventory: string }): { state: HostState; status: AgentStatus | null } {
+export function hostState(facts: HostFacts, raw: string | undefined, current: { policy: string | null; inventory: string }): { state: HostState; status: AgentStatus | null } {
   const status = raw === undefined ? null : parseStatus(raw);
   if (raw !== undefined && status === null) return { state: 'invalid', status };
-  if (leased === false && status === null) return { state: 'static', status };
-  if (leased === null || status === null) return { state: 'missing', status };
+  if (!facts.registered) return { state: facts.member ? 'unregistered' : 'missing', status };
+  if (!facts.agent && !facts.member && status === null) return { state: 'static', status };
+  if (!facts.member) return { state: 'missing', status };
+  if (!facts.alive) return { state: 'down', status };
+  if (status === null) return { state: 'missing', status };
   if (status.error !== null) return { state: 'failing', status };
+  if (status.drift === true) return { state: 'drifted', status };
+  if (facts.conflict) return { state: 'conflict', status };
   const lagging = status.policyRevision !== current.policy || status.inventoryRevision !== current.inventory;
   return { state: lagging ? 'lagging' : 'ok', status };
 }
@@ -44,7 +75,7 @@ export function hostState(leased: boolean | null, raw: string | undefined, curre
 export async function readFleetReport(options: FleetOptions): Promise<FleetReport> {
   return withFleet(options, async (fleet) => {
     const view = await readFleetView(fleet);
-    const statuses = await readPerHost(fleet.client, fleet.keys.status);
+    const [statuses, alive] = await Promise.all([readPerHost(fleet.client, fleet.keys.status), readPerHost(fleet.client, fleet.keys.alive)]);
     let policyRevision: string | null = null;
     let policyError: string | null = null;
     try {
@@ -53,12 +84,20 @@ export async function readFleetReport(options: FleetOptions): Promise<FleetRepor
       policyError = (cause as Error).message;
     }
     const inventory = view.inventory();
-    const names = [...new Set([...inventory.hosts.map((h) => h.name), ...statuses.keys()])].sort();
+    const { registrations, unregistered, conflicts } = view.trusted();
+    const names = [...new Set([...registrations.keys(), ...unregistered, ...statuses.keys()])].sort();
     const current = { policy: policyRevision, inventory: inventory.revision };
-    const hosts = names.map((host) => {
-      const leased = view.leased(host) ?? null;
-      return { host, leased, ...hostState(inventory.hosts.some((h) => h.name === host) ? leased : null, statuses.get(host), current) };
+    const hosts = names.map((host): HostRow => {
+      const registration = registrations.get(host);
+      const facts: HostFacts = {
+        registered: registration !== undefined,
+        agent: registration?.agent === true || view.observed(host),
+        member: view.observed(host),
+        alive: alive.has(host),
+        conflict: conflicts.some((c) => c.loser === host),
+      };
+      return { host, registered: facts.registered, member: facts.member, alive: facts.alive, ...hostState(facts, statuses.get(host), current) };
     });
-    return { url: fleet.url, revision: view.revision, policyRevision, policyError, inventoryRevision: inventory.revision, hosts, diagnostics: inventory.diagnostics };
+    return { url: fleet.url, revision: view.revision, policyRevision, policyError, inventoryRevision: inventory.revision, hosts, conflicts, diagnostics: inventory.diagnostics };
   });
 }

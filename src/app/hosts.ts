@@ -1,12 +1,16 @@
 /**
- * Static hosts of a fleet (appliances, external services: hosts without an agent): registered without a lease,
- * validated like an inventory file and against the addresses the fleet already trusts; removed by name.
+ * Registrations (docs/fleet.md): static hosts of a fleet (appliances, external services: hosts without an
+ * agent, their addresses pinned) and agents' hosts (identity and the networks the agent may claim addresses
+ * in), written without a lease, validated as every reader validates them and against the addresses the fleet
+ * already trusts; removed by name with everything the host's agent published.
  */
 import { readFile } from 'node:fs/promises';
 import { InputError, UsageError, error, type Diagnostic } from '../diagnostics.ts';
 import { parseInventoryDocument } from '../inventory/document.ts';
 import { AddressBook, ownedAddresses } from '../inventory/ownership.ts';
 import type { Host } from '../inventory/types.ts';
+import { fleetKeys } from '../fleet/keys.ts';
+import { encodeRegistration, removeHost as removeFleetHost, RegistrationError, type RegistrationInput } from '../fleet/registry.ts';
 import { readFleetView, withFleet, type FleetOptions } from './fleet.ts';
 
 /** One host given field by field (`hosts put --name ...`). */
@@ -45,7 +49,7 @@ export async function staticHosts(file: string | undefined, fields: HostFields):
   return parseInventoryDocument(JSON.stringify({ hosts: [host] }), '--name').hosts;
 }
 
-/** Writes the hosts' keys unless one would take an address the fleet trusts for another host or overwrite an agent's key. */
+/** Writes the hosts' registrations unless one would pin an address the fleet trusts for another host. */
 export async function registerHosts(hosts: readonly Host[], options: FleetOptions): Promise<{ url: string; diagnostics: Diagnostic[] }> {
   return withFleet(options, async (fleet) => {
     const view = await readFleetView(fleet);
@@ -53,17 +57,28 @@ export async function registerHosts(hosts: readonly Host[], options: FleetOption
     const conflicts = hosts.flatMap((h) =>
       book.conflicts(h, ownedAddresses(h)).map(({ address, owner }) => error(`address ${address} already belongs to ${owner.name}: readers would reject this host`, { host: h.name })),
     );
-    const agents = hosts.filter((h) => view.leased(h.name) === true).map((h) => error('an agent registers this host (its key is on a lease): not overwriting it', { host: h.name }));
-    if (conflicts.length + agents.length > 0) throw new InputError([...conflicts, ...agents]);
+    if (conflicts.length > 0) throw new InputError(conflicts);
     for (const host of hosts) await fleet.client.put(fleet.keys.host(host.name)).value(JSON.stringify(storedFacts(host))).exec();
     return { url: fleet.url, diagnostics: view.diagnostics() };
   });
 }
 
-/** Deletes a host's key; whether there was one. */
+/** Deletes a host's registration, observation, claims and liveness: it leaves every set at once; whether it was registered. */
 export async function removeHost(name: string, options: FleetOptions): Promise<{ url: string; removed: boolean }> {
+  return withFleet(options, async (fleet) => ({ url: fleet.url, removed: await removeFleetHost(fleet.client, fleet.keys, name) }));
+}
+
+/** The registration of an agent's host (`fleet add-agent NAME --role ... --network ...`), checked, then written. */
+export async function registerAgentHost(input: RegistrationInput, options: FleetOptions): Promise<{ url: string; diagnostics: Diagnostic[] }> {
+  let text: string;
+  try {
+    text = encodeRegistration(fleetKeys(''), input).text;
+  } catch (cause) {
+    if (!(cause instanceof RegistrationError)) throw cause;
+    throw new InputError(cause.problems.map((p) => error(p, { host: input.name })));
+  }
   return withFleet(options, async (fleet) => {
-    const deleted = await fleet.client.delete().key(fleet.keys.host(name)).exec();
-    return { url: fleet.url, removed: Number(deleted.deleted) > 0 };
+    await fleet.client.put(fleet.keys.host(input.name)).value(text).exec();
+    return { url: fleet.url, diagnostics: (await readFleetView(fleet)).diagnostics().filter((d) => d.host === input.name) };
   });
 }

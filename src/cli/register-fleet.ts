@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_CONFIRM_WINDOW_S, DEFAULT_GRACE_SECONDS, DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
 import { DEFAULT_ETCD_PEER_PORT } from '../compile/control-plane.ts';
+import { DEFAULT_MAX_ADDRESSES } from '../fleet/published.ts';
 import { DEFAULT_FACTS_FILE } from '../agent/facts-file.ts';
 import { DEFAULT_FLOWS_INTERVAL_MS } from '../agent/flow-publisher.ts';
 import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../agent/loop.ts';
@@ -135,10 +136,21 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
     fleetSource(
       fleet
         .command('add-agent')
-        .description("create the etcd user NAME for host NAME's agent: reads the prefix, writes only hosts/NAME and status/NAME")
+        .description("register host NAME (its identity, and the networks its agent may claim addresses in) and create the etcd user for its agent: reads the prefix, writes only its own observation, claims, liveness, status and flows")
         .argument('<name>', 'host name')
+        .option('--environment <name>', 'environment')
+        .option('--role <roles...>', 'roles')
+        .option('--tag <tags...>', 'tags')
+        .option('--attribute <key=value...>', 'attributes')
+        .option('--network <cidrs...>', 'networks the agent may claim addresses in (e.g. 10.0.1.0/24)')
+        .option('--address <addresses...>', 'addresses to pin (they beat any claim)')
+        .option('--lan <interface>', 'default interface')
+        .option('--max-addresses <n>', `observed addresses kept at most (default ${DEFAULT_MAX_ADDRESSES})`, positiveInt)
         .option('--agent-password <password>', 'its password (default: generated and printed)'),
     ),
-    [`palisade fleet add-agent web-1 --user root --password-file root.pass --inventory ${URL}`],
+    [
+      `palisade fleet add-agent web-1 --role webserver --tag shop --environment production --network 10.0.1.0/24 --user root --password-file root.pass --inventory ${URL}`,
+      'palisade fleet add-agent db-1 --role db --network 10.0.2.0/24 2001:db8:2::/64 --max-addresses 4',
+    ],
   ).action(async (name: string, opts: AddAgentOptions) => setExit(await addAgentCommand(name, opts, output)));
 }

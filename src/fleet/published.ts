@@ -15,8 +15,8 @@ import { sha256 } from '../hash.ts';
 import { parseHostAddress } from '../inventory/address.ts';
 import { checkHost, deriveAddresses, HOST_FIELDS } from '../inventory/host.ts';
 import { fixedLocator } from '../inventory/locate.ts';
+import { nameProblem } from '../inventory/names.ts';
 import { AddressBook } from '../inventory/ownership.ts';
-import { INTERFACE_NAME, INTERFACE_NAME_RULE } from '../inventory/names.ts';
 import { canonicalJson } from '../inventory/revision.ts';
 import type { Host } from '../inventory/types.ts';
 
@@ -134,7 +134,8 @@ export function checkRegistration(entry: KeyEntry, name: string): Checked<Regist
   const { networks: rawNetworks, max_addresses: rawMax, agent: rawAgent, lan: rawLan, ...hostFields } = parsed.raw;
   const errors: Diagnostic[] = [];
   /* The lan may name an interface only the agent observes: checked as a name, not against pinned interfaces. */
-  if (rawLan !== undefined && (typeof rawLan !== 'string' || !INTERFACE_NAME.test(rawLan))) errors.push(rejected(entry.key, `invalid lan ${JSON.stringify(rawLan)}: use ${INTERFACE_NAME_RULE}`, name));
+  const lanProblem = rawLan === undefined ? null : typeof rawLan !== 'string' ? 'not a string' : nameProblem('interface', rawLan);
+  if (lanProblem !== null) errors.push(rejected(entry.key, `invalid lan ${JSON.stringify(rawLan)}: ${lanProblem}`, name));
   const networks: Network[] = [];
   for (const text of rawNetworks === undefined ? [] : Array.isArray(rawNetworks) ? rawNetworks : [rawNetworks]) {
     const network = parseNetwork(text);

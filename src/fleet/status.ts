@@ -12,6 +12,8 @@ export const statusSchema = z.object({
   mode: z.string().nullable(),
   /** ISO 8601: when the ruleset was last applied (or found already applied). */
   appliedAt: z.string().nullable(),
+  /** Whether the last kernel check found it different from what was applied (repaired when it could be). */
+  drift: z.boolean().optional(),
   /** The last failure since the last success, or null. */
   error: z.string().nullable(),
   errorAt: z.string().nullable(),

@@ -146,14 +146,20 @@ describe('policy record', () => {
 describe('fleet status states', () => {
   const current = { policy: 'p1', inventory: 'i1' };
   const status = (over: object) => JSON.stringify({ host: 'h', revision: 7, policyRevision: 'p1', inventoryRevision: 'i1', hash: 'x', mode: 'full', appliedAt: 't', error: null, errorAt: null, ...over });
-  it('tells ok, lagging, failing, missing, static and invalid apart', () => {
-    assert.equal(hostState(true, status({}), current).state, 'ok');
-    assert.equal(hostState(true, status({ inventoryRevision: 'i0' }), current).state, 'lagging');
-    assert.equal(hostState(true, status({ policyRevision: 'p0' }), current).state, 'lagging');
-    assert.equal(hostState(true, status({ error: 'nft failed', errorAt: 't' }), current).state, 'failing');
-    assert.equal(hostState(true, undefined, current).state, 'missing');
-    assert.equal(hostState(null, status({}), current).state, 'missing');
-    assert.equal(hostState(false, undefined, current).state, 'static');
-    assert.equal(hostState(true, '{"host": 1}', current).state, 'invalid');
+  const agent = { registered: true, agent: true, member: true, alive: true, conflict: false };
+  it('tells every state apart, worst first', () => {
+    assert.equal(hostState(agent, status({}), current).state, 'ok');
+    assert.equal(hostState(agent, status({ inventoryRevision: 'i0' }), current).state, 'lagging');
+    assert.equal(hostState(agent, status({ policyRevision: 'p0' }), current).state, 'lagging');
+    assert.equal(hostState({ ...agent, conflict: true }, status({}), current).state, 'conflict');
+    assert.equal(hostState(agent, status({ drift: true }), current).state, 'drifted');
+    assert.equal(hostState(agent, status({ error: 'nft failed', errorAt: 't' }), current).state, 'failing');
+    assert.equal(hostState({ ...agent, alive: false }, status({}), current).state, 'down');
+    assert.equal(hostState({ ...agent, member: false, alive: false }, status({}), current).state, 'missing');
+    assert.equal(hostState(agent, undefined, current).state, 'missing');
+    assert.equal(hostState({ ...agent, registered: false }, status({}), current).state, 'unregistered');
+    assert.equal(hostState({ ...agent, registered: false, member: false }, status({}), current).state, 'missing');
+    assert.equal(hostState({ registered: true, agent: false, member: false, alive: false, conflict: false }, undefined, current).state, 'static');
+    assert.equal(hostState(agent, '{"host": 1}', current).state, 'invalid');
   });
 });

@@ -1,6 +1,6 @@
-/** `palisade fleet status`: the fleet report (src/app/fleet-report.ts) as a table or JSON. */
+/** `palisade fleet status`: the fleet report (src/app/fleet-report.ts) as a table or JSON; exit 3 when a host needs attention. */
 import type { FleetOptions } from '../../app/fleet.ts';
-import { readFleetReport, type FleetReport, type HostState } from '../../app/fleet-report.ts';
+import { readFleetReport, reportExitCode, type FleetReport, type HostState } from '../../app/fleet-report.ts';
 import { formatDiagnostic } from '../../diagnostics.ts';
 import { toJson, type Output } from '../output.ts';
 
@@ -14,10 +14,12 @@ function textReport(r: FleetReport): string {
   for (const row of r.hosts) {
     const s = row.status;
     const applied = s === null ? '-' : `rev ${s.revision} policy ${s.policyRevision ?? '-'} inventory ${s.inventoryRevision ?? '-'} ${s.hash?.slice(0, 12) ?? '-'} at ${s.appliedAt ?? '-'}`;
-    lines.push(`${row.state.padEnd(8)} ${row.host.padEnd(24)} ${applied}${s?.error ? `\n         last error (${s.errorAt}): ${s.error}` : ''}`);
+    lines.push(`${row.state.padEnd(12)} ${row.host.padEnd(24)} ${applied}${s?.error ? `\n             last error (${s.errorAt}): ${s.error}` : ''}`);
   }
-  const count = (state: HostState): number => r.hosts.filter((h) => h.state === state).length;
-  lines.push(`${r.hosts.length} host(s): ${count('ok')} ok, ${count('lagging')} lagging, ${count('failing')} failing, ${count('missing')} missing, ${count('static')} static`);
+  for (const c of r.conflicts) lines.push(`conflict: address ${c.address} belongs to ${c.owner} (${c.pinned ? 'pinned' : 'claimed first'}), not to ${c.loser}`);
+  const states: HostState[] = ['ok', 'static', 'lagging', 'conflict', 'drifted', 'failing', 'down', 'missing', 'unregistered', 'invalid'];
+  const counts = states.map((state) => [state, r.hosts.filter((h) => h.state === state).length] as const).filter(([state, n]) => n > 0 || state === 'ok');
+  lines.push(`${r.hosts.length} host(s): ${counts.map(([state, n]) => `${n} ${state}`).join(', ')}`);
   lines.push(...r.diagnostics.map(formatDiagnostic));
   return lines.join('\n');
 }
@@ -25,5 +27,5 @@ function textReport(r: FleetReport): string {
 export async function fleetStatusCommand(options: FleetStatusOptions, output: Output): Promise<number> {
   const report = await readFleetReport(options);
   output.out(options.format === 'json' ? toJson(report) : textReport(report));
-  return 0;
+  return reportExitCode(report);
 }
