@@ -1,9 +1,13 @@
 /**
- * Push: validates the policy files (parse, then compile every host of the current fleet) and writes them to
- * the fleet's `policy` key. Anything invalid is refused and nothing is written.
+ * Push: validates the policy files (parse, then compile every host of the current fleet, with the automatic
+ * etcd failsafe the agents add) and runs the fleet guards (src/fleet/guards.ts: SSH from the admin networks,
+ * the agents' etcd traffic) on every host, then writes them to the fleet's `policy` key. Anything invalid, or
+ * a guard failing without `force`, is refused and nothing is written.
  */
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
-import { InputError, hasErrors, type Diagnostic } from '../diagnostics.ts';
+import { InputError, error, hasErrors, type Diagnostic } from '../diagnostics.ts';
+import { controlPlaneOf } from '../fleet/control-plane.ts';
+import { defaultAdminNetworks, fleetGuardProblems } from '../fleet/guards.ts';
 import { decodePolicy, encodePolicy } from '../fleet/policy-record.ts';
 import { parsePolicyFiles, readPolicyFiles } from '../policy/load.ts';
 import { resolveAll } from '../resolve/resolver.ts';
@@ -11,7 +15,13 @@ import { loadConfig, type ConfigOverrides } from './config.ts';
 import { readFleetView, withFleet, type FleetOptions } from './fleet.ts';
 import { resolverFor } from './workspace.ts';
 
-export type PushOptions = ConfigOverrides & FleetOptions;
+export type PushOptions = ConfigOverrides &
+  FleetOptions & {
+    /** Push even when a guard fails. */
+    force?: boolean;
+    /** Where admins SSH from; default: where the policy's SSH failsafe admits from. */
+    adminNetwork?: string[];
+  };
 
 export interface PushResult {
   url: string;
@@ -37,7 +47,13 @@ export async function pushPolicy(options: PushOptions): Promise<PushResult> {
     decodePolicy(record, fleet.keys.policy);
     const inventory = (await readFleetView(fleet)).inventory();
     const names = await resolveAll(namesToResolve(loaded.policy, inventory), resolverFor(config));
-    const rulesets = new FleetCompiler({ policy: loaded.policy, inventory, names }).compileAll();
+    const controlPlane = await controlPlaneOf(fleet.location.endpoints);
+    const rulesets = new FleetCompiler({ policy: loaded.policy, inventory, names, controlPlane }).compileAll();
+    const admin = options.adminNetwork ?? defaultAdminNetworks(loaded.policy.settings.failsafe.in);
+    const problems = fleetGuardProblems(rulesets, inventory.hosts, admin, controlPlane);
+    if (problems.length > 0 && options.force !== true) {
+      throw new InputError(problems.map((p) => error(`push refused: this policy ${p.message}; nothing was written (fix it, or pass --force)`, { host: p.host })));
+    }
     const put = await fleet.client.put(fleet.keys.policy).value(record).exec();
     return {
       url: fleet.url,

@@ -1,5 +1,8 @@
 /** Everything a command needs, loaded once: policy, inventory, resolved names, and a compiler over them. */
 import { join } from 'node:path';
+import type { ControlPlane } from '../compile/control-plane.ts';
+import { controlPlaneOf } from '../fleet/control-plane.ts';
+import { isEtcdUrl, parseEtcdUrl } from '../fleet/url.ts';
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import { localServices } from '../kernel/cgroup.ts';
@@ -26,6 +29,11 @@ export function resolverFor(config: Config): Resolver {
   return config.systemDns ? new ChainedResolver(statics, new SystemResolver()) : statics;
 }
 
+/** A fleet's etcd members, so compile and explain show the automatic etcd failsafe the agents apply. */
+async function fleetControlPlane(inventory: string): Promise<{ controlPlane?: ControlPlane }> {
+  return isEtcdUrl(inventory) ? { controlPlane: await controlPlaneOf(parseEtcdUrl(inventory).endpoints) } : {};
+}
+
 export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
   const [{ policy, diagnostics: policyDiagnostics }, inventory] = await Promise.all([
     loadPolicy(config.policy),
@@ -37,7 +45,7 @@ export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
     policy,
     inventory,
     /* Services and expiry are judged here and now: units running on this machine, rules not yet expired. */
-    compiler: new FleetCompiler({ policy, inventory, names, now: Date.now(), ...localServices() }),
+    compiler: new FleetCompiler({ policy, inventory, names, now: Date.now(), ...localServices(), ...(await fleetControlPlane(config.inventory)) }),
     diagnostics: [...policyDiagnostics, ...inventory.diagnostics],
   };
 }

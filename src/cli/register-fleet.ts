@@ -73,8 +73,10 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
     fleetSource(
       program
         .command('push')
-        .description("validate the policy (parse, compile every host of the fleet) and write it to the fleet; invalid: nothing written, exit 1")
+        .description("validate the policy (parse, compile every host of the fleet, guard SSH from the admin networks and the agents' etcd traffic) and write it to the fleet; invalid or unsafe: nothing written, exit 1")
         .option('-p, --policy <files...>', 'policy files or directories (else palisade.yaml)')
+        .option('--admin-network <cidrs...>', "where admins SSH from: every host must accept SSH from there (default: where the policy's SSH failsafe admits from)")
+        .option('--force', 'push even when a guard fails')
         .option('--dns <file>', 'static name table, consulted before DNS while validating')
         .option('--no-resolve', 'do not ask the system resolver while validating'),
     ),

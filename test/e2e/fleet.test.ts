@@ -150,7 +150,7 @@ describe('fleet mode on etcd, end to end', { skip }, () => {
     startAgent(0);
     startAgent(1);
     startAgent(3);
-    await until('the agents to apply', () => [0, 1, 3].every((i) => listing(i).includes('table inet palisade')) && inSet(0, ip(3)), 20_000);
+    await until('the agents to apply', () => [0, 1, 3].every((i) => listing(i).includes('table inet palisade')) && inSet(0, ip(3)), 60_000);
   });
 
   it('a new client host joins: the app hosts accept its TCP connections within 1 s', async () => {

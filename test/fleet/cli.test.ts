@@ -59,6 +59,21 @@ describe('fleet commands', () => {
     assert.equal(JSON.parse(etcd.ctl(['get', keys.policy, '-w', 'json'])).kvs[0].mod_revision, JSON.parse(before).kvs[0].mod_revision);
   });
 
+  it('refuses a policy that drops SSH from the admin networks on any host, naming the hosts; writes nothing (finding 6)', async () => {
+    writeFileSync(join(dir, 'lockout.yaml'), 'settings: { input_drop: true, failsafe: { in: [] } }\nrules:\n  Web:\n    on: roles:web\n    direction: in\n    protocol: tcp\n    source: 10.0.0.0/8\n    dport: 443\n');
+    const before = etcd.ctl(['get', keys.policy, '-w', 'json']);
+    const refused = await runCli(['push', '--policy', join(dir, 'lockout.yaml'), '--inventory', url]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /nas-1.*push refused: this policy would drop SSH from the admin network 0\.0\.0\.0\/0/);
+    assert.equal(etcd.ctl(['get', keys.policy, '-w', 'json']), before);
+    const office = await runCli(['push', '--policy', join(dir, 'lockout.yaml'), '--inventory', url, '--admin-network', '192.0.2.0/24']);
+    assert.equal(office.code, 1);
+    assert.match(office.stderr, /admin network 192\.0\.2\.0\/24 \(tcp 192\.0\.2\.1 -> 10\.9\.0\.1:22/);
+    const forced = await runCli(['push', '--policy', join(dir, 'lockout.yaml'), '--inventory', url, '--force']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal((await runCli(['push', '--policy', join(dir, 'policy.yaml'), '--inventory', url])).code, 0);
+  });
+
   it('reports every host: static, missing, lagging and ok', async () => {
     const client = connectEtcd(parseEtcdUrl(url));
     try {
