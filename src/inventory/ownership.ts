@@ -1,6 +1,6 @@
 /**
  * Address ownership, the one rule: an address belongs to the first host that claims it; a later host claiming
- * it conflicts (a file inventory warns, a fleet rejects the later host whole, `hosts put` refuses it). A host
+ * it conflicts (a file inventory warns, a fleet keeps the address from the later claimer only, `hosts put` refuses it). A host
  * owns every address of every interface, also those queries do not yield.
  */
 import type { Host } from './types.ts';
