@@ -15,6 +15,7 @@ import { sha256 } from '../hash.ts';
 import { normaliseNetworks } from './networks.ts';
 import { endpointsUseSametag, setDefinition, setName, type SetScope } from './set-definitions.ts';
 import { rawRulesFor } from './raw.ts';
+import { InternalError } from '../diagnostics.ts';
 
 export const LOG_PREFIX_INPUT = 'DROP_PAL_INPUT';
 export const LOG_PREFIX_OUTPUT = 'DROP_PAL_OUTPUT';
@@ -140,7 +141,7 @@ export class FleetCompiler {
 
   compile(hostName: string): Ruleset {
     const host = this.hostsByName.get(hostName);
-    if (host === undefined) throw new Error(`host "${hostName}" is not in the inventory`);
+    if (host === undefined) throw new InternalError(`host "${hostName}" is not in the inventory`);
     return this.compiled(host);
   }
 

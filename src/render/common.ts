@@ -1,6 +1,7 @@
 /** What both renderers share: log rate limits, protocol names and the checks on a rule's layer-4 matches. */
 import type { IrChain, IrRule, Match, Ruleset } from '../compile/ir.ts';
 import type { PortRange, Protocol } from '../policy/types.ts';
+import { InternalError } from '../diagnostics.ts';
 
 /** Dropped-packet logging is rate limited so a flood cannot fill the disk. */
 export const LOG_RATE_PER_SECOND = 10;
@@ -32,9 +33,9 @@ export function portProtocol(rule: IrRule): 'tcp' | 'udp' | null {
   const protos = rule.matches.filter((m): m is Extract<Match, { kind: 'proto' }> => m.kind === 'proto');
   const proto = protos[0];
   if (protos.length !== 1 || proto === undefined || (proto.protocol !== 'tcp' && proto.protocol !== 'udp')) {
-    throw new Error('a rule with port matches needs exactly one tcp or udp protocol match');
+    throw new InternalError('a rule with port matches needs exactly one tcp or udp protocol match');
   }
-  if (rule.matches.indexOf(proto) > first) throw new Error('a rule\'s protocol match must come before its port matches');
+  if (rule.matches.indexOf(proto) > first) throw new InternalError('a rule\'s protocol match must come before its port matches');
   for (const match of rule.matches) {
     if (isPortMatch(match)) checkPorts(match.ports);
   }
@@ -42,16 +43,16 @@ export function portProtocol(rule: IrRule): 'tcp' | 'udp' | null {
 }
 
 function checkPorts(ports: readonly PortRange[]): void {
-  if (ports.length === 0) throw new Error('empty port list');
+  if (ports.length === 0) throw new InternalError('empty port list');
   for (const { from, to } of ports) {
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to > 65535 || from > to) {
-      throw new Error(`invalid port range ${from}-${to}`);
+      throw new InternalError(`invalid port range ${from}-${to}`);
     }
   }
 }
 
 export function checkUid(uid: number): number {
-  if (!Number.isInteger(uid) || uid < 0 || uid > 0xffffffff) throw new Error(`invalid uid ${uid}`);
+  if (!Number.isInteger(uid) || uid < 0 || uid > 0xffffffff) throw new InternalError(`invalid uid ${uid}`);
   return uid;
 }
 
@@ -62,20 +63,20 @@ export function jumpTargets(rs: Ruleset): Map<string, IrChain> {
 
 export function checkJumpTarget(targets: ReadonlyMap<string, IrChain>, name: string): IrChain {
   const chain = targets.get(name);
-  if (chain === undefined) throw new Error(`jump to "${name}", which is not a user chain of the ruleset`);
+  if (chain === undefined) throw new InternalError(`jump to "${name}", which is not a user chain of the ruleset`);
   return chain;
 }
 
 /** A cgroup path as validated upstream (unit names below system.slice): no quote, no `..`, no leading `/`. */
 export function checkCgroupPath(path: string): string {
   if (!/^[A-Za-z0-9_][A-Za-z0-9:_.@/-]{0,500}$/.test(path) || path.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-    throw new Error(`unsafe cgroup path ${JSON.stringify(path)}`);
+    throw new InternalError(`unsafe cgroup path ${JSON.stringify(path)}`);
   }
   return path;
 }
 
 /** Rate limits as both nft (`10/minute`) and iptables (`10/minute`) write them. */
 export function rateText(limit: { rate: number; unit: string }): string {
-  if (!Number.isInteger(limit.rate) || limit.rate < 1) throw new Error(`invalid rate ${limit.rate}`);
+  if (!Number.isInteger(limit.rate) || limit.rate < 1) throw new InternalError(`invalid rate ${limit.rate}`);
   return `${limit.rate}/${limit.unit}`;
 }

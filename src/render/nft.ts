@@ -7,6 +7,7 @@ import type { PortRange } from '../policy/types.ts';
 import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, jumpTargets, portProtocol, rateText, type PortMatch } from './common.ts';
 import { checkIcmpType } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment } from './escape.ts';
+import { InternalError } from '../diagnostics.ts';
 
 export const NFT_TABLE = 'palisade';
 /** nft refuses longer rule comments. */
@@ -27,7 +28,7 @@ function addressFamily(family: Family): string {
 
 /** One element bare, several in an anonymous set. */
 function list(items: readonly string[]): string {
-  if (items.length === 0) throw new Error('empty list in an nft match');
+  if (items.length === 0) throw new InternalError('empty list in an nft match');
   return items.length === 1 ? (items[0] as string) : `{ ${items.join(', ')} }`;
 }
 
@@ -73,7 +74,7 @@ function renderMatch(match: Match, l4: 'tcp' | 'udp' | null): string | null {
       return `meta skuid ${checkUid(match.uid)}`;
     case 'cgroup': {
       const path = match.mount === '' ? checkCgroupPath(match.path) : `${checkCgroupPath(match.mount)}/${checkCgroupPath(match.path)}`;
-      if (!Number.isInteger(match.level) || match.level < 1 || match.level > 255) throw new Error(`invalid cgroup level ${match.level}`);
+      if (!Number.isInteger(match.level) || match.level < 1 || match.level > 255) throw new InternalError(`invalid cgroup level ${match.level}`);
       return `socket cgroupv2 level ${match.level} "${path}"`;
     }
     case 'limit': {
@@ -90,7 +91,7 @@ function renderMatch(match: Match, l4: 'tcp' | 'udp' | null): string | null {
 }
 
 function renderPorts(match: PortMatch, l4: 'tcp' | 'udp' | null): string {
-  if (l4 === null) throw new Error('port match without protocol');
+  if (l4 === null) throw new InternalError('port match without protocol');
   return `${l4} ${match.kind} ${list(match.ports.map(port))}`;
 }
 
