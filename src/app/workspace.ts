@@ -4,7 +4,8 @@ import type { ControlPlane } from '../compile/control-plane.ts';
 import { controlPlaneOf } from '../fleet/control-plane.ts';
 import { isEtcdUrl, parseEtcdUrl } from '../fleet/url.ts';
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
-import type { Diagnostic } from '../diagnostics.ts';
+import { UsageError, type Diagnostic } from '../diagnostics.ts';
+import type { Ruleset } from '../compile/ir.ts';
 import { localServices } from '../kernel/cgroup.ts';
 import { loadInventory } from './inventory.ts';
 import type { Inventory } from '../inventory/types.ts';
@@ -48,6 +49,12 @@ export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
     compiler: new FleetCompiler({ policy, inventory, names, now: Date.now(), ...localServices(), ...(await fleetControlPlane(config.inventory)) }),
     diagnostics: [...policyDiagnostics, ...inventory.diagnostics],
   };
+}
+
+/** The ruleset of one host of the workspace; a host the inventory lacks is a usage error. */
+export function compileHost(ws: Workspace, host: string): Ruleset {
+  if (ws.compiler.host(host) === undefined) throw new UsageError(`host "${host}" is not in the inventory (${ws.inventory.source})`);
+  return ws.compiler.compile(host);
 }
 
 export async function loadWorkspace(overrides: ConfigOverrides): Promise<Workspace> {

@@ -7,8 +7,7 @@ import type { RulesetDiff } from '../../compile/diff.ts';
 import type { BackendName } from '../../kernel/backend.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
 import type { Output } from '../output.ts';
-import { UsageError } from '../../diagnostics.ts';
-import { loadWorkspace } from '../../app/workspace.ts';
+import { compileHost, loadWorkspace } from '../../app/workspace.ts';
 import { hostContext, type HostOptions } from './host-options.ts';
 
 export interface ApplyOptions extends ConfigOverrides, HostOptions {
@@ -59,8 +58,7 @@ async function reportConfirmation(stateDir: string, pending: Pending, output: Ou
 
 export async function applyCommand(options: ApplyOptions, output: Output): Promise<number> {
   const ws = await loadWorkspace(options);
-  if (ws.compiler.host(options.host) === undefined) throw new UsageError(`host "${options.host}" is not in the inventory (${ws.inventory.source})`);
-  const ruleset = ws.compiler.compile(options.host);
+  const ruleset = compileHost(ws, options.host);
   for (const w of ruleset.warnings) output.err(`warning: host "${ruleset.host}": ${w}`);
   const ctx = hostContext(options);
   const r = await applyRuleset(ctx, {

@@ -3,8 +3,7 @@ import { renderIptables } from '../../render/iptables.ts';
 import { nftLoadScript } from '../../kernel/nft.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
 import { toJson, type Output } from '../output.ts';
-import { loadWorkspace } from '../../app/workspace.ts';
-import { UsageError } from '../../diagnostics.ts';
+import { compileHost, loadWorkspace } from '../../app/workspace.ts';
 
 export type CompileFormat = 'nft' | 'iptables' | 'json';
 
@@ -18,8 +17,7 @@ export const IPTABLES_FILES = ['ipset.restore', 'rules.v4', 'rules.v6'] as const
 
 export async function compileCommand(options: CompileOptions, output: Output): Promise<number> {
   const ws = await loadWorkspace(options);
-  if (ws.compiler.host(options.host) === undefined) throw new UsageError(`host "${options.host}" is not in the inventory (${ws.inventory.source})`);
-  const rs = ws.compiler.compile(options.host);
+  const rs = compileHost(ws, options.host);
   for (const w of rs.warnings) output.err(`warning: host "${rs.host}": ${w}`);
   if (options.format === 'json') {
     output.out(toJson(rs));
