@@ -1,7 +1,6 @@
 /** The commands that read policy and inventory and change nothing: check, compile, plan, explain. */
 import { Command, Option } from 'commander';
-import type { ConfigOverrides } from '../app/config.ts';
-import { checkCommand } from './commands/check.ts';
+import { checkCommand, type CheckOptions } from './commands/check.ts';
 import { compileCommand, type CompileOptions } from './commands/compile.ts';
 import { explainCommand, type ExplainOptions } from './commands/explain.ts';
 import { planCommand, type PlanOptions } from './commands/plan.ts';
@@ -10,9 +9,15 @@ import type { Output } from './output.ts';
 
 export function registerCompileCommands(program: Command, output: Output, setExit: (code: number) => void): void {
   examples(
-    sourceOptions(program.command('check').description('validate policy and inventory; every error with file:line:col and rule name')),
-    ['palisade check', 'palisade check --policy policy.yaml roles/ --inventory hosts.yaml', "palisade check --inventory 'exec:knife search node \"*:*\" -F json'"],
-  ).action(async (opts: ConfigOverrides) => setExit(await checkCommand(opts, output)));
+    sourceOptions(
+      program
+        .command('check')
+        .description('validate policy and inventory; every error with file:line:col and rule name')
+        .option('--strict', 'warnings are errors too (exit 1): for CI')
+        .addOption(formatOption(['text', 'json'])),
+    ),
+    ['palisade check', 'palisade check --strict --format json', 'palisade check --policy policy.yaml roles/ --inventory hosts.yaml', "palisade check --inventory 'exec:knife search node \"*:*\" -F json'"],
+  ).action(async (opts: CheckOptions) => setExit(await checkCommand(opts, output)));
 
   examples(
     sourceOptions(

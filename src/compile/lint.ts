@@ -1,6 +1,7 @@
 /** Findings that need both the policy and the inventory: what `palisade check` adds to parsing. */
 import { warning, type Diagnostic } from '../diagnostics.ts';
-import { queryFields } from '../query/format.ts';
+import { queryFields, usesSametag } from '../query/format.ts';
+import type { QueryNode } from '../query/ast.ts';
 import type { FleetCompiler } from './compile.ts';
 import type { Policy } from '../policy/types.ts';
 import type { Inventory } from '../inventory/types.ts';
@@ -17,6 +18,14 @@ export function lintPolicy(policy: Policy, inventory: Inventory, compiler: Fleet
       for (const field of unknown) findings.push(warning(`query field "${field}" is neither a built-in field nor an attribute of any host: it matches nothing`, where));
     }
     if (rule.on !== null && hostsCarrying(rule) === 0) findings.push(warning(`on: "${rule.onText}" selects no host: the rule is installed nowhere`, where));
+    if ('peers' in rule) {
+      const field = rule.direction === 'in' ? 'source' : 'destination';
+      for (const peer of rule.peers) {
+        if (peer.kind === 'query' && !selectsAnyHost(peer.query, rule, inventory, compiler)) {
+          findings.push(warning(`${field} "${peer.text}" matches no host of the inventory: it adds no address to the rule`, where));
+        }
+      }
+    }
   }
   const skipped = new Map<string, string[]>();
   for (const rs of compiler.compileAll()) {
@@ -27,4 +36,13 @@ export function lintPolicy(policy: Policy, inventory: Inventory, compiler: Fleet
     findings.push(warning(`${message} (on ${shown})`));
   }
   return findings;
+}
+
+/**
+ * Whether a source/destination query selects some host, in any environment (a typo like `roles:webservers`
+ * selects none); a SAMETAG query is asked from each host carrying the rule, until one finds a peer.
+ */
+function selectsAnyHost(query: QueryNode, rule: Policy['rules'][number], inventory: Inventory, compiler: FleetCompiler): boolean {
+  if (!usesSametag(query)) return compiler.index.select(query, { environment: null, self: null }).length > 0;
+  return inventory.hosts.some((host, i) => compiler.carries(rule, host, i) && compiler.index.select(query, { environment: null, self: host }).length > 0);
 }

@@ -245,3 +245,35 @@ describe('compile --format nft is a complete, idempotent script', () => {
     }
   });
 });
+
+describe('check: queries that match no host, --strict, --format json', () => {
+  const typo = file(
+    'typo.yaml',
+    'rules:\n  Web:\n    direction: in\n    protocol: tcp\n    source: [roles:webservers, roles:web AND SAMETAG]\n    dport: 80\n  Out:\n    direction: out\n    protocol: tcp\n    destination: roles:mongodb AND tags:nope\n    dport: 27017\n',
+  );
+
+  it('warns about every source and destination query that matches no host', async () => {
+    const r = await runCli(['check', '--policy', typo, '--inventory', inventory, '--no-resolve']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /typo\.yaml:2:3: warning: rule "Web": source "roles:webservers" matches no host of the inventory/);
+    assert.match(r.stderr, /typo\.yaml:7:3: warning: rule "Out": destination "roles:mongodb AND tags:nope" matches no host of the inventory/);
+    assert.doesNotMatch(r.stderr, /SAMETAG" matches no host/);
+  });
+
+  it('--strict fails on warnings; --format json says the same for tools', async () => {
+    const strict = await runCli(['check', '--strict', '--policy', typo, '--inventory', inventory, '--no-resolve']);
+    assert.equal(strict.code, 1);
+    assert.match(strict.stderr, /error: rule "Web": source "roles:webservers" matches no host/);
+    const json = await runCli(['check', '--strict', '--format', 'json', '--policy', typo, '--inventory', inventory, '--no-resolve']);
+    assert.equal(json.code, 1);
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.ok, false);
+    assert.equal(report.rules, 2);
+    assert.ok(report.diagnostics.some((d: { rule?: string; line?: number }) => d.rule === 'Web' && d.line === 2));
+    const broken = file('broken.yaml', 'rules:\n  R:\n    direction: sideways\n');
+    const invalid = await runCli(['check', '--format', 'json', '--policy', broken, '--inventory', inventory, '--no-resolve']);
+    assert.equal(invalid.code, 1);
+    assert.equal(JSON.parse(invalid.stdout).ok, false);
+    assert.ok(JSON.parse(invalid.stdout).diagnostics.some((d: { message: string }) => /"direction" must be one of in, out/.test(d.message)));
+  });
+});

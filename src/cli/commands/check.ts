@@ -1,16 +1,46 @@
 import { lintPolicy } from '../../compile/lint.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
-import { reportDiagnostics, type Output } from '../output.ts';
+import { InputError, type Diagnostic } from '../../diagnostics.ts';
+import { reportDiagnostics, toJson, type Output } from '../output.ts';
 import { loadWorkspace } from '../../app/workspace.ts';
 
-export async function checkCommand(options: ConfigOverrides, output: Output): Promise<number> {
-  const ws = await loadWorkspace(options);
+export interface CheckOptions extends ConfigOverrides {
+  /** Warnings fail the check too (for CI). */
+  strict?: boolean;
+  format?: 'text' | 'json';
+}
+
+/** `--format json`: what tools read, errors included (the exit code says the same as in text). */
+function checkJson(output: Output, ok: boolean, diagnostics: readonly Diagnostic[], counts: Record<string, number | string> | null): void {
+  output.out(toJson({ ok, ...(counts ?? {}), diagnostics }));
+}
+
+export async function checkCommand(options: CheckOptions, output: Output): Promise<number> {
+  const json = options.format === 'json';
+  let ws: Awaited<ReturnType<typeof loadWorkspace>>;
+  try {
+    ws = await loadWorkspace(options);
+  } catch (cause) {
+    if (!json || !(cause instanceof InputError)) throw cause;
+    checkJson(output, false, cause.diagnostics, null);
+    return 1;
+  }
   const findings = [...ws.diagnostics, ...lintPolicy(ws.policy, ws.inventory, ws.compiler)];
-  reportDiagnostics(output, findings);
-  const warnings = findings.length;
+  const strict = options.strict === true;
+  const failed = strict && findings.length > 0;
+  const counts = { rules: ws.policy.rules.length, raw: ws.policy.raw.length, files: ws.policy.files.length, hosts: ws.inventory.hosts.length, inventory: ws.inventory.source };
+  if (json) {
+    checkJson(output, !failed, strict ? findings.map((d) => ({ ...d, severity: 'error' as const })) : findings, counts);
+    return failed ? 1 : 0;
+  }
+  reportDiagnostics(output, strict ? findings.map((d) => ({ ...d, severity: 'error' as const })) : findings);
+  if (failed) {
+    output.err(`check --strict: ${findings.length} warning(s) taken as errors`);
+    return 1;
+  }
   output.out(
-    `ok: ${ws.policy.rules.length} rules and ${ws.policy.raw.length} raw rules in ${ws.policy.files.length} file(s), ` +
-      `${ws.inventory.hosts.length} hosts from ${ws.inventory.source}; ${warnings} warning(s)`,
+    `ok: ${counts.rules} rules and ${counts.raw} raw rules in ${counts.files} file(s), ` +
+      `${counts.hosts} hosts from ${counts.inventory}; ${findings.length} warning(s)`,
   );
   return 0;
 }
