@@ -9,7 +9,7 @@ import { fleetKeys } from '../../src/fleet/keys.ts';
 import { parseEtcdUrl } from '../../src/fleet/url.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
-import { POLICY } from './store.test.ts';
+import { POLICY } from '../helpers/fleet.ts';
 
 describe('fleet commands', () => {
   let etcd: EtcdCluster;

@@ -17,6 +17,7 @@ import { loadInventory } from '../../src/app/inventory.ts';
 import { StaticResolver } from '../../src/resolve/resolver.ts';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
 import { runCli } from '../helpers/cli.ts';
+import { POLICY } from '../helpers/fleet.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -33,16 +34,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 const facts = (name: string, address: string, roles: string[] = ['web']) => JSON.stringify({ name, roles, interfaces: { eth0: [address] }, lan: 'eth0' });
 /** A registration for an agent that may claim addresses in 10.0.0.0/16. */
 const agentRegistration = (name: string) => JSON.stringify({ name, roles: ['web'], networks: ['10.0.0.0/16'], lan: 'eth0' });
-export const POLICY = `settings: { input_drop: true, output_drop: false }
-rules:
-  Web from web:
-    on: roles:web
-    direction: in
-    protocol: tcp
-    source: roles:web
-    dport: 8080
-`;
-
 describe('fleet store on etcd', () => {
   let etcd: EtcdCluster;
   let client: Etcd3;

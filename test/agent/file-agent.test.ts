@@ -11,7 +11,7 @@ import { interfacesFrom, usersFrom } from '../../src/agent/facts.ts';
 import { silentLogger } from '../../src/agent/logger.ts';
 import type { Outcome } from '../../src/agent/loop.ts';
 import { StaticResolver } from '../../src/resolve/resolver.ts';
-import { POLICY } from './store.test.ts';
+import { POLICY } from '../helpers/fleet.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
