@@ -20,6 +20,8 @@ export interface AppliedResult {
   /** sha256 of what is loaded. */
   hash: string;
   warnings: string[];
+  /** The kernel differed from the last applied ruleset (and was loaded again). */
+  drifted: boolean;
 }
 
 export interface Applier {
@@ -30,7 +32,7 @@ export function kernelApplier(ctx: HostContext, backend: BackendName): Applier {
   return {
     async apply(ruleset) {
       const report = await applyRuleset(ctx, { ruleset, backend, dryRun: false, force: false, confirmMs: null, sshConnection: undefined });
-      return { mode: report.mode, hash: report.hash, warnings: report.warnings };
+      return { mode: report.mode, hash: report.hash, warnings: report.warnings, drifted: report.drift.drifted };
     },
   };
 }
@@ -63,7 +65,7 @@ export function confirmingApplier(ctx: HostContext, backend: BackendName, check:
         }
         await confirmApply(ctx);
       }
-      return { mode: report.mode, hash: report.hash, warnings: report.warnings };
+      return { mode: report.mode, hash: report.hash, warnings: report.warnings, drifted: report.drift.drifted };
     },
   };
 }
@@ -76,6 +78,6 @@ export class RecordingApplier implements Applier {
   async apply(ruleset: Ruleset): Promise<AppliedResult> {
     this.last = ruleset;
     this.applies++;
-    return { mode: 'full', hash: '', warnings: [] };
+    return { mode: 'full', hash: '', warnings: [], drifted: false };
   }
 }

@@ -19,6 +19,8 @@ import type { Resolver } from '../resolve/resolver.ts';
 import type { Applier } from './applier.ts';
 import { DEFAULT_FLOWS_INTERVAL_MS, FlowPublisher } from './flow-publisher.ts';
 import type { Logger } from './logger.ts';
+import type { AgentMetrics } from './metrics.ts';
+import { VERSION } from '../version.ts';
 import { AgentLoop, type FleetState, type Outcome } from './loop.ts';
 
 export interface EtcdAgentOptions {
@@ -44,6 +46,8 @@ export interface EtcdAgentOptions {
   /** Log files of denied or audited flows to publish under `flows/<name>`; none: nothing published. */
   flowLogs?: readonly string[];
   flowsIntervalMs?: number;
+  /** Told of watched changes and of the etcd connection (the applier reports applies itself). */
+  metrics?: Pick<AgentMetrics, 'etcdChange' | 'etcdConnected'>;
 }
 
 export const DEFAULT_TTL_SECONDS = 10;
@@ -75,7 +79,7 @@ export class EtcdAgent {
     this.status = new LatestWriter<AgentStatus>(options.client, keys.statusOf(host), log);
     const flowLogs = options.flowLogs ?? [];
     this.flows = flowLogs.length === 0 ? null : new FlowPublisher(host, flowLogs, options.client, keys.flowsOf(host), log);
-    this.lastStatus = { host, revision: 0, policyRevision: null, inventoryRevision: null, hash: null, mode: null, appliedAt: null, error: null, errorAt: null };
+    this.lastStatus = { host, revision: 0, policyRevision: null, inventoryRevision: null, hash: null, mode: null, appliedAt: null, error: null, errorAt: null, version: VERSION };
     this.loop = new AgentLoop({
       host,
       read: () => this.state(),
@@ -89,8 +93,10 @@ export class EtcdAgent {
     });
     this.watch = new FleetWatch(options.client, keys, this.view, {
       log,
+      ...(options.metrics === undefined ? {} : { connection: (connected: boolean) => options.metrics?.etcdConnected(connected) }),
       changed: (change, deleted) => {
         this.events++;
+        options.metrics?.etcdChange();
         if (change?.kind === 'rejected') log.warn({ key: change.diagnostic.file }, change.diagnostic.message);
         if (deleted === true && (change?.kind === 'observation' || change?.kind === 'claim') && change.name === host) void this.membership.republish(`${keys.member(host)} disappeared`);
         this.loop.trigger();
@@ -165,6 +171,7 @@ export class EtcdAgent {
           appliedAt: outcome.result.mode === 'unchanged' && previous.appliedAt !== null ? previous.appliedAt : now,
           error: null,
           errorAt: null,
+          version: VERSION,
         }
       : { ...previous, error: outcome.error, errorAt: now };
     void this.status.write(this.lastStatus);

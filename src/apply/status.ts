@@ -3,9 +3,12 @@ import type { DropCounter } from '../kernel/backend.ts';
 import type { Target } from '../kernel/exec.ts';
 import { backendFor } from '../kernel/load.ts';
 import { detectDrift, type Drift } from './drift.ts';
+import { VERSION } from '../version.ts';
 import { loadState, type Pending } from './state.ts';
 
 export interface HostStatus {
+  /** The palisade reporting. */
+  version: string;
   applied: {
     id: string;
     host: string;
@@ -38,6 +41,7 @@ export async function hostStatus(stateDir: string, target: Target): Promise<Host
   const a = state.applied;
   const drift = await detectDrift(a, a?.backend ?? 'nft', target);
   return {
+    version: VERSION,
     applied:
       a === null
         ? null

@@ -6,6 +6,7 @@ import { DEFAULT_MAX_ADDRESSES } from '../fleet/published.ts';
 import { DEFAULT_FACTS_FILE } from '../agent/facts-file.ts';
 import { DEFAULT_FLOWS_INTERVAL_MS } from '../agent/flow-publisher.ts';
 import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../agent/loop.ts';
+import { DEFAULT_METRICS_PORT } from '../agent/metrics.ts';
 import { agentCommand, type AgentOptions } from './commands/agent.ts';
 import { addAgentCommand, initAuthCommand, type AddAgentOptions, type InitAuthOptions } from './commands/fleet-auth.ts';
 import type { FleetOptions } from '../app/fleet.ts';
@@ -56,6 +57,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
             .option('--debounce-max <ms>', 'apply at the latest this long after the first change of a burst', positiveInt, DEFAULT_MAX_MS)
             .option('--flows-from <files...>', "fleet mode: publish this host's audited or denied flows from these logs (ulogd2 JSON) under flows/<name>")
             .option('--flows-interval <seconds>', 'how often to publish them', positiveInt, DEFAULT_FLOWS_INTERVAL_MS / 1000)
+            .option('--metrics <host:port>', `serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:${DEFAULT_METRICS_PORT}; default: off)`)
             .addOption(new Option('--log-level <level>', 'log level (pino JSON lines on stderr)').choices(['debug', 'info', 'warn', 'error']).default('info')),
         ),
       ),

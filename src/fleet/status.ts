@@ -17,6 +17,8 @@ export const statusSchema = z.object({
   /** The last failure since the last success, or null. */
   error: z.string().nullable(),
   errorAt: z.string().nullable(),
+  /** The agent's palisade version (absent from agents older than 0.1.0's packaging). */
+  version: z.string().optional(),
 });
 
 export type AgentStatus = z.infer<typeof statusSchema>;

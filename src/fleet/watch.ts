@@ -15,6 +15,8 @@ export interface WatchOptions {
   /** Called after every change of the view (events come in bursts: debounce); with what happened to a host key. */
   changed: (change?: KeyChange, deleted?: boolean) => void;
   log: Logger;
+  /** Told when the watch connects to etcd and loses it (metrics). */
+  connection?: (connected: boolean) => void;
   /** Tests: start the first watch from this revision instead of the snapshot's + 1. */
   firstWatchFrom?: number;
 }
@@ -79,8 +81,14 @@ export class FleetWatch {
       else return;
       changed();
     });
-    watcher.on('disconnected', (err) => log.warn({ err: err.message }, 'etcd watch disconnected; keeping the last fleet state and reconnecting'));
-    watcher.on('connected', () => log.debug('etcd watch connected'));
+    watcher.on('disconnected', (err) => {
+      this.options.connection?.(false);
+      log.warn({ err: err.message }, 'etcd watch disconnected; keeping the last fleet state and reconnecting');
+    });
+    watcher.on('connected', () => {
+      this.options.connection?.(true);
+      log.debug('etcd watch connected');
+    });
     watcher.on('error', (err) => {
       /* etcd already dropped this watch: canceling it again would confuse the client's bookkeeping. */
       this.watchers = this.watchers.filter((w) => w !== watcher);

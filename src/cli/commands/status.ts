@@ -10,7 +10,7 @@ export interface StatusOptions extends Omit<HostOptions, 'lockTimeout'> {
 }
 
 export function formatStatus(s: HostStatus): string {
-  const lines: string[] = [];
+  const lines: string[] = [`palisade ${s.version}`];
   const a = s.applied;
   if (a === null) lines.push('applied: nothing (no palisade ruleset)');
   else {
