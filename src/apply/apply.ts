@@ -5,18 +5,26 @@
  */
 import type { Ruleset } from '../compile/ir.ts';
 import { diffRulesets, type RulesetDiff } from '../compile/diff.ts';
-import { InputError, error } from '../diagnostics.ts';
-import type { BackendName } from '../kernel/backend.ts';
-import { KernelError } from '../kernel/error.ts';
+import { InputError, OperationError, UsageError, error } from '../diagnostics.ts';
+import type { Backend, BackendName } from '../kernel/backend.ts';
 import { interfaceHolding } from '../kernel/interfaces.ts';
 import { backendFor } from '../kernel/load.ts';
-import { killTimer, spawnTimer } from './confirm.ts';
+import { killTimer, MAX_DURATION_MS, spawnTimer } from './confirm.ts';
 import type { HostContext } from './context.ts';
 import { detectDrift, type Drift } from './drift.ts';
 import { withLock } from './lock.ts';
 import { checkSshPeer, parseSshConnection, type GuardVerdict } from './ssh-guard.ts';
 import { sha256 } from '../hash.ts';
-import { loadState, newId, saveState, type AppliedRecord, type Pending, type State } from './state.ts';
+import { hashRuleset, loadState, newId, saveState, type AppliedRecord, type Pending, type State } from './state.ts';
+
+/** An apply that failed; `unchanged` says whether the kernel holds what it held before. */
+export class ApplyError extends OperationError {
+  override readonly name = 'ApplyError';
+
+  constructor(message: string, options: { unchanged: boolean; cause?: unknown }) {
+    super(message, { ...options, kind: 'kernel' });
+  }
+}
 
 export interface ApplyRequest {
   ruleset: Ruleset;
@@ -60,6 +68,7 @@ function record(ctx: HostContext, request: ApplyRequest, id: string, rendered: s
     ruleset: rs,
     rendered,
     hash: sha256(rendered),
+    rulesetHash: hashRuleset(rs),
     policyRevision: rs.policyRevision,
     inventoryRevision: rs.inventoryRevision,
     appliedAt: new Date().toISOString(),
@@ -73,21 +82,50 @@ function nextPrevious(state: State): State['previous'] {
   return state.pending !== null ? state.previous : { record: state.applied };
 }
 
+const describeRecord = (record: AppliedRecord | null): string => (record === null ? 'no palisade ruleset' : `apply ${record.id} (${record.backend}, sha256 ${record.hash.slice(0, 12)})`);
+const message = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
+
 /**
- * The backends load atomically, but the iptables one is two restores (v4, v6): if the kernel no longer holds
- * what was applied (and did before), the applied ruleset is loaded again. Returns the error to throw.
+ * A load that failed. The backends load all or nothing; should the kernel nevertheless no longer hold what was
+ * applied (and did before), the applied ruleset is loaded again. Says whether the kernel is as it was.
  */
-async function undoPartialLoad(ctx: HostContext, current: AppliedRecord | null, driftBefore: Drift, cause: Error): Promise<Error> {
-  if (current === null || driftBefore.drifted || !(await detectDrift(current, current.backend, ctx.target)).drifted) return cause;
+async function failedLoad(ctx: HostContext, current: AppliedRecord | null, driftBefore: Drift, cause: unknown): Promise<ApplyError> {
+  if (current === null || driftBefore.drifted) return new ApplyError(message(cause), { unchanged: true, cause });
   try {
+    if (!(await detectDrift(current, current.backend, ctx.target)).drifted) return new ApplyError(message(cause), { unchanged: true, cause });
     await backendFor(current.backend, ctx.target).load(current.ruleset);
-    return new KernelError(`${cause.message}\n(the load was partial: the previously applied ruleset was loaded again)`);
+    return new ApplyError(`${message(cause)}\n(the load was partial: the previously applied ruleset was loaded again)`, { unchanged: true, cause });
   } catch (again) {
-    return new KernelError(`${cause.message}\n(the load was partial, and loading the previous ruleset again failed too: ${(again as Error).message})`);
+    return new ApplyError(`${message(cause)}\n(the load may have been partial, and loading ${describeRecord(current)} again failed: ${message(again)}); run \`palisade restore\``, { unchanged: false, cause });
   }
 }
 
+/**
+ * Something after the kernel load failed (reading the listing back, writing the state): the kernel returns to
+ * what the state still records, so state and kernel agree again, and the error says precisely what is loaded.
+ */
+async function returnToRecorded(ctx: HostContext, loaded: Backend, hash: string, current: AppliedRecord | null, driftBefore: Drift, cause: unknown): Promise<ApplyError> {
+  const what = `the ruleset was loaded, but recording it failed: ${message(cause)}`;
+  try {
+    if (current === null) await loaded.remove();
+    else {
+      await backendFor(current.backend, ctx.target).load(current.ruleset);
+      if (current.backend !== loaded.name) await loaded.remove();
+    }
+  } catch (again) {
+    return new ApplyError(
+      `${what}\nreturning to ${describeRecord(current)} failed too (${message(again)}): the kernel holds the new ruleset (${loaded.name}, sha256 ${hash.slice(0, 12)}), which the state does not record. Free the state directory, then apply again, or run \`palisade restore\` to load what the state records`,
+      { unchanged: false, cause },
+    );
+  }
+  const drifted = driftBefore.drifted ? ' (the drift it had before this apply is gone)' : '';
+  return new ApplyError(`${what}\nthe kernel was returned to ${describeRecord(current)}, which the state records${drifted}`, { unchanged: !driftBefore.drifted, cause });
+}
+
 export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Promise<ApplyReport> {
+  if (request.confirmMs !== null && !(request.confirmMs > 0 && request.confirmMs <= MAX_DURATION_MS)) {
+    throw new UsageError(`the confirmation time must be between 1 ms and 24 h (got ${request.confirmMs} ms)`);
+  }
   const backend = backendFor(request.backend, ctx.target);
   const rendered = backend.render(request.ruleset);
   const guard = await guardSsh(ctx, request);
@@ -119,17 +157,23 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
       else warnings.push(...(await backend.load(request.ruleset)));
     } catch (cause) {
       await killTimer(timerPid, id);
-      throw await undoPartialLoad(ctx, current, drift, cause as Error);
+      throw await failedLoad(ctx, current, drift, cause);
     }
-    if (current !== null && !sameBackend) {
-      await backendFor(current.backend, ctx.target)
-        .remove()
-        .catch((cause: Error) => warnings.push(`the previous ${current.backend} ruleset could not be removed: ${cause.message}`));
-    }
-    if (state.pending !== null) await killTimer(state.pending.timerPid, state.pending.id);
     const pending = deadline === null ? null : { id, deadline: deadline.toISOString(), timerPid };
-    const applied = record(ctx, request, id, rendered, await backend.listing());
-    await saveState(ctx.stateDir, { version: state.version, applied, previous: nextPrevious(state), pending });
+    try {
+      if (current !== null && !sameBackend) {
+        await backendFor(current.backend, ctx.target)
+          .remove()
+          .catch((cause: Error) => warnings.push(`the previous ${current.backend} ruleset could not be removed: ${cause.message}`));
+      }
+      const applied = record(ctx, request, id, rendered, await backend.listing());
+      await saveState(ctx.stateDir, { version: state.version, applied, previous: nextPrevious(state), pending });
+    } catch (cause) {
+      await killTimer(timerPid, id);
+      throw await returnToRecorded(ctx, backend, base.hash, current, drift, cause);
+    }
+    /* Only once this apply is recorded: until then, an earlier pending apply's timer still guards the kernel. */
+    if (state.pending !== null) await killTimer(state.pending.timerPid, state.pending.id);
     return { ...base, mode: membership ? 'membership' : 'full', pending, warnings };
   });
 }

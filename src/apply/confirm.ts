@@ -1,26 +1,50 @@
 /**
- * The confirmation timer: a detached process (own session, output to a log in the state directory) that
- * sleeps until the deadline and then asks the applier to revert unless the apply was confirmed. It survives
- * the applying process, even a kill -9, and an SSH session that drops.
+ * The confirmation timer: a detached process (own session) that sleeps until the deadline and then asks the
+ * applier to revert unless the apply was confirmed. It survives the applying process, even a kill -9, and an
+ * SSH session that drops. It logs to a file in the state directory and, when that cannot be written (full,
+ * read-only), to the system log (the journal) and its stderr: a failing state directory never stops it.
  */
-import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Target } from '../kernel/exec.ts';
 import { selfCommand } from '../self.ts';
-import { ensureStateDir } from './state.ts';
+import { StateError } from './state.ts';
 
 export const TIMER_COMMAND = '__revert-after';
 export const TIMER_LOG = 'confirm-timer.log';
+/** The longest a duration may be (a confirmation, a lock timeout): a day. */
+export const MAX_DURATION_MS = 24 * 3_600_000;
 
-/** `30s`, `2m`, `1h`, `500ms` or bare seconds → milliseconds; null when malformed or not positive. */
+/** `30s`, `2m`, `1h`, `500ms` or bare seconds → milliseconds; null when malformed, not positive or over 24 h. */
 export function parseDuration(text: string): number | null {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
   if (match === null) return null;
   const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   const ms = Math.round(Number(match[1]) * factor);
-  return ms > 0 ? ms : null;
+  return ms > 0 && ms <= MAX_DURATION_MS ? ms : null;
+}
+
+/**
+ * The timer's log: a line appended to the state directory's log; if that fails, the line and the reason go to
+ * the system log through logger(1) and to stderr. Never throws.
+ */
+export function timerLogger(stateDir: string, prefix: string): (text: string) => void {
+  return (text) => {
+    const line = `${new Date().toISOString()} ${prefix}: ${text}`;
+    try {
+      appendFileSync(join(stateDir, TIMER_LOG), `${line}\n`, { mode: 0o600 });
+    } catch (cause) {
+      const fallback = `${line} (cannot write ${join(stateDir, TIMER_LOG)}: ${(cause as Error).message})`;
+      spawnSync('logger', ['--tag', 'palisade', '--priority', 'user.err', '--', fallback], { stdio: 'ignore', timeout: 5000 });
+      try {
+        process.stderr.write(`${fallback}\n`);
+      } catch {
+        /* No stderr either: the system log has it. */
+      }
+    }
+  };
 }
 
 /** The timer's argv after `palisade`. */
@@ -28,18 +52,30 @@ export function timerArgs(id: string, deadline: Date, stateDir: string, target: 
   return [TIMER_COMMAND, deadline.toISOString(), '--id', id, '--state-dir', stateDir, ...(target.netns === null ? [] : ['--netns', target.netns])];
 }
 
-/** Starts the detached timer and returns its pid. */
+/** The timer's stderr (where a crash of it would print): its log file when it can be opened, else nowhere. */
+function timerStderr(stateDir: string): number | 'ignore' {
+  try {
+    return openSync(join(stateDir, TIMER_LOG), 'a', 0o600);
+  } catch {
+    return 'ignore';
+  }
+}
+
+/** Starts the detached timer and returns its pid; throws a StateError (nothing changed yet) when it cannot start. */
 export async function spawnTimer(id: string, deadline: Date, stateDir: string, target: Target): Promise<number> {
-  await ensureStateDir(stateDir);
-  const log = openSync(join(stateDir, TIMER_LOG), 'a', 0o600);
+  const stderr = timerStderr(stateDir);
   try {
     const [command, ...args] = selfCommand();
-    const child = spawn(command, [...args, ...timerArgs(id, deadline, stateDir, target)], { detached: true, stdio: ['ignore', log, log] });
-    if (child.pid === undefined) throw new Error('the confirmation timer did not start');
+    const child = spawn(command, [...args, ...timerArgs(id, deadline, stateDir, target)], { detached: true, stdio: ['ignore', 'ignore', stderr] });
+    const started = await new Promise<Error | null>((resolve) => {
+      child.once('spawn', () => resolve(null));
+      child.once('error', resolve);
+    });
+    if (started !== null || child.pid === undefined) throw new StateError(`the confirmation timer did not start: ${started?.message ?? 'no pid'}`, { unchanged: true });
     child.unref();
     return child.pid;
   } finally {
-    closeSync(log);
+    if (typeof stderr === 'number') closeSync(stderr);
   }
 }
 

@@ -4,44 +4,76 @@
  * restore the last applied ruleset at boot.
  */
 import { BACKENDS } from '../kernel/backend.ts';
-import { KernelError } from '../kernel/error.ts';
 import { backendFor } from '../kernel/load.ts';
 import { killTimer } from './confirm.ts';
 import type { HostContext } from './context.ts';
-import { detectDrift } from './drift.ts';
+import { compareListings, describeDrift, detectDrift } from './drift.ts';
 import { withLock } from './lock.ts';
-import { loadState, saveState, type AppliedRecord, type State } from './state.ts';
+import { loadState, saveState, StateError, type AppliedRecord, type State } from './state.ts';
 
 async function stopTimer(state: State): Promise<void> {
   if (state.pending !== null) await killTimer(state.pending.timerPid, state.pending.id);
 }
 
-/** Loads a record's ruleset (removing the other backend's), refreshing the recorded listing; null removes palisade's. */
+/**
+ * Loads a record's ruleset (removing the other backend's), refreshing the recorded listing; null removes
+ * palisade's. A kernel that already holds exactly the record is left alone (a revert tried again reloads nothing).
+ */
 async function loadRecord(ctx: HostContext, record: AppliedRecord | null, replacing: AppliedRecord | null): Promise<AppliedRecord | null> {
   if (record === null) {
     if (replacing !== null) await backendFor(replacing.backend, ctx.target).remove();
     return null;
   }
   const backend = backendFor(record.backend, ctx.target);
-  await backend.load(record.ruleset);
+  const before = await backend.listing();
+  if (before === null || compareListings(record.backend, record.listing, before).drifted) await backend.load(record.ruleset);
   if (replacing !== null && replacing.backend !== record.backend) await backendFor(replacing.backend, ctx.target).remove();
   return { ...record, listing: await backend.listing() };
 }
 
+const describeRecord = (record: AppliedRecord | null): string => (record === null ? 'no palisade ruleset' : `apply ${record.id} (sha256 ${record.hash.slice(0, 12)})`);
+
+/** Writes the state after the kernel changed: a failure says what the kernel holds now. */
+async function record(ctx: HostContext, state: State, holds: AppliedRecord | null): Promise<void> {
+  try {
+    await saveState(ctx.stateDir, state);
+  } catch (cause) {
+    throw new StateError(`the kernel now holds ${describeRecord(holds)}, but the state directory could not record it: ${(cause as Error).message}`, { cause });
+  }
+}
+
 /** Returns to state.previous: the kernel first, then the state; throws when there is nothing to return to. */
 async function revert(ctx: HostContext, state: State): Promise<AppliedRecord | null> {
-  if (state.previous === null) throw new KernelError('there is no previous ruleset to roll back to');
+  if (state.previous === null) throw new StateError('there is no previous ruleset to roll back to', { unchanged: true });
   const applied = await loadRecord(ctx, state.previous.record, state.applied);
-  await saveState(ctx.stateDir, { version: state.version, applied, previous: null, pending: null });
+  await record(ctx, { version: state.version, applied, previous: null, pending: null }, applied);
   return applied;
 }
 
+/**
+ * Keeps a pending apply, unless the kernel no longer holds it (rules flushed or added by hand since): a
+ * confirmation vouches for the ruleset that was tested, so it is refused and the timer still reverts.
+ */
 export async function confirmApply(ctx: HostContext): Promise<AppliedRecord> {
   return withLock(ctx.stateDir, ctx.lockTimeoutMs, async () => {
     const state = await loadState(ctx.stateDir);
-    if (state.pending === null || state.applied === null) throw new KernelError('no apply is waiting for confirmation');
+    if (state.pending === null || state.applied === null) throw new StateError('no apply is waiting for confirmation', { unchanged: true });
+    const drift = await detectDrift(state.applied, state.applied.backend, ctx.target);
+    if (drift.drifted) {
+      throw new StateError(
+        [
+          `not confirmed: the kernel no longer holds apply ${state.applied.id}, which is what you would confirm.`,
+          ...describeDrift(drift),
+          `It stays pending: the timer reverts to ${describeRecord(state.previous?.record ?? null)} at ${state.pending.deadline}; run \`palisade apply\` again to load it whole.`,
+        ].join('\n'),
+        { unchanged: true },
+      );
+    }
+    /* Recorded first: a state that cannot be written leaves the apply pending with its timer running. */
+    await saveState(ctx.stateDir, { ...state, pending: null }).catch((cause: Error) => {
+      throw new StateError(`not confirmed: ${cause.message}; the timer still reverts at ${state.pending?.deadline}`, { unchanged: true, cause });
+    });
     await stopTimer(state);
-    await saveState(ctx.stateDir, { ...state, pending: null });
     return state.applied;
   });
 }
@@ -64,19 +96,24 @@ export type TimerOutcome = 'reverted' | 'confirmed' | 'resynced' | 'in-sync';
  * recording), the kernel is brought back to what the state says is applied.
  */
 export async function revertIfPending(ctx: HostContext, id: string): Promise<TimerOutcome> {
-  return withLock(ctx.stateDir, ctx.lockTimeoutMs, async () => {
-    const state = await loadState(ctx.stateDir);
-    if (state.pending?.id === id) {
-      await revert(ctx, state);
-      return 'reverted';
-    }
-    if (state.applied?.id === id || state.previous?.record?.id === id) return 'confirmed';
-    const drift = await detectDrift(state.applied, state.applied?.backend ?? 'nft', ctx.target);
-    if (!drift.drifted) return 'in-sync';
-    const applied = await loadRecord(ctx, state.applied, state.applied);
-    await saveState(ctx.stateDir, { ...state, applied });
-    return 'resynced';
-  });
+  return withLock(
+    ctx.stateDir,
+    ctx.lockTimeoutMs,
+    async () => {
+      const state = await loadState(ctx.stateDir);
+      if (state.pending?.id === id) {
+        await revert(ctx, state);
+        return 'reverted';
+      }
+      if (state.applied?.id === id || state.previous?.record?.id === id) return 'confirmed';
+      const drift = await detectDrift(state.applied, state.applied?.backend ?? 'nft', ctx.target);
+      if (!drift.drifted) return 'in-sync';
+      const applied = await loadRecord(ctx, state.applied, state.applied);
+      await record(ctx, { ...state, applied }, applied);
+      return 'resynced';
+    },
+    { unlockedIfUnwritable: true },
+  );
 }
 
 /** `palisade stop`: removes palisade's rules from both backends; rollback can bring them back. */
@@ -86,7 +123,7 @@ export async function stop(ctx: HostContext): Promise<AppliedRecord | null> {
     for (const name of BACKENDS) await backendFor(name, ctx.target).remove();
     await stopTimer(state);
     const previous = state.applied !== null ? { record: state.applied } : state.previous;
-    await saveState(ctx.stateDir, { version: state.version, applied: null, previous, pending: null });
+    await record(ctx, { version: state.version, applied: null, previous, pending: null }, null);
     return state.applied;
   });
 }
@@ -107,7 +144,7 @@ export async function restore(ctx: HostContext): Promise<RestoreOutcome> {
     }
     if (state.applied === null) return { restored: null, revertedPending: false };
     const applied = await loadRecord(ctx, state.applied, null);
-    await saveState(ctx.stateDir, { ...state, applied });
+    await record(ctx, { ...state, applied }, applied);
     return { restored: applied, revertedPending: false };
   });
 }

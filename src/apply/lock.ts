@@ -1,26 +1,39 @@
 /**
- * One applier at a time per host: an exclusive flock(2) on `lock` in the state directory, held by a `flock`
- * child process for as long as the lock is ours. The kernel drops it when that child dies, and the child
- * dies when our end of its stdin closes, so even a process killed with -9 never leaves a stale lock.
- * The holder's pid and command are written beside it, to say who holds it.
+ * One applier at a time per host, in process (no helper process): the lock is a symlink `lock` in the state
+ * directory whose target names its holder (`pid:start time:nonce`). symlink(2) creates it atomically or fails
+ * when it exists, and a short link needs no data block, so locking works on a full disk too. The state
+ * directory is root's (0700): no other user can create, squat or remove the lock.
+ *
+ * Node has no flock(2); a lock file instead needs stale-lock recovery: a holder killed with -9 leaves its
+ * link behind. A contender finds that pid gone (or reused: /proc says another start time) and removes the
+ * link, but only under a marker `lock.stale.<hash of that holder>` it creates the same way: two contenders
+ * never both remove one stale lock (the second one would remove the first one's fresh lock), and a marker
+ * whose creator died is recovered the same way, one level up. The holder's pid and command are written
+ * beside the lock, to say who holds it.
  */
-import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KernelError } from '../kernel/error.ts';
-import { ensureStateDir } from './state.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { sha256 } from '../hash.ts';
+import { ensureStateDir, StateError } from './state.ts';
 
 export const LOCK_FILE = 'lock';
 const OWNER_FILE = 'lock.owner';
+const POLL_MS = 10;
+/** Markers of dead recoverers recovered in turn: beyond this, something keeps killing palisade mid-recovery. */
+const MAX_RECOVERY_DEPTH = 4;
+/** Errors that mean the state directory cannot hold a lock at all (read-only, or no inode left). */
+const UNWRITABLE = new Set(['EROFS', 'ENOSPC', 'EDQUOT']);
 
 /** The lock is held by another process for longer than the caller would wait; `holder` names it (pid and command). */
-export class LockBusyError extends KernelError {
+export class LockBusyError extends StateError {
   constructor(
     readonly path: string,
     readonly holder: string,
     timeoutMs: number,
   ) {
-    super(`another palisade holds the lock ${path} (${holder}); waited ${timeoutMs} ms (--lock-timeout)`);
+    super(`another palisade holds the lock ${path} (${holder}); waited ${timeoutMs} ms (--lock-timeout)`, { unchanged: true });
   }
 }
 
@@ -28,39 +41,107 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-/** Waits up to timeoutMs for the lock (0: do not wait); throws a LockBusyError naming the holder on timeout. */
-export async function acquireLock(dir: string, timeoutMs: number, command: readonly string[] = process.argv.slice(2)): Promise<Lock> {
-  await ensureStateDir(dir);
-  const path = join(dir, LOCK_FILE);
-  const wait = timeoutMs <= 0 ? ['--nonblock'] : ['--wait', (timeoutMs / 1000).toFixed(3)];
-  const child = spawn('flock', ['--exclusive', ...wait, path, 'sh', '-c', 'echo locked && exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const acquired = await new Promise<boolean>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('locked')) resolve(true);
-    });
-    child.on('error', (cause) => reject(new KernelError(`cannot run flock to lock ${path}: ${cause.message}`)));
-    child.on('close', () => resolve(false));
-  });
-  if (!acquired) {
-    const owner = await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => 'unknown');
-    throw new LockBusyError(path, owner.trim(), timeoutMs);
+export interface LockOptions {
+  /** What the holder is doing, for the message another palisade prints while it waits. */
+  command?: readonly string[];
+  /**
+   * When the state directory cannot hold a lock (read-only, full): run unlocked instead of failing. Only the
+   * confirmation timer does: no other palisade can take the lock there either, and the revert must happen.
+   */
+  unlockedIfUnwritable?: boolean;
+}
+
+/** Field 22 of /proc/PID/stat: the start time, which tells a reused pid from its first owner. */
+async function startTime(pid: number): Promise<string | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  return stat === null ? null : (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null);
+}
+
+async function identity(): Promise<string> {
+  return `${process.pid}:${(await startTime(process.pid)) ?? '?'}:${randomBytes(8).toString('hex')}`;
+}
+
+/** Whether the process a lock or marker names still runs. */
+async function alive(holder: string): Promise<boolean> {
+  const [pid, start] = holder.split(':');
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) return false;
+  return (await startTime(n)) === start;
+}
+
+const readLink = (path: string): Promise<string | null> => readlink(path).catch(() => null);
+const code = (cause: unknown): string | undefined => (cause as NodeJS.ErrnoException).code;
+
+/** Removes `path` if it still names the dead `holder`, under a marker only one contender can create. */
+async function removeStale(dir: string, path: string, holder: string, me: string, depth: number): Promise<void> {
+  const marker = join(dir, `${LOCK_FILE}.stale.${sha256(`${path}\0${holder}`).slice(0, 16)}`);
+  try {
+    await symlink(me, marker);
+  } catch (cause) {
+    if (code(cause) !== 'EEXIST') throw cause;
+    const recoverer = await readLink(marker);
+    if (recoverer === null || (await alive(recoverer))) return;
+    if (depth >= MAX_RECOVERY_DEPTH) throw new StateError(`cannot recover the stale lock ${path}: remove ${marker} and ${path} by hand`, { unchanged: true });
+    await removeStale(dir, marker, recoverer, me, depth + 1);
+    return;
   }
-  await writeFile(join(dir, OWNER_FILE), `pid ${process.pid}: palisade ${command.join(' ')}\n`);
-  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  child.stdout.resume();
+  try {
+    if ((await readLink(path)) === holder) await unlink(path).catch(() => undefined);
+  } finally {
+    await unlink(marker).catch(() => undefined);
+  }
+}
+
+async function describeHolder(dir: string, holder: string): Promise<string> {
+  const pid = holder.split(':')[0] ?? '?';
+  const owner = await readFile(join(dir, OWNER_FILE), 'utf8').catch(() => '');
+  return owner.startsWith(`pid ${pid}:`) ? owner.trim() : `pid ${pid}`;
+}
+
+const noLock: Lock = { release: async () => undefined };
+
+/** Waits up to timeoutMs for the lock (0: do not wait); throws a LockBusyError naming the holder on timeout. */
+export async function acquireLock(dir: string, timeoutMs: number, options: LockOptions = {}): Promise<Lock> {
+  const path = join(dir, LOCK_FILE);
+  const me = await identity();
+  const end = Date.now() + Math.max(0, timeoutMs);
+  try {
+    await ensureStateDir(dir);
+    for (;;) {
+      try {
+        await symlink(me, path);
+        break;
+      } catch (cause) {
+        if (code(cause) !== 'EEXIST') throw cause;
+      }
+      const holder = await readLink(path);
+      if (holder === null) continue;
+      if (!(await alive(holder))) {
+        await removeStale(dir, path, holder, me, 0);
+        continue;
+      }
+      if (Date.now() >= end) {
+        throw new LockBusyError(path, await describeHolder(dir, holder), timeoutMs);
+      }
+      await sleep(POLL_MS);
+    }
+  } catch (cause) {
+    if (cause instanceof StateError) throw cause;
+    if (options.unlockedIfUnwritable === true && UNWRITABLE.has(code(cause) ?? '')) return noLock;
+    throw new StateError(`cannot take the lock ${path}: ${(cause as Error).message}`, { unchanged: true, cause });
+  }
+  /* Best effort: only says who holds the lock; a full or read-only disk must not fail the operation. */
+  await writeFile(join(dir, OWNER_FILE), `pid ${process.pid}: palisade ${(options.command ?? process.argv.slice(2)).join(' ')}\n`).catch(() => undefined);
   return {
     release: async () => {
-      child.stdin.end();
-      await closed;
+      if ((await readLink(path)) === me) await unlink(path).catch(() => undefined);
     },
   };
 }
 
 /** Runs fn holding the lock, releasing it however fn ends. */
-export async function withLock<T>(dir: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
-  const lock = await acquireLock(dir, timeoutMs);
+export async function withLock<T>(dir: string, timeoutMs: number, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const lock = await acquireLock(dir, timeoutMs, options);
   try {
     return await fn();
   } finally {

@@ -1,8 +1,9 @@
 /**
  * The applied state of this host, in one JSON file in the state directory (default /var/lib/palisade,
- * PALISADE_STATE_DIR, --state-dir): what is applied (IR, rendered text, its hash, the kernel listing taken
+ * PALISADE_STATE_DIR, --state-dir): what is applied (IR, rendered text, their hashes, the kernel listing taken
  * right after loading), what rollback returns to, and a pending confirmation. One file, replaced atomically,
- * so every transition is all-or-nothing; a file that does not parse or whose hash does not match is refused.
+ * so every transition is all-or-nothing. A file that does not parse, or whose IR or rendered text does not
+ * match its hash (edited outside palisade), is refused before anything is loaded from it.
  */
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../hash.ts';
@@ -10,13 +11,25 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Ruleset } from '../compile/ir.ts';
+import { OperationError } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
-import { KernelError } from '../kernel/error.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 
 export const DEFAULT_STATE_DIR = '/var/lib/palisade';
 export const STATE_FILE = 'state.json';
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
+
+/** The state directory cannot be read or written, or its state file is damaged or was edited. */
+export class StateError extends OperationError {
+  override readonly name = 'StateError';
+
+  constructor(message: string, options: { unchanged?: boolean; cause?: unknown } = {}) {
+    super(message, { ...options, kind: 'state' });
+  }
+}
+
+/** sha256 of the IR as the state file stores it: what restore and rollback load. */
+export const hashRuleset = (rs: Ruleset): string => sha256(JSON.stringify(rs));
 
 export interface AppliedRecord {
   /** Unique per apply: confirmation timers name the apply they guard by it. */
@@ -26,8 +39,10 @@ export interface AppliedRecord {
   ruleset: Ruleset;
   /** Exactly what was handed to the kernel tools. */
   rendered: string;
-  /** sha256 of `rendered`, hex. */
+  /** sha256 of `rendered`, hex: the ruleset's identity shown to people and published to the fleet. */
   hash: string;
+  /** hashRuleset(ruleset): seals the IR that restore and rollback load again. */
+  rulesetHash: string;
   policyRevision: string;
   inventoryRevision: string;
   /** ISO 8601. */
@@ -70,6 +85,7 @@ const recordSchema = z.object({
   ruleset: rulesetSchema,
   rendered: z.string(),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
+  rulesetHash: z.string().regex(/^[0-9a-f]{64}$/),
   policyRevision: z.string(),
   inventoryRevision: z.string(),
   appliedAt: z.string(),
@@ -96,37 +112,47 @@ export async function ensureStateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
 }
 
-/** The state, or the empty state when there is no state file yet. Throws a KernelError on a damaged file. */
+/** The state, or the empty state when there is no state file yet. Throws a StateError on a damaged or edited file. */
 export async function loadState(dir: string): Promise<State> {
   const path = join(dir, STATE_FILE);
+  const damaged = (what: string): StateError =>
+    new StateError(`state file ${path} ${what}; nothing was loaded from it. Inspect it, then remove it (or run \`palisade stop\`) and apply again`, { unchanged: true });
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE;
-    throw new KernelError(`cannot read state file ${path}: ${(cause as Error).message}`);
+    throw new StateError(`cannot read state file ${path}: ${(cause as Error).message}`, { unchanged: true, cause });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new KernelError(`state file ${path} is damaged (not JSON: ${(cause as Error).message}); inspect it, then remove it or run \`palisade stop\` and apply again`);
+    throw damaged(`is damaged (not JSON: ${(cause as Error).message})`);
   }
+  const version = (json as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version < STATE_VERSION) throw damaged(`was written by an older palisade (state format ${version}, this one reads ${STATE_VERSION})`);
   const parsed = stateSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new KernelError(`state file ${path} is damaged (${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'}); inspect it, then remove it or run \`palisade stop\` and apply again`);
+    throw damaged(`is damaged (${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'})`);
   }
-  const state = parsed.data as State;
+  /* The parsed JSON itself, not zod's copy (which orders keys its own way): saved again, it hashes the same. */
+  const state = json as State;
   for (const record of [state.applied, state.previous?.record ?? null]) {
-    if (record !== null && sha256(record.rendered) !== record.hash) {
-      throw new KernelError(`state file ${path} is damaged: the ruleset of apply ${record.id} does not match its hash`);
-    }
+    if (record === null) continue;
+    if (hashRuleset(record.ruleset) !== record.rulesetHash) throw damaged(`was modified outside palisade: the ruleset (IR) of apply ${record.id} does not match its hash`);
+    if (sha256(record.rendered) !== record.hash) throw damaged(`was modified outside palisade: the rendered ruleset of apply ${record.id} does not match its hash`);
   }
   return state;
 }
 
+/** Replaces the state file atomically; on failure the old file stays whole and no temporary file is left. */
 export async function saveState(dir: string, state: State): Promise<void> {
-  await ensureStateDir(dir);
-  await writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(state)}\n`);
+  try {
+    await ensureStateDir(dir);
+    await writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(state)}\n`);
+  } catch (cause) {
+    throw new StateError(`cannot write the state file in ${dir}: ${(cause as Error).message}`, { cause });
+  }
 }

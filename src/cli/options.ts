@@ -8,7 +8,7 @@ const DEFAULT_LOCK_TIMEOUT = '30s';
 
 export function duration(text: string): number {
   const ms = parseDuration(text);
-  if (ms === null) throw new InvalidArgumentError('expected a duration such as 30s, 2m, 500ms or a number of seconds');
+  if (ms === null) throw new InvalidArgumentError('expected a duration from 1ms to 24h, such as 30s, 2m, 500ms or a number of seconds');
   return ms;
 }
 

@@ -76,5 +76,5 @@ export function registerApplyCommands(program: Command, output: Output, setExit:
   ).action(async (opts: InstallServiceOptions) => setExit(await installServiceCommand(opts, output)));
 
   hostOptions(program.command(TIMER_COMMAND, { hidden: true }).argument('<deadline>', 'ISO 8601 time').requiredOption('--id <id>', 'the apply to revert'))
-    .action(async (deadline: string, opts: RevertAfterOptions) => setExit(await revertAfterCommand(deadline, opts, output)));
+    .action(async (deadline: string, opts: RevertAfterOptions) => setExit(await revertAfterCommand(deadline, opts)));
 }

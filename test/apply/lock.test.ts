@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { acquireLock, withLock } from '../../src/apply/lock.ts';
-import { KernelError } from '../../src/kernel/error.ts';
+import { StateError } from '../../src/apply/state.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const dir = (): string => tempDir('pal-lock-');
@@ -13,11 +13,11 @@ const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('state lock', () => {
   it('a second holder waits at most --lock-timeout and names the holder', async () => {
     const d = dir();
-    const lock = await acquireLock(d, 0, ['apply', '--host', 'web-1']);
+    const lock = await acquireLock(d, 0, { command: ['apply', '--host', 'web-1'] });
     const start = Date.now();
-    await assert.rejects(acquireLock(d, 300), (e: unknown) => e instanceof KernelError && /another palisade holds the lock .*apply --host web-1.*300 ms/.test(e.message));
+    await assert.rejects(acquireLock(d, 300), (e: unknown) => e instanceof StateError && /another palisade holds the lock .*apply --host web-1.*300 ms/.test(e.message));
     assert.ok(Date.now() - start >= 250);
-    await assert.rejects(acquireLock(d, 0), KernelError);
+    await assert.rejects(acquireLock(d, 0), StateError);
     await lock.release();
     await (await acquireLock(d, 0)).release();
   });
@@ -39,7 +39,7 @@ describe('state lock', () => {
     const d = dir();
     const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `import('${join(import.meta.dirname, '../../src/apply/lock.ts')}').then(m => m.acquireLock('${d}', 0)).then(() => { console.log('held'); setInterval(() => {}, 1000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => holder.stdout.on('data', (b: Buffer) => b.toString().includes('held') && resolve()));
-    await assert.rejects(acquireLock(d, 0), KernelError);
+    await assert.rejects(acquireLock(d, 0), StateError);
     holder.kill('SIGKILL');
     await (await acquireLock(d, 5000)).release();
   });

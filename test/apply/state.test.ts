@@ -3,18 +3,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EMPTY_STATE, STATE_FILE, loadState, resolveStateDir, saveState, type AppliedRecord, type State } from '../../src/apply/state.ts';
+import { EMPTY_STATE, STATE_FILE, StateError, hashRuleset, loadState, resolveStateDir, saveState, type AppliedRecord, type State } from '../../src/apply/state.ts';
 import { sha256 } from '../../src/hash.ts';
-import { KernelError } from '../../src/kernel/error.ts';
 import { fixture } from '../render/fixture.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 function record(id: string, padding = 0): AppliedRecord {
   const rendered = `table inet palisade {}\n# ${id} ${'x'.repeat(padding)}\n`;
   const ruleset = fixture();
-  return { id, host: ruleset.host, backend: 'nft', ruleset, rendered, hash: sha256(rendered), policyRevision: 'p', inventoryRevision: 'i', appliedAt: new Date(0).toISOString(), command: ['apply'], listing: null };
+  return { id, host: ruleset.host, backend: 'nft', ruleset, rendered, hash: sha256(rendered), rulesetHash: hashRuleset(ruleset), policyRevision: 'p', inventoryRevision: 'i', appliedAt: new Date(0).toISOString(), command: ['apply'], listing: null };
 }
 
 const dir = (): string => tempDir('pal-state-');
@@ -33,14 +32,28 @@ describe('state file', () => {
     const d = dir();
     const cases: Array<[string, RegExp]> = [
       ['{"version": 1, "applied": ', /damaged \(not JSON/],
-      ['{"version": 2, "applied": null, "previous": null, "pending": null}', /damaged \(version/],
-      [JSON.stringify({ ...EMPTY_STATE, applied: { ...record('a'), hash: sha256('other') } }), /does not match its hash/],
+      ['{"version": 3, "applied": null, "previous": null, "pending": null}', /damaged \(version/],
+      ['{"version": 1, "applied": null, "previous": null, "pending": null}', /older palisade \(state format 1/],
+      [JSON.stringify({ ...EMPTY_STATE, applied: { ...record('a'), hash: sha256('other') } }), /rendered ruleset of apply a does not match its hash/],
       [JSON.stringify({ ...EMPTY_STATE, applied: { ...record('a'), ruleset: { host: 'x' } } }), /damaged \(applied\.ruleset/],
     ];
     for (const [text, message] of cases) {
       writeFileSync(join(d, STATE_FILE), text);
-      await assert.rejects(loadState(d), (e: unknown) => e instanceof KernelError && message.test(e.message) && e.message.includes(join(d, STATE_FILE)));
+      await assert.rejects(loadState(d), (e: unknown) => e instanceof StateError && message.test(e.message) && e.message.includes(join(d, STATE_FILE)));
     }
+  });
+
+  it('refuses an IR edited outside palisade (an input chain turned accept-all), and re-saves what it loaded unchanged', async () => {
+    const d = dir();
+    await saveState(d, { ...EMPTY_STATE, applied: record('a') });
+    await saveState(d, await loadState(d));
+    const json = JSON.parse(readFileSync(join(d, STATE_FILE), 'utf8')) as State;
+    const input = json.applied?.ruleset.chains.find((c) => c.name === 'input');
+    const last = input?.rules.at(-1);
+    assert.equal(last?.verdict.kind, 'drop');
+    if (last !== undefined) last.verdict = { kind: 'accept' };
+    writeFileSync(join(d, STATE_FILE), JSON.stringify(json));
+    await assert.rejects(loadState(d), (e: unknown) => e instanceof StateError && e.unchanged && /modified outside palisade: the ruleset \(IR\) of apply a does not match its hash/.test(e.message));
   });
 
   it('takes the directory from the option, then PALISADE_STATE_DIR, then /var/lib/palisade', () => {

@@ -274,7 +274,7 @@ describe('the lock serialises applies', { skip }, () => {
   const lab = useLab();
 
   it('a second applier fails clearly after --lock-timeout, or waits for the lock', async () => {
-    const lock = await acquireLock(lab.stateDir, 0, ['test holder']);
+    const lock = await acquireLock(lab.stateDir, 0, { command: ['test holder'] });
     try {
       const failed = await exited(spawnCli(['apply', '--host', 'srv', ...lab.args(), '--lock-timeout', '300ms']));
       assert.equal(failed.code, 1);

@@ -82,6 +82,6 @@ describe('drift, durations, the systemd unit', () => {
   });
 
   it('parses durations', () => {
-    assert.deepEqual(['30s', '2m', '500ms', '1h', '45', '0', 'soon'].map(parseDuration), [30_000, 120_000, 500, 3_600_000, 45_000, null, null]);
+    assert.deepEqual(['30s', '2m', '500ms', '1h', '45', '24h', '0', 'soon', '24.01h', '597h', '99999999999999'].map(parseDuration), [30_000, 120_000, 500, 3_600_000, 45_000, 86_400_000, null, null, null, null, null]);
   });
 });

@@ -58,7 +58,7 @@ describe('the Debian package', { skip }, () => {
   let deb: string;
 
   before(async () => {
-    lock = await acquireLock('/tmp/palisade-deb-test', 15 * 60_000, ['deb.test.ts']);
+    lock = await acquireLock('/tmp/palisade-deb-test', 15 * 60_000, { command: ['deb.test.ts'] });
     deb = buildDeb();
   });
 
