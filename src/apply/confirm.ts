@@ -2,10 +2,10 @@
  * The confirmation timer: a detached process (own session) that sleeps until the deadline and then asks the
  * applier to revert unless the apply was confirmed. It survives the applying process, even a kill -9, and an
  * SSH session that drops. It logs to a file in the state directory and, when that cannot be written (full,
- * read-only), to the system log (the journal) and its stderr: a failing state directory never stops it.
+ * read-only), to the system log (the journal): a failing state directory never stops it.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Target } from '../kernel/exec.ts';
@@ -52,31 +52,21 @@ export function timerArgs(id: string, deadline: Date, stateDir: string, target: 
   return [TIMER_COMMAND, deadline.toISOString(), '--id', id, '--state-dir', stateDir, ...(target.netns === null ? [] : ['--netns', target.netns])];
 }
 
-/** The timer's stderr (where a crash of it would print): its log file when it can be opened, else nowhere. */
-function timerStderr(stateDir: string): number | 'ignore' {
-  try {
-    return openSync(join(stateDir, TIMER_LOG), 'a', 0o600);
-  } catch {
-    return 'ignore';
-  }
-}
-
-/** Starts the detached timer and returns its pid; throws a StateError (nothing changed yet) when it cannot start. */
+/**
+ * Starts the detached timer and returns its pid; throws a StateError (nothing changed yet) when it cannot start.
+ * It keeps no file open in the state directory (it logs line by line), so that directory can still be
+ * remounted, rotated or unmounted while it waits.
+ */
 export async function spawnTimer(id: string, deadline: Date, stateDir: string, target: Target): Promise<number> {
-  const stderr = timerStderr(stateDir);
-  try {
-    const [command, ...args] = selfCommand();
-    const child = spawn(command, [...args, ...timerArgs(id, deadline, stateDir, target)], { detached: true, stdio: ['ignore', 'ignore', stderr] });
-    const started = await new Promise<Error | null>((resolve) => {
-      child.once('spawn', () => resolve(null));
-      child.once('error', resolve);
-    });
-    if (started !== null || child.pid === undefined) throw new StateError(`the confirmation timer did not start: ${started?.message ?? 'no pid'}`, { unchanged: true });
-    child.unref();
-    return child.pid;
-  } finally {
-    if (typeof stderr === 'number') closeSync(stderr);
-  }
+  const [command, ...args] = selfCommand();
+  const child = spawn(command, [...args, ...timerArgs(id, deadline, stateDir, target)], { detached: true, stdio: 'ignore' });
+  const started = await new Promise<Error | null>((resolve) => {
+    child.once('spawn', () => resolve(null));
+    child.once('error', resolve);
+  });
+  if (started !== null || child.pid === undefined) throw new StateError(`the confirmation timer did not start: ${started?.message ?? 'no pid'}`, { unchanged: true });
+  child.unref();
+  return child.pid;
 }
 
 /** Stops the timer of apply `id` if that pid still is it (a recycled pid is left alone). */
