@@ -6,10 +6,17 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyRuleset } from '../src/apply/apply.ts';
+import type { HostContext } from '../src/apply/context.ts';
 import type { IrRule, Ruleset } from '../src/compile/ir.ts';
 import type { BackendName } from '../src/kernel/backend.ts';
 import { runTool, type Target } from '../src/kernel/exec.ts';
 import { backendFor } from '../src/kernel/load.ts';
+import { nftMembershipScript } from '../src/kernel/nft.ts';
+import { stopWatchingGeneration } from '../src/kernel/nft-generation.ts';
 import { median } from './stats.ts';
 
 const ELEMENTS = 10_000;
@@ -95,6 +102,54 @@ async function measure(name: BackendName, target: Target): Promise<Row> {
   return { backend: name, full, one, hundred, baseline };
 }
 
+/** Runs of the agent's apply path: element changes and unchanged cycles are cheap, so more of them. */
+const AGENT_RUNS = 21;
+
+interface AgentRow {
+  floor: number;
+  element: number;
+  unchanged: number;
+}
+
+/**
+ * Issue 15 item 2: applyRuleset as the agent calls it (watching the kernel, state on disk, lock) against the
+ * kernel floor of the same run: one raw `nft -f` carrying the same delete+add of one element.
+ */
+async function measureAgent(target: Target): Promise<AgentRow> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'pal-bench-state-'));
+  try {
+    const ctx: HostContext = { stateDir, target, lockTimeoutMs: 30_000, command: ['bench'], watchKernel: true };
+    const apply = (rs: Ruleset) => applyRuleset(ctx, { ruleset: rs, backend: 'nft', dryRun: false, force: false, confirmMs: null, sshConnection: undefined });
+    const base = Array.from({ length: ELEMENTS }, (_, i) => address(i));
+    const variant = (run: number): Ruleset => ruleset([...base.slice(1), address(ELEMENTS + run)]);
+    await apply(ruleset(base));
+    await apply(ruleset(base));
+    const element: number[] = [];
+    const unchanged: number[] = [];
+    const floor: number[] = [];
+    for (let run = 0; run < AGENT_RUNS; run += 1) {
+      const from = run === 0 ? ruleset(base) : variant(run - 1);
+      const to = variant(run);
+      element.push(await time(async () => {
+        if ((await apply(to)).mode !== 'membership') throw new Error('bench: expected an element-only apply');
+      }));
+      unchanged.push(await time(async () => {
+        if ((await apply(to)).mode !== 'unchanged') throw new Error('bench: expected an unchanged apply');
+      }));
+      /* The floor: the same delete+add as one raw transaction, there and back. */
+      const script = nftMembershipScript(to, from);
+      const back = nftMembershipScript(from, to);
+      floor.push(await time(() => runTool(target, 'nft', ['-f', '-'], script)));
+      await runTool(target, 'nft', ['-f', '-'], back);
+    }
+    return { floor: median(floor), element: median(element), unchanged: median(unchanged) };
+  } finally {
+    stopWatchingGeneration(target);
+    await backendFor('nft', target).remove();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
 export async function benchApply(): Promise<string> {
   const netns = `pal-bench-${randomBytes(3).toString('hex')}`;
   const created = spawnSync('ip', ['netns', 'add', netns], { encoding: 'utf8' });
@@ -102,6 +157,7 @@ export async function benchApply(): Promise<string> {
   try {
     const rows: Row[] = [];
     for (const name of ['nft', 'iptables'] as const) rows.push(await measure(name, { netns }));
+    const agent = await measureAgent({ netns });
     const ms = (n: number): string => n.toFixed(1);
     const ratio = (n: number, b: number): string => `${(n / b).toFixed(3)}x`;
     return [
@@ -114,6 +170,15 @@ export async function benchApply(): Promise<string> {
       ...rows.map((r) => `| ${r.backend} | ${ms(r.baseline)} | ${ms(r.full)} | ${ratio(r.full, r.baseline)} | ${ms(r.one)} | ${ratio(r.one, r.baseline)} | ${ms(r.hundred)} | ${ratio(r.hundred, r.baseline)} |`),
       '',
       'Full apply validates first (nft -c; ipset staging + iptables-restore --test), then loads (nft: one transaction; iptables: sets swapped in, chains restored). Element changes are one `nft -f` transaction of add/delete element, or one `ipset restore` of add/del: no rule is reloaded, counters stay.',
+      '',
+      '## Apply in the agent, against the kernel floor (issue 15)',
+      '',
+      `applyRuleset in process as the agent calls it (watching the kernel's generation, state file on disk, lock), the same ${ELEMENTS.toLocaleString('en')}-element set; one element replaced per change (delete + add). Floor (same run): one raw \`nft -f\` carrying the same delete+add. Median of ${AGENT_RUNS}, milliseconds.`,
+      '',
+      '| what | floor: raw nft -f | palisade | vs floor |',
+      '|---|---:|---:|---:|',
+      `| element-only change | ${ms(agent.floor)} | ${ms(agent.element)} | ${ratio(agent.element, agent.floor)} |`,
+      `| unchanged ruleset (floor: nothing) | 0 | ${ms(agent.unchanged)} | ${ratio(agent.unchanged, agent.floor)} of one nft -f |`,
       '',
     ].join('\n');
   } finally {

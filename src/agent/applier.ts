@@ -28,10 +28,11 @@ export interface Applier {
   apply(ruleset: Ruleset): Promise<AppliedResult>;
 }
 
+/** The agent lives long: it watches the kernel, so unchanged rulesets cost no lock and no listing. */
 export function kernelApplier(ctx: HostContext, backend: BackendName): Applier {
   return {
     async apply(ruleset) {
-      const report = await applyRuleset(ctx, { ruleset, backend, dryRun: false, force: false, confirmMs: null, sshConnection: undefined });
+      const report = await applyRuleset({ ...ctx, watchKernel: true }, { ruleset, backend, dryRun: false, force: false, confirmMs: null, sshConnection: undefined });
       return { mode: report.mode, hash: report.hash, warnings: report.warnings, drifted: report.drift.drifted };
     },
   };

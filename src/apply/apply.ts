@@ -14,7 +14,6 @@ import type { HostContext } from './context.ts';
 import { detectDrift, type Drift } from './drift.ts';
 import { withLock } from './lock.ts';
 import { checkSshPeer, parseSshConnection, type GuardVerdict } from './ssh-guard.ts';
-import { sha256 } from '../hash.ts';
 import { hashRuleset, loadState, newId, saveState, type AppliedRecord, type Pending, type State } from './state.ts';
 
 /** An apply that failed; `unchanged` says whether the kernel holds what it held before. */
@@ -43,8 +42,10 @@ export type ApplyMode = 'full' | 'membership' | 'unchanged' | 'dry-run';
 export interface ApplyReport {
   mode: ApplyMode;
   id: string;
+  /** hashRuleset of the ruleset: its identity. */
   hash: string;
-  rendered: string;
+  /** What the backend loads for it: only for a dry run (null otherwise, nothing is rendered twice). */
+  rendered: string | null;
   /** Against what was applied before. */
   diff: RulesetDiff;
   drift: Drift;
@@ -59,16 +60,14 @@ async function guardSsh(ctx: HostContext, request: ApplyRequest): Promise<GuardV
   return checkSshPeer(request.ruleset, peer, await interfaceHolding(ctx.target, peer.serverIp));
 }
 
-function record(ctx: HostContext, request: ApplyRequest, id: string, rendered: string, listing: string | null): AppliedRecord {
+function record(ctx: HostContext, request: ApplyRequest, id: string, hash: string, listing: string | null): AppliedRecord {
   const rs = request.ruleset;
   return {
     id,
     host: rs.host,
     backend: request.backend,
     ruleset: rs,
-    rendered,
-    hash: sha256(rendered),
-    rulesetHash: hashRuleset(rs),
+    hash,
     policyRevision: rs.policyRevision,
     inventoryRevision: rs.inventoryRevision,
     appliedAt: new Date().toISOString(),
@@ -122,12 +121,55 @@ async function returnToRecorded(ctx: HostContext, loaded: Backend, hash: string,
   return new ApplyError(`${what}\nthe kernel was returned to ${describeRecord(current)}, which the state records${drifted}`, { unchanged: !driftBefore.drifted, cause });
 }
 
+/**
+ * What this process last verified about the kernel, per state directory and target: that it held applied
+ * record `id` when the backend's generation mark was `mark`. Only a long-lived caller that watches the kernel
+ * (HostContext.watchKernel) has marks; equal marks then stand for a listing without drift.
+ */
+const verified = new Map<string, { id: string; mark: number }>();
+const verifiedKey = (ctx: HostContext): string => `${ctx.stateDir}\0${ctx.target.netns ?? ''}`;
+
+function knownUnchanged(ctx: HostContext, backend: Backend, applied: AppliedRecord | null): number | null {
+  const v = verified.get(verifiedKey(ctx));
+  const mark = backend.generation?.() ?? null;
+  return applied !== null && v !== undefined && mark !== null && v.id === applied.id && v.mark === mark ? mark : null;
+}
+
+const noDrift = (backend: BackendName): Drift => ({ drifted: false, backend, extra: [], missing: [] });
+const NO_CHANGE: RulesetDiff = { rulesAdded: [], rulesRemoved: [], setsAdded: [], setsRemoved: [], elementsAdded: {}, elementsRemoved: {}, membershipOnly: false, unchanged: true };
+
+/**
+ * The kernel against what the state records: known without a listing when the watched generation has not
+ * moved since this process verified it; else listed and compared. Returns the drift and the mark at which
+ * the kernel was seen to hold the record (null: not known).
+ */
+async function kernelAgainst(ctx: HostContext, backend: Backend, current: AppliedRecord | null, name: BackendName): Promise<{ drift: Drift; knownAt: number | null }> {
+  const known = knownUnchanged(ctx, backend, current);
+  if (known !== null) return { drift: noDrift(name), knownAt: known };
+  const mark = backend.generation?.() ?? null;
+  const drift = await detectDrift(current, name, ctx.target);
+  return { drift, knownAt: drift.drifted || current === null || current.backend !== backend.name ? null : mark };
+}
+
+/**
+ * Loads the ruleset: a full atomic reload, or element updates when only set membership changed; arms the
+ * confirmation timer first when asked. An unchanged ruleset costs, for a caller watching the kernel, one
+ * stat of the state file and one hash of the IR: no lock, no kernel tool.
+ */
 export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Promise<ApplyReport> {
   if (request.confirmMs !== null && !(request.confirmMs > 0 && request.confirmMs <= MAX_DURATION_MS)) {
     throw new UsageError(`the confirmation time must be between 1 ms and 24 h (got ${request.confirmMs} ms)`);
   }
   const backend = backendFor(request.backend, ctx.target);
-  const rendered = backend.render(request.ruleset);
+  if (ctx.watchKernel === true) await backend.watch?.();
+  const hash = hashRuleset(request.ruleset);
+  if (!request.dryRun && request.confirmMs === null) {
+    /* Read without the lock: the state file is replaced atomically, and nothing is written on this path. */
+    const { applied, pending } = await loadState(ctx.stateDir);
+    if (applied !== null && pending === null && applied.backend === request.backend && applied.hash === hash && knownUnchanged(ctx, backend, applied) !== null) {
+      return { mode: 'unchanged', id: applied.id, hash, rendered: null, diff: NO_CHANGE, drift: noDrift(request.backend), guard: null, pending: null, warnings: [] };
+    }
+  }
   const guard = await guardSsh(ctx, request);
   if (guard !== null && !guard.allowed && !request.force && !request.dryRun) {
     throw new InputError([error(guard.reason, { host: request.ruleset.host })]);
@@ -135,16 +177,17 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
   return withLock(ctx.stateDir, ctx.lockTimeoutMs, async () => {
     const state = await loadState(ctx.stateDir);
     const current = state.applied;
-    const drift = await detectDrift(current, request.backend, ctx.target);
+    const { drift, knownAt } = await kernelAgainst(ctx, backend, current, request.backend);
     const diff = diffRulesets(current?.ruleset ?? null, request.ruleset);
     const id = newId();
-    const base = { id, hash: sha256(rendered), rendered, diff, drift, guard, warnings: [] as string[] };
+    const base = { id, hash, rendered: null, diff, drift, guard, warnings: [] as string[] };
     if (request.dryRun) {
       await backend.check(request.ruleset);
-      return { ...base, mode: 'dry-run', pending: state.pending };
+      return { ...base, rendered: backend.render(request.ruleset), mode: 'dry-run', pending: state.pending };
     }
     const sameBackend = current?.backend === request.backend;
     if (diff.unchanged && sameBackend && !drift.drifted && state.pending === null && request.confirmMs === null) {
+      if (knownAt !== null && current !== null) verified.set(verifiedKey(ctx), { id: current.id, mark: knownAt });
       return { ...base, id: current?.id ?? id, mode: 'unchanged', pending: null };
     }
     const membership = current !== null && diff.membershipOnly && sameBackend && !drift.drifted;
@@ -152,6 +195,7 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
     /* Armed before the kernel changes: an applier killed at any later point is still reverted. */
     const timerPid = deadline === null ? null : await spawnTimer(id, deadline, ctx.stateDir, ctx.target);
     const warnings: string[] = [];
+    verified.delete(verifiedKey(ctx));
     try {
       if (membership) await backend.updateMembership(current.ruleset, request.ruleset);
       else warnings.push(...(await backend.load(request.ruleset)));
@@ -159,6 +203,9 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
       await killTimer(timerPid, id);
       throw await failedLoad(ctx, current, drift, cause);
     }
+    /* Exactly one change since the kernel was known to hold `current`: this one. */
+    const after = backend.generation?.() ?? null;
+    const ownChangeOnly = knownAt !== null && after === knownAt + 1;
     const pending = deadline === null ? null : { id, deadline: deadline.toISOString(), timerPid };
     try {
       if (current !== null && !sameBackend) {
@@ -166,11 +213,13 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
           .remove()
           .catch((cause: Error) => warnings.push(`the previous ${current.backend} ruleset could not be removed: ${cause.message}`));
       }
-      const applied = record(ctx, request, id, rendered, await backend.listing());
+      const derived = membership && ownChangeOnly && current.listing !== null ? (backend.listingAfterMembership?.(current.listing, current.ruleset, request.ruleset) ?? null) : null;
+      const applied = record(ctx, request, id, hash, derived ?? (await backend.listing()));
       await saveState(ctx.stateDir, { version: state.version, applied, previous: nextPrevious(state), pending });
+      if (after !== null) verified.set(verifiedKey(ctx), { id, mark: after });
     } catch (cause) {
       await killTimer(timerPid, id);
-      throw await returnToRecorded(ctx, backend, base.hash, current, drift, cause);
+      throw await returnToRecorded(ctx, backend, hash, current, drift, cause);
     }
     /* Only once this apply is recorded: until then, an earlier pending apply's timer still guards the kernel. */
     if (state.pending !== null) await killTimer(state.pending.timerPid, state.pending.id);

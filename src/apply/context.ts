@@ -7,4 +7,9 @@ export interface HostContext {
   lockTimeoutMs: number;
   /** The command line recorded with what is applied. */
   command: string[];
+  /**
+   * A long-lived caller (the agent): watch the kernel's generation, so that an unchanged ruleset needs no lock
+   * and no listing, and an element-only change no listing.
+   */
+  watchKernel?: boolean;
 }

@@ -1,13 +1,13 @@
 /**
  * The applied state of this host, in one JSON file in the state directory (default /var/lib/palisade,
- * PALISADE_STATE_DIR, --state-dir): what is applied (IR, rendered text, their hashes, the kernel listing taken
- * right after loading), what rollback returns to, and a pending confirmation. One file, replaced atomically,
- * so every transition is all-or-nothing. A file that does not parse, or whose IR or rendered text does not
- * match its hash (edited outside palisade), is refused before anything is loaded from it.
+ * PALISADE_STATE_DIR, --state-dir): what is applied (the IR, its hash, the kernel listing taken right after
+ * loading), what rollback returns to, and a pending confirmation. One file, replaced atomically, so every
+ * transition is all-or-nothing. A file that does not parse, or whose IR does not match its hash (edited
+ * outside palisade), is refused before anything is loaded from it.
  */
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../hash.ts';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Ruleset } from '../compile/ir.ts';
@@ -28,7 +28,7 @@ export class StateError extends OperationError {
   }
 }
 
-/** sha256 of the IR as the state file stores it: what restore and rollback load. */
+/** sha256 of the IR as the state file stores it: the ruleset's identity, and what restore and rollback load. */
 export const hashRuleset = (rs: Ruleset): string => sha256(JSON.stringify(rs));
 
 export interface AppliedRecord {
@@ -37,12 +37,8 @@ export interface AppliedRecord {
   host: string;
   backend: BackendName;
   ruleset: Ruleset;
-  /** Exactly what was handed to the kernel tools. */
-  rendered: string;
-  /** sha256 of `rendered`, hex: the ruleset's identity shown to people and published to the fleet. */
+  /** hashRuleset(ruleset), hex: the ruleset's identity shown to people and published to the fleet; seals the IR. */
   hash: string;
-  /** hashRuleset(ruleset): seals the IR that restore and rollback load again. */
-  rulesetHash: string;
   policyRevision: string;
   inventoryRevision: string;
   /** ISO 8601. */
@@ -83,9 +79,7 @@ const recordSchema = z.object({
   host: z.string(),
   backend: z.enum(['nft', 'iptables']),
   ruleset: rulesetSchema,
-  rendered: z.string(),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
-  rulesetHash: z.string().regex(/^[0-9a-f]{64}$/),
   policyRevision: z.string(),
   inventoryRevision: z.string(),
   appliedAt: z.string(),
@@ -112,9 +106,29 @@ export async function ensureStateDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
 }
 
+/**
+ * The state files this process read or wrote, by path, with the identity of the file they came from (inode,
+ * size, times): reading an unchanged file again costs one stat, not a parse and a verification.
+ */
+const cache = new Map<string, { file: string; state: State }>();
+
+async function fileIdentity(path: string): Promise<string | null> {
+  const s = await stat(path, { bigint: true }).catch(() => null);
+  return s === null ? null : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+}
+
 /** The state, or the empty state when there is no state file yet. Throws a StateError on a damaged or edited file. */
 export async function loadState(dir: string): Promise<State> {
   const path = join(dir, STATE_FILE);
+  const file = await fileIdentity(path);
+  const cached = cache.get(path);
+  if (file !== null && cached?.file === file) return cached.state;
+  const state = await readState(path);
+  if (file !== null) cache.set(path, { file, state });
+  return state;
+}
+
+async function readState(path: string): Promise<State> {
   const damaged = (what: string): StateError =>
     new StateError(`state file ${path} ${what}; nothing was loaded from it. Inspect it, then remove it (or run \`palisade stop\`) and apply again`, { unchanged: true });
   let text: string;
@@ -141,17 +155,19 @@ export async function loadState(dir: string): Promise<State> {
   const state = json as State;
   for (const record of [state.applied, state.previous?.record ?? null]) {
     if (record === null) continue;
-    if (hashRuleset(record.ruleset) !== record.rulesetHash) throw damaged(`was modified outside palisade: the ruleset (IR) of apply ${record.id} does not match its hash`);
-    if (sha256(record.rendered) !== record.hash) throw damaged(`was modified outside palisade: the rendered ruleset of apply ${record.id} does not match its hash`);
+    if (hashRuleset(record.ruleset) !== record.hash) throw damaged(`was modified outside palisade: the ruleset (IR) of apply ${record.id} does not match its hash`);
   }
   return state;
 }
 
 /** Replaces the state file atomically; on failure the old file stays whole and no temporary file is left. */
 export async function saveState(dir: string, state: State): Promise<void> {
+  const path = join(dir, STATE_FILE);
   try {
     await ensureStateDir(dir);
-    await writeFileAtomic(join(dir, STATE_FILE), `${JSON.stringify(state)}\n`);
+    await writeFileAtomic(path, `${JSON.stringify(state)}\n`);
+    const file = await fileIdentity(path);
+    if (file !== null) cache.set(path, { file, state });
   } catch (cause) {
     throw new StateError(`cannot write the state file in ${dir}: ${(cause as Error).message}`, { cause });
   }

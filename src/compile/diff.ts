@@ -48,7 +48,18 @@ function ruleKeys(rs: Ruleset): Map<string, string> {
 
 const minus = <T>(a: Map<string, T>, b: Map<string, T>): T[] => [...a].filter(([k]) => !b.has(k)).map(([, v]) => v);
 
+/** The last diff, by identity of its rulesets: the applier and the kernel backend ask for the same one. */
+let last: { before: Ruleset | null; after: Ruleset | null; diff: RulesetDiff } | null = null;
+
+/** Rulesets are never modified once compiled: a diff of the same two objects is the same diff. */
 export function diffRulesets(before: Ruleset | null, after: Ruleset | null): RulesetDiff {
+  if (last !== null && last.before === before && last.after === after) return last.diff;
+  const diff = computeDiff(before, after);
+  last = { before, after, diff };
+  return diff;
+}
+
+function computeDiff(before: Ruleset | null, after: Ruleset | null): RulesetDiff {
   const beforeRules = before === null ? new Map<string, string>() : ruleKeys(before);
   const afterRules = after === null ? new Map<string, string>() : ruleKeys(after);
   const beforeSets = new Map((before?.sets ?? []).map((s) => [s.name, s]));

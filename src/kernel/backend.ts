@@ -27,6 +27,16 @@ export interface Backend {
   remove(): Promise<void>;
   /** A canonical text of what palisade has in the kernel now (no counters, no handles); null when nothing. */
   listing(): Promise<string | null>;
+  /**
+   * Optional, when a long-lived caller watches the kernel (nft: watchGeneration): a mark that moves on every
+   * change to the kernel's ruleset, by anyone, known without listing it; null when it cannot tell. load and
+   * updateMembership return only once their own change moved it.
+   */
+  generation?(): number | null;
+  /** Optional: start watching the kernel's generation (once per target and process). */
+  watch?(): Promise<void>;
+  /** Optional: the listing after updateMembership(before, after), derived from the listing before; null if it cannot be. */
+  listingAfterMembership?(listing: string, before: Ruleset, after: Ruleset): string | null;
   /** Drop counters per chain, from the kernel. */
   counters(): Promise<DropCounter[]>;
 }

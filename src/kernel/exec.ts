@@ -14,6 +14,17 @@ export interface ToolResult {
   stdout: string;
   stderr: string;
   code: number;
+  /** The tool's pid (also through `ip netns exec`, which execs it): nft's monitor names it as a change's author. */
+  pid: number | undefined;
+}
+
+/** Who wants to see every tool run (tests counting kernel calls): the argv as run. */
+const observers = new Set<(argv: readonly string[]) => void>();
+
+/** Calls fn with the argv of every tool run from now on; returns a function that stops it. */
+export function observeTools(fn: (argv: readonly string[]) => void): () => void {
+  observers.add(fn);
+  return () => observers.delete(fn);
 }
 
 /** The argv that runs `tool args` in the target. */
@@ -23,7 +34,9 @@ export function commandLine(target: Target, tool: string, args: readonly string[
 
 /** Runs the tool and resolves with its output whatever its exit code; rejects only when it cannot start. */
 export function execTool(target: Target, tool: string, args: readonly string[], input?: string): Promise<ToolResult> {
-  const [command, ...rest] = commandLine(target, tool, args) as [string, ...string[]];
+  const argv = commandLine(target, tool, args);
+  for (const observe of observers) observe(argv);
+  const [command, ...rest] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
     const child = spawn(command, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -36,6 +49,7 @@ export function execTool(target: Target, tool: string, args: readonly string[], 
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         code: code ?? (signal === null ? 1 : 128),
+        pid: child.pid,
       });
     });
     /* A tool that exits before reading all of its input closes the pipe: its exit code says why. */
@@ -46,10 +60,15 @@ export function execTool(target: Target, tool: string, args: readonly string[], 
 
 /** Runs the tool; a non-zero exit throws a KernelError saying what was being done. */
 export async function runTool(target: Target, tool: string, args: readonly string[], input?: string, doing?: string): Promise<string> {
+  return (await runToolResult(target, tool, args, input, doing)).stdout;
+}
+
+/** runTool, with the whole result (the tool's pid too). */
+export async function runToolResult(target: Target, tool: string, args: readonly string[], input?: string, doing?: string): Promise<ToolResult> {
   const result = await execTool(target, tool, args, input);
   if (result.code !== 0) {
     const where = target.netns === null ? '' : ` in network namespace ${target.netns}`;
     throw new KernelError(`${doing ?? `${tool} ${args.join(' ')}`} failed${where} (exit ${result.code})`, result.stderr.trim());
   }
-  return result.stdout;
+  return result;
 }

@@ -6,7 +6,8 @@ import type { Ruleset } from '../compile/ir.ts';
 import { diffRulesets } from '../compile/diff.ts';
 import { NFT_TABLE, renderNft } from '../render/nft.ts';
 import type { Backend, DropCounter } from './backend.ts';
-import { execTool, runTool, type Target } from './exec.ts';
+import { execTool, runTool, runToolResult, type Target } from './exec.ts';
+import { generationWatch, watchGeneration } from './nft-generation.ts';
 
 const TABLE = `inet ${NFT_TABLE}`;
 /** Elements per `add element` command: keeps lines short without multiplying commands. */
@@ -68,6 +69,43 @@ async function listJson(target: Target): Promise<Json[] | null> {
   return (parsed.nftables ?? []).filter((item) => !(item !== null && typeof item === 'object' && !Array.isArray(item) && 'metainfo' in item));
 }
 
+/** An IR set element as the canonical listing has it: a bare address, or a network as a prefix (JSON text). */
+function elementText(element: string): string {
+  const slash = element.indexOf('/');
+  return slash < 0 ? JSON.stringify(element) : JSON.stringify({ prefix: { addr: element.slice(0, slash), len: Number(element.slice(slash + 1)) } });
+}
+
+/** The element texts of a listed set's `elem` array: quoted addresses and prefix objects, nothing nested deeper. */
+const ELEMENT_TEXT = /"[^"]*"|\{"prefix":\{"addr":"[^"]*","len":\d+\}\}/g;
+
+/** A listed set line with its elements replaced (sorted as normalise() sorts them: by their JSON text). */
+function patchSetLine(line: string, removed: readonly string[], added: readonly string[]): string {
+  const at = line.indexOf(',"elem":[');
+  const head = at < 0 ? line.slice(0, -2) : line.slice(0, at);
+  const gone = new Set(removed.map(elementText));
+  const kept = at < 0 ? [] : (line.slice(at + ',"elem":['.length, -3).match(ELEMENT_TEXT) ?? []).filter((e) => !gone.has(e));
+  const elements = [...kept, ...added.map(elementText)].sort((a, b) => (a < b ? -1 : 1));
+  return elements.length === 0 ? `${head}}}` : `${head},"elem":[${elements.join(',')}]}}`;
+}
+
+/**
+ * The canonical listing after a membership-only change, derived from the listing before it (which the kernel
+ * held) and the change, without listing the kernel again; null when a changed set is not in it. Text-level:
+ * a set's line ends with its elements (`nft -j` puts `elem` last and leaves it out when empty).
+ */
+export function nftListingAfterMembership(listing: string, before: Ruleset, after: Ruleset): string | null {
+  const diff = diffRulesets(before, after);
+  const changed = new Set([...Object.keys(diff.elementsAdded), ...Object.keys(diff.elementsRemoved)]);
+  let patched = 0;
+  const lines = listing.split('\n').map((line) => {
+    const name = /^\{"set":\{"family":"[^"]*","name":"([^"]*)"/.exec(line)?.[1];
+    if (name === undefined || !changed.has(name) || !line.endsWith('}}')) return line;
+    patched += 1;
+    return patchSetLine(line, diff.elementsRemoved[name] ?? [], diff.elementsAdded[name] ?? []);
+  });
+  return patched === changed.size ? lines.join('\n') : null;
+}
+
 interface RuleJson {
   rule?: { chain?: string; expr?: Array<Record<string, unknown>> };
 }
@@ -85,18 +123,38 @@ export class NftBackend implements Backend {
     await runTool(this.target, 'nft', ['-c', '-f', '-'], nftLoadScript(rs), 'nft -c (validating the ruleset)');
   }
 
+  /** One `nft -f` transaction; with a generation watch, returns once the watch saw it. */
+  private async transaction(script: string, doing: string): Promise<void> {
+    const watch = generationWatch(this.target);
+    const since = watch?.mark() ?? null;
+    const { pid } = await runToolResult(this.target, 'nft', ['-f', '-'], script, doing);
+    if (watch !== undefined && since !== null) await watch.sawChangeBy(pid, since);
+  }
+
   async load(rs: Ruleset): Promise<string[]> {
     const script = nftLoadScript(rs);
     await runTool(this.target, 'nft', ['-c', '-f', '-'], script, 'nft -c (validating the ruleset)');
-    await runTool(this.target, 'nft', ['-f', '-'], script, 'nft -f (loading the ruleset)');
+    await this.transaction(script, 'nft -f (loading the ruleset)');
     return [];
   }
 
+  /** One atomic `nft -f` of element deletions and additions: nothing to validate first, a refusal changes nothing. */
   async updateMembership(before: Ruleset, after: Ruleset): Promise<void> {
     const script = nftMembershipScript(before, after);
     if (script === '') return;
-    await runTool(this.target, 'nft', ['-c', '-f', '-'], script, 'nft -c (validating the element updates)');
-    await runTool(this.target, 'nft', ['-f', '-'], script, 'nft -f (updating set elements)');
+    await this.transaction(script, 'nft -f (updating set elements)');
+  }
+
+  async watch(): Promise<void> {
+    await watchGeneration(this.target);
+  }
+
+  generation(): number | null {
+    return generationWatch(this.target)?.mark() ?? null;
+  }
+
+  listingAfterMembership(listing: string, before: Ruleset, after: Ruleset): string | null {
+    return nftListingAfterMembership(listing, before, after);
   }
 
   async remove(): Promise<void> {

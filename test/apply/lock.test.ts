@@ -1,9 +1,10 @@
-/** The state lock: exclusive, bounded waiting with a clear error, and released when its holder is killed -9. */
+/** The state lock: exclusive, bounded waiting with a clear error, a holder killed -9 leaves no stale lock, and racing recoverers stay exclusive. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireLock, withLock } from '../../src/apply/lock.ts';
+import { LOCK_FILE, acquireLock, withLock } from '../../src/apply/lock.ts';
 import { StateError } from '../../src/apply/state.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -43,4 +44,27 @@ describe('state lock', () => {
     holder.kill('SIGKILL');
     await (await acquireLock(d, 5000)).release();
   });
+
+  it('processes racing to take over a stale lock never hold it together', async () => {
+    const d = dir();
+    const log = join(d, 'sections.log');
+    symlinkSync('999999999:1:dead', join(d, LOCK_FILE));
+    const section = `import('${join(import.meta.dirname, '../../src/apply/lock.ts')}').then(async (m) => {
+      const fs = await import('node:fs');
+      for (let i = 0; i < 5; i += 1) {
+        const lock = await m.acquireLock('${d}', 60000);
+        fs.appendFileSync('${log}', 'in ' + process.pid + '\\n');
+        await new Promise((r) => setTimeout(r, 5));
+        fs.appendFileSync('${log}', 'out ' + process.pid + '\\n');
+        await lock.release();
+      }
+    })`;
+    const children = Array.from({ length: 4 }, () => spawn(process.execPath, ['--import', 'tsx', '-e', section], { stdio: ['ignore', 'ignore', 'inherit'] }));
+    await Promise.all(children.map((c) => new Promise((resolve) => c.on('close', resolve))));
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 40);
+    for (let i = 0; i < lines.length; i += 2) assert.equal(lines[i]?.replace('in ', ''), lines[i + 1]?.replace('out ', ''), lines.join(', '));
+    assert.deepEqual(readdirSync(d).filter((f) => f.startsWith(`${LOCK_FILE}.stale`)), [], 'no marker left');
+  });
 });
+

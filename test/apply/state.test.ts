@@ -11,9 +11,9 @@ import { fixture } from '../render/fixture.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 function record(id: string, padding = 0): AppliedRecord {
-  const rendered = `table inet palisade {}\n# ${id} ${'x'.repeat(padding)}\n`;
   const ruleset = fixture();
-  return { id, host: ruleset.host, backend: 'nft', ruleset, rendered, hash: sha256(rendered), rulesetHash: hashRuleset(ruleset), policyRevision: 'p', inventoryRevision: 'i', appliedAt: new Date(0).toISOString(), command: ['apply'], listing: null };
+  const listing = padding === 0 ? null : `# ${id} ${'x'.repeat(padding)}`;
+  return { id, host: ruleset.host, backend: 'nft', ruleset, hash: hashRuleset(ruleset), policyRevision: 'p', inventoryRevision: 'i', appliedAt: new Date(0).toISOString(), command: ['apply'], listing };
 }
 
 const dir = (): string => tempDir('pal-state-');
@@ -34,7 +34,7 @@ describe('state file', () => {
       ['{"version": 1, "applied": ', /damaged \(not JSON/],
       ['{"version": 3, "applied": null, "previous": null, "pending": null}', /damaged \(version/],
       ['{"version": 1, "applied": null, "previous": null, "pending": null}', /older palisade \(state format 1/],
-      [JSON.stringify({ ...EMPTY_STATE, applied: { ...record('a'), hash: sha256('other') } }), /rendered ruleset of apply a does not match its hash/],
+      [JSON.stringify({ ...EMPTY_STATE, applied: { ...record('a'), hash: sha256('other') } }), /ruleset \(IR\) of apply a does not match its hash/],
       [JSON.stringify({ ...EMPTY_STATE, applied: { ...record('a'), ruleset: { host: 'x' } } }), /damaged \(applied\.ruleset/],
     ];
     for (const [text, message] of cases) {

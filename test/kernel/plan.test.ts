@@ -5,7 +5,7 @@ import { parseDuration } from '../../src/apply/confirm.ts';
 import { compareListings } from '../../src/apply/drift.ts';
 import { parseTables, planRestore, planTable, V4_TABLES } from '../../src/kernel/iptables-plan.ts';
 import { canonicalIpset, membershipScript, parseIpset, stageScript, swapScript } from '../../src/kernel/ipset.ts';
-import { nftLoadScript, nftMembershipScript } from '../../src/kernel/nft.ts';
+import { nftListingAfterMembership, nftLoadScript, nftMembershipScript } from '../../src/kernel/nft.ts';
 import { renderIptables } from '../../src/render/iptables.ts';
 import { fixture } from '../render/fixture.ts';
 
@@ -83,5 +83,27 @@ describe('drift, durations, the systemd unit', () => {
 
   it('parses durations', () => {
     assert.deepEqual(['30s', '2m', '500ms', '1h', '45', '24h', '0', 'soon', '24.01h', '597h', '99999999999999'].map(parseDuration), [30_000, 120_000, 500, 3_600_000, 45_000, 86_400_000, null, null, null, null, null]);
+  });
+});
+
+describe('nft listing after a membership change', () => {
+  const set = (name: string, elem?: unknown[]): string => JSON.stringify({ set: { family: 'inet', name, table: 'palisade', type: 'ipv4_addr', flags: ['interval'], ...(elem === undefined ? {} : { elem }) } });
+  const listing = [JSON.stringify({ table: { family: 'inet', name: 'palisade' } }), set('pal4_nets000000000', ['10.0.0.1', { prefix: { addr: '10.1.0.0', len: 16 } }]), set('pal4_empty00000000')].join('\n');
+  const withSets = (nets: string[], empty: string[]) => {
+    const rs = fixture();
+    return { ...rs, sets: rs.sets.map((s) => (s.name === 'pal4_nets000000000' ? { ...s, elements: nets } : s.name === 'pal4_empty00000000' ? { ...s, elements: empty } : s)) };
+  };
+
+  it('removes, adds and sorts elements as the kernel lists them; empty sets lose elem', () => {
+    const derived = nftListingAfterMembership(listing, withSets(['10.0.0.1', '10.1.0.0/16'], []), withSets(['10.0.0.0/24', '10.0.0.9'], ['10.2.0.1']));
+    assert.equal(
+      derived,
+      [JSON.stringify({ table: { family: 'inet', name: 'palisade' } }), set('pal4_nets000000000', ['10.0.0.9', { prefix: { addr: '10.0.0.0', len: 24 } }]), set('pal4_empty00000000', ['10.2.0.1'])].join('\n'),
+    );
+    assert.equal(nftListingAfterMembership(listing, withSets(['10.0.0.1', '10.1.0.0/16'], []), withSets([], [])), [JSON.stringify({ table: { family: 'inet', name: 'palisade' } }), set('pal4_nets000000000'), set('pal4_empty00000000')].join('\n'));
+  });
+
+  it('is null when a changed set is not in the listing', () => {
+    assert.equal(nftListingAfterMembership(listing.split('\n')[0] ?? '', withSets(['10.0.0.1', '10.1.0.0/16'], []), withSets(['10.0.0.1'], [])), null);
   });
 });

@@ -71,7 +71,7 @@ export async function applyCommand(options: ApplyOptions, output: Output): Promi
   });
   report(r, output);
   if (r.mode === 'dry-run') {
-    output.out(`# would load (${options.backend}, sha256 ${r.hash}):\n${r.rendered}`);
+    output.out(`# would load (${options.backend}, ruleset sha256 ${r.hash}):\n${r.rendered ?? ''}`);
     output.out(`# diff against what is applied now:\n${formatDiff(r.diff).join('\n')}`);
     return 0;
   }

@@ -1,0 +1,103 @@
+/**
+ * Issue 15 item 2, behaviour pinned (not timing), on the real kernel in a throwaway namespace: a caller that
+ * watches the kernel (the agent) applies an unchanged ruleset without the lock and without running any
+ * kernel tool; an element-only change is one `nft -f` (no `nft -c`, no listing) and its derived listing is
+ * what the kernel lists; a change by anyone else brings the listing back, and drift is still found.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { applyRuleset, type ApplyReport } from '../../src/apply/apply.ts';
+import type { HostContext } from '../../src/apply/context.ts';
+import { acquireLock } from '../../src/apply/lock.ts';
+import { hostStatus } from '../../src/apply/status.ts';
+import type { Ruleset } from '../../src/compile/ir.ts';
+import { observeTools } from '../../src/kernel/exec.ts';
+import { stopWatchingGeneration } from '../../src/kernel/nft-generation.ts';
+import { namespaceName, run, skipUnlessRoot } from '../helpers/netns.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { fixture } from '../render/fixture.ts';
+
+const WEB = 'pal4_web0000000000';
+
+function withWeb(elements: string[]): Ruleset {
+  const rs = fixture();
+  return { ...rs, sets: rs.sets.map((s) => (s.name === WEB ? { ...s, elements } : s)) };
+}
+
+/** The argv of every kernel tool run by fn. */
+async function tools(fn: () => Promise<unknown>): Promise<string[][]> {
+  const seen: string[][] = [];
+  const stop = observeTools((argv) => seen.push([...argv]));
+  try {
+    await fn();
+  } finally {
+    stop();
+  }
+  return seen;
+}
+
+describe('apply near the floor (nft, a caller watching the kernel)', { skip: skipUnlessRoot }, () => {
+  const netns = namespaceName('pal-floor');
+  let ctx: HostContext;
+  const apply = (rs: Ruleset, lockTimeoutMs = 10_000): Promise<ApplyReport> =>
+    applyRuleset({ ...ctx, lockTimeoutMs }, { ruleset: rs, backend: 'nft', dryRun: false, force: false, confirmMs: null, sshConnection: undefined });
+
+  before(() => {
+    if (skipUnlessRoot !== false) return;
+    run('ip', ['netns', 'add', netns]);
+    ctx = { stateDir: join(tempDir('pal-floor-'), 'state'), target: { netns }, lockTimeoutMs: 10_000, command: ['test'], watchKernel: true };
+  });
+  after(() => {
+    if (skipUnlessRoot !== false) return;
+    stopWatchingGeneration({ netns });
+    spawnSync('ip', ['netns', 'del', netns]);
+  });
+
+  it('an unchanged ruleset: no lock, no kernel tool at all', async () => {
+    assert.equal((await apply(withWeb(['10.0.1.11']))).mode, 'full');
+    assert.equal((await apply(withWeb(['10.0.1.11']))).mode, 'unchanged');
+    const lock = await acquireLock(ctx.stateDir, 0, { command: ['test holder'] });
+    try {
+      let report: ApplyReport | undefined;
+      const calls = await tools(async () => {
+        report = await apply(withWeb(['10.0.1.11']), 0);
+      });
+      assert.equal(report?.mode, 'unchanged');
+      assert.deepEqual(calls, [], 'no listing, no tool');
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it('an element-only change: one nft -f, no nft -c, no listing; the derived listing is what the kernel holds', async () => {
+    let report: ApplyReport | undefined;
+    const calls = await tools(async () => {
+      report = await apply(withWeb(['10.0.1.12', '10.0.1.13']));
+    });
+    assert.equal(report?.mode, 'membership');
+    const nft = calls.map((argv) => argv.slice(argv.indexOf('nft') + 1).join(' '));
+    assert.deepEqual(nft, ['-f -'], calls.map((c) => c.join(' ')).join('\n'));
+    const status = await hostStatus(ctx.stateDir, ctx.target);
+    assert.equal(status.drift.drifted, false, JSON.stringify(status.drift));
+    assert.deepEqual(await tools(() => apply(withWeb(['10.0.1.12', '10.0.1.13']))), []);
+  });
+
+  it("another tool's change brings the listing back (no drift: unchanged); a hand-made change to palisade's set is drift, repaired", async () => {
+    run('ip', ['netns', 'exec', netns, 'nft', 'add', 'table', 'inet', 'other']);
+    /* The monitor reports a change a moment after it: a change in that moment is seen by the next cycle. */
+    await delay(300);
+    const listed = await tools(async () => assert.equal((await apply(withWeb(['10.0.1.12', '10.0.1.13']))).mode, 'unchanged'));
+    assert.ok(listed.some((argv) => argv.includes('list')), 'listed once the generation moved');
+    assert.deepEqual(await tools(() => apply(withWeb(['10.0.1.12', '10.0.1.13']))), [], 'and trusted again');
+    run('ip', ['netns', 'exec', netns, 'nft', 'add', 'element', 'inet', 'palisade', WEB, '{ 10.9.9.9 }']);
+    await delay(300);
+    const r = await apply(withWeb(['10.0.1.12', '10.0.1.13']));
+    assert.equal(r.drift.drifted, true);
+    assert.equal(r.mode, 'full');
+    assert.doesNotMatch(run('ip', ['netns', 'exec', netns, 'nft', 'list', 'set', 'inet', 'palisade', WEB]), /10\.9\.9\.9/);
+    assert.equal((await hostStatus(ctx.stateDir, ctx.target)).drift.drifted, false);
+  });
+});
