@@ -7,7 +7,7 @@ export const statusSchema = z.object({
   revision: z.number().int(),
   policyRevision: z.string().nullable(),
   inventoryRevision: z.string().nullable(),
-  /** sha256 of the rendered ruleset in the kernel. */
+  /** sha256 of the ruleset applied (its IR, as `palisade status` shows it). */
   hash: z.string().nullable(),
   mode: z.string().nullable(),
   /** ISO 8601: when the ruleset was last applied (or found already applied). */
