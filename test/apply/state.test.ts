@@ -74,7 +74,7 @@ describe('state file', () => {
       writeFileSync(source, JSON.stringify(next));
       const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'state-writer.ts'), d, source], { stdio: ['ignore', 'pipe', 'inherit'] });
       const closed = new Promise((resolve) => child.on('close', resolve));
-      child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), randomInt(0, 300)));
+      child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), randomInt(0, 1500)));
       await closed;
       const loaded = await loadState(d);
       const id = loaded.applied?.id ?? '';
