@@ -1,4 +1,4 @@
-/** Finds where each row of a knife JSON document starts, without a position-tracking parse of the whole text. */
+/** Finds where each host (or knife row) of a JSON document starts, without a position-tracking parse of the whole text. */
 
 function stringEnd(text: string, start: number): number {
   let i = start + 1;
@@ -6,8 +6,11 @@ function stringEnd(text: string, start: number): number {
   return i;
 }
 
-/** Offsets of the elements of the top-level object's `key` array, in text that JSON.parse accepted. */
-export function arrayElementOffsets(text: string, key: string): number[] {
+/**
+ * Offsets of the elements of the top-level object's `key` array (null: of the top-level array itself), in
+ * text that JSON.parse accepted.
+ */
+export function arrayElementOffsets(text: string, key: string | null): number[] {
   const offsets: number[] = [];
   let depth = 0;
   let lastTopString = '';
@@ -24,7 +27,8 @@ export function arrayElementOffsets(text: string, key: string): number[] {
       i = end;
     } else if (c === '{' || c === '[') {
       depth++;
-      if (c === '[' && depth === 2 && arrayDepth === -1 && JSON.parse(lastTopString || '""') === key) {
+      const wanted = (): boolean => (key === null ? depth === 1 : depth === 2 && JSON.parse(lastTopString || '""') === key);
+      if (c === '[' && arrayDepth === -1 && wanted()) {
         arrayDepth = depth;
         expectElement = true;
       }

@@ -15,12 +15,21 @@ export function fixedLocator(pos: SourcePos): Locator {
   return { at: () => pos, key: () => pos };
 }
 
-/** A LineCounter for text that the yaml lexer did not read. */
-export function countLines(text: string): LineCounter {
-  const lines = new LineCounter();
-  lines.addNewLine(0);
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
-  return lines;
+/** Positions of ascending offsets in `text`, found in one pass (for text that the yaml lexer did not read). */
+export function positionsOf(text: string, offsets: readonly number[], file: string): SourcePos[] {
+  const positions: SourcePos[] = [];
+  let line = 1;
+  let lineStart = 0;
+  let next = text.indexOf('\n');
+  for (const offset of offsets) {
+    while (next !== -1 && next < offset) {
+      line++;
+      lineStart = next + 1;
+      next = text.indexOf('\n', lineStart);
+    }
+    positions.push({ file, line, col: offset - lineStart + 1 });
+  }
+  return positions;
 }
 
 export function positionOf(offset: number, lines: LineCounter, file: string): SourcePos {

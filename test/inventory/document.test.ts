@@ -234,3 +234,48 @@ describe('warnings', () => {
     );
   });
 });
+
+describe('JSON documents (JSON.parse, positions recovered on error)', () => {
+  const yaml = 'hosts:\n  - name: a\n    roles: [web]\n    interfaces: { eth0: [10.0.0.1] }\n  - name: b\n    interfaces: { eth0: [10.0.0.2] }\n';
+  const hosts = [
+    { name: 'a', roles: ['web'], interfaces: { eth0: ['10.0.0.1'] } },
+    { name: 'b', interfaces: { eth0: ['10.0.0.2'] } },
+  ];
+
+  it('reads hosts and bare lists like YAML, with the same revision, each host placed at its line', () => {
+    const fromYaml = parseInventoryDocument(yaml, 'inv.yaml');
+    for (const text of [JSON.stringify({ hosts }, null, 2), JSON.stringify(hosts, null, 2)]) {
+      const fromJson = parseInventoryDocument(text, 'inv.json');
+      assert.equal(fromJson.revision, fromYaml.revision);
+      assert.deepEqual(
+        fromJson.hosts.map((h) => h.name),
+        ['a', 'b'],
+      );
+      const lines = text.split('\n');
+      for (const h of fromJson.hosts) assert.match(lines[(h.origin?.line ?? 0) - 1]?.slice((h.origin?.col ?? 0) - 1) ?? '', /^\{/);
+    }
+  });
+
+  it('an error in a JSON document points at its line and column', () => {
+    const text = JSON.stringify({ hosts: [hosts[0], { name: 'b', interfaces: { 'eth0@if5': ['10.0.0.2'] } }] }, null, 2);
+    const found = (() => {
+      try {
+        parseInventoryDocument(text, 'inv.json');
+      } catch (e) {
+        return (e as InputError).diagnostics;
+      }
+      return [];
+    })();
+    const line = text.split('\n').findIndex((l) => l.includes('eth0@if5')) + 1;
+    assert.deepEqual(
+      found.map((d) => [d.host, d.line, d.message.slice(0, 32)]),
+      [['b', line, 'invalid interface name "eth0@if5']],
+    );
+    assert.ok((found[0]?.col ?? 0) > 1);
+  });
+
+  it('JSON with another top-level field or a syntax error goes to the positioned parser, which says why', () => {
+    assert.match(problems(JSON.stringify({ hosts, extra: 1 }))[0]?.message ?? '', /unknown top-level field "extra"/);
+    assert.equal(problems('{"hosts": [\n  {"name": "a" "b"}\n]}')[0]?.line, 2);
+  });
+});
