@@ -2,6 +2,7 @@
 import { benchApply } from './apply.ts';
 import { benchCompile } from './compile.ts';
 import { benchConvergence } from './convergence.ts';
+import { benchInventory } from './inventory.ts';
 
-const sections = [benchCompile(), await benchApply(), await benchConvergence()];
+const sections = [benchInventory(), benchCompile(), await benchApply(), await benchConvergence()];
 process.stdout.write(`${sections.join('\n')}\n`);
