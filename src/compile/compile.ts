@@ -50,6 +50,10 @@ export interface CompileInputs {
   controlPlane?: ControlPlane;
 }
 
+/** The warning of a rule left out because it expired: `plan` shows these on every host. */
+export const expiredNote = (rule: string, at: string): string => `rule "${rule}" expired at ${at}: left out`;
+export const isExpiredNote = (warning: string): boolean => /^rule ".*" expired at \S+: left out$/s.test(warning);
+
 /** The chain of a service's outbound rules: the unit name, with a hash when it has characters a chain name cannot. */
 export function serviceChainName(unit: string): string {
   const safe = unit.replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -277,7 +281,7 @@ export class FleetCompiler {
 
   /** Why the host leaves the rule out (expired, unknown user, unit not running), or null when it carries it. */
   private skipReason(rule: Rule, host: Host): string | null {
-    if (rule.expires !== null && rule.expires.at <= this.now) return `rule "${rule.name}" expired at ${rule.expires.text}: left out`;
+    if (rule.expires !== null && rule.expires.at <= this.now) return expiredNote(rule.name, rule.expires.text);
     if (rule.user !== null && host.users[rule.user] === undefined) return `rule "${rule.name}" skipped: user "${rule.user}" does not exist on this host`;
     const running = this.inputs.serviceRunning;
     if (rule.service !== null && running !== undefined && !running(rule.service.cgroup)) {

@@ -1,6 +1,7 @@
 /** `palisade plan`: every host's ruleset size, and what changes against an earlier policy/inventory. */
 import { diffRulesets, rulesetSize, type RulesetDiff, type RulesetSize } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
+import { isExpiredNote } from '../compile/compile.ts';
 
 export type HostStatus = 'new' | 'removed' | 'changed' | 'membership-only' | 'unchanged' | 'compiled';
 
@@ -70,6 +71,7 @@ export function formatPlan(plan: Plan, verbose: boolean): string {
   const lines = [header];
   for (const h of plan.hosts) {
     lines.push(`${h.host.padEnd(width)}  ${String(h.rules).padStart(5)}  ${String(h.sets).padStart(4)}  ${String(h.elements).padStart(8)}${withChanges ? `  ${changeSummary(h)}` : ''}`);
+    for (const w of h.warnings) if (verbose || isExpiredNote(w)) lines.push(`    note: ${w}`);
     if (verbose && h.changes !== null) {
       for (const r of h.changes.rulesAdded) lines.push(`    + ${r}`);
       for (const r of h.changes.rulesRemoved) lines.push(`    - ${r}`);

@@ -7,6 +7,7 @@ import { evaluateChain } from '../../src/explain/evaluate.ts';
 import { explainFlow, formatExplanation } from '../../src/explain/flow.ts';
 import { parsePolicyFiles } from '../../src/policy/load.ts';
 import { renderNft } from '../../src/render/nft.ts';
+import { formatPlan, makePlan } from '../../src/plan/plan.ts';
 import { compilerFor, SMALL_INVENTORY } from '../helpers/compiler.ts';
 import { parseInventoryDocument } from '../../src/inventory/document.ts';
 
@@ -190,4 +191,11 @@ test('a drop or reject rule may take every port; an accept rule still names its 
   const { policy } = parsePolicyFiles([{ path: 'p.yaml', text: oneRule('direction: in', 'protocol: tcp', 'action: reject', 'source: 10.0.0.0/8') }]);
   assert.equal(policy.rules[0]?.dport, null);
   assert.deepEqual(errorsOf(oneRule('direction: in', 'protocol: tcp', 'source: 10.0.0.0/8')), ['policy.yaml:2:3: error: rule "R": missing "dport": a tcp rule needs a destination port']);
+});
+
+test('plan notes an expired rule on every host that carried it', () => {
+  const rulesets = compilerFor(POLICY, SMALL_INVENTORY, {}, { now: AFTER_EXPIRY }).compileAll();
+  const text = formatPlan(makePlan(rulesets, null), false);
+  assert.match(text, /^web-1 .*\n {4}note: rule "Contractor" expired at 2026-06-01T00:00:00Z: left out$/m);
+  assert.doesNotMatch(text, /note: rule "Nginx to mongo"/, 'other warnings only with --verbose');
 });
