@@ -52,6 +52,7 @@ export function registerCompileCommands(program: Command, output: Output, setExi
         .argument('<dst>', 'destination: inventory host name or IP address')
         .argument('<port>', 'PORT[/PROTO] (443, 443/tcp, domain/udp) or a protocol without ports (icmp, icmpv6, vrrp, ospf)')
         .option('-u, --user <user>', 'local user owning the socket on the source host (outbound rules are per user)')
+        .option('--service <unit>', 'systemd unit owning the socket on the source host (rules with service:)')
         .option('--sport <port>', 'source port of the flow')
         .addOption(new Option('--family <n>', 'address family to use when both ends have both').choices(['4', '6']))
         .addOption(formatOption()),

@@ -4,6 +4,7 @@ import { AUDIT_PREFIX, type FleetCompiler } from '../compile/compile.ts';
 import type { Family, IrRule } from '../compile/ir.ts';
 import type { Host } from '../inventory/types.ts';
 import type { Protocol } from '../policy/types.ts';
+import { serviceCgroup } from '../policy/rule-fields.ts';
 import { evaluateChain, type ChainVerdict, type Decision, type Packet } from './evaluate.ts';
 import { describeOrigin } from '../compile/origin.ts';
 
@@ -15,6 +16,8 @@ export interface FlowQuery {
   sourcePort: number | null;
   /** The local user on the source host that owns the socket. */
   user: string | null;
+  /** The systemd unit on the source host whose process owns the socket. */
+  service?: string | null;
   family: Family | null;
 }
 
@@ -36,6 +39,8 @@ export interface SideExplanation {
   chain: string;
   logged: string[];
   unevaluated: string[];
+  /** What the ruleset leaves out that bears on this flow (a service rule inactive: its unit is not running). */
+  notes?: string[];
   /** The deciding rule is rate limited: its limit, and what decides the packets beyond it. */
   beyondLimit?: { limit: string; decision: Decision; decidedBy: string };
 }
@@ -139,15 +144,20 @@ export function explainFlow(compiler: FleetCompiler, hosts: readonly Host[], que
     if (found === undefined) throw new ExplainError(`user "${query.user}" does not exist on ${src.host.name}`);
     uid = found;
   }
-  const packet: Omit<Packet, 'iif' | 'oif'> = { family, saddr, daddr, protocol: query.protocol, dport: query.port, sport: query.sourcePort, uid };
+  const cgroup = query.service == null ? null : serviceCgroup(query.service);
+  const packet: Omit<Packet, 'iif' | 'oif'> = { family, saddr, daddr, protocol: query.protocol, dport: query.port, sport: query.sourcePort, uid, cgroup };
   const sides: SideExplanation[] = [];
   if (src.host !== null) {
     const rs = compiler.compile(src.host.name);
-    sides.push(side(src.host, 'out', evaluateChain(rs, 'output', { ...packet, iif: null, oif: interfaceOf(src.host, saddr) })));
+    const out = side(src.host, 'out', evaluateChain(rs, 'output', { ...packet, iif: null, oif: interfaceOf(src.host, saddr) }));
+    const unit = query.service == null ? null : ` inactive: unit ${query.service} is not running`;
+    const inactive = unit === null ? [] : rs.warnings.filter((w) => w.includes(unit));
+    if (inactive.length > 0) out.notes = inactive.map((w) => `service ${w}`);
+    sides.push(out);
   }
   if (dst.host !== null) {
     const rs = compiler.compile(dst.host.name);
-    sides.push(side(dst.host, 'in', evaluateChain(rs, 'input', { ...packet, uid: null, iif: interfaceOf(dst.host, daddr), oif: null })));
+    sides.push(side(dst.host, 'in', evaluateChain(rs, 'input', { ...packet, uid: null, cgroup: null, iif: interfaceOf(dst.host, daddr), oif: null })));
   }
   if (sides.length === 0) throw new ExplainError('neither end is an inventory host: palisade filters neither');
   return {
@@ -172,6 +182,7 @@ export function formatExplanation(e: FlowExplanation): string {
       lines.push(`    rate-limited to ${s.beyondLimit.limit}: beyond it the packet falls through and is ${VERB[s.beyondLimit.decision]} by ${s.beyondLimit.decidedBy}`);
     }
     if (s.unevaluated.length > 0) lines.push(`    note: raw rules not evaluated on the way: ${s.unevaluated.join(', ')}`);
+    for (const note of s.notes ?? []) lines.push(`    note: ${note}`);
   }
   return lines.join('\n');
 }

@@ -199,3 +199,14 @@ test('plan notes an expired rule on every host that carried it', () => {
   assert.match(text, /^web-1 .*\n {4}note: rule "Contractor" expired at 2026-06-01T00:00:00Z: left out$/m);
   assert.doesNotMatch(text, /note: rule "Nginx to mongo"/, 'other warnings only with --verbose');
 });
+
+test('explain --service: the unit\'s rules decide, and a rule of a unit that is not running is named inactive', () => {
+  const stopped = compilerFor(POLICY, SMALL_INVENTORY, {}, { now: BEFORE_EXPIRY, serviceRunning: () => false });
+  const running = compilerFor(POLICY, SMALL_INVENTORY, {}, { now: BEFORE_EXPIRY, serviceRunning: () => true });
+  const query = { source: 'web-1', destination: 'db-1', protocol: 'tcp' as const, port: 27017, sourcePort: null, user: null, service: 'nginx.service', family: 4 as const };
+  const out = (c: typeof running) => explainFlow(c, HOSTS, query).sides.find((s) => s.direction === 'out');
+  assert.equal(out(running)?.decidedBy, 'rule "Nginx to mongo"');
+  const text = formatExplanation(explainFlow(stopped, HOSTS, query));
+  assert.match(text, /out on web-1: rejected by the default policy/);
+  assert.match(text, /note: service rule "Nginx to mongo" inactive: unit nginx.service is not running/);
+});

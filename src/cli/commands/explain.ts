@@ -7,6 +7,7 @@ import { loadWorkspace } from '../../app/workspace.ts';
 
 export interface ExplainOptions extends ConfigOverrides {
   user?: string;
+  service?: string;
   family?: '4' | '6';
   sport?: string;
   format: 'text' | 'json';
@@ -24,6 +25,7 @@ export async function explainCommand(source: string, destination: string, spec: 
       port,
       sourcePort,
       user: options.user ?? null,
+      service: options.service ?? null,
       family: options.family === undefined ? null : (Number(options.family) as 4 | 6),
     });
     output.out(options.format === 'json' ? toJson(explanation) : formatExplanation(explanation));
