@@ -3,6 +3,7 @@ import { benchApply } from './apply.ts';
 import { benchCompile } from './compile.ts';
 import { benchConvergence } from './convergence.ts';
 import { benchInventory } from './inventory.ts';
+import { benchStartup } from './startup.ts';
 
-const sections = [benchInventory(), benchCompile(), await benchApply(), await benchConvergence()];
+const sections = [benchStartup(), benchInventory(), benchCompile(), await benchApply(), await benchConvergence()];
 process.stdout.write(`${sections.join('\n')}\n`);
