@@ -2,9 +2,9 @@
  * The user's own files that commands read or write (compile --out, observe --out, suggest --out, plan
  * --against): a failure is an OperationError of kind 'file' naming the path and the reason, never a trace.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../apply/atomic-file.ts';
+import { makeDirectory, writeFileAtomic } from '../apply/atomic-file.ts';
 import { OperationError } from '../diagnostics.ts';
 
 const REASONS: Record<string, string> = {
@@ -17,6 +17,7 @@ const REASONS: Record<string, string> = {
   EISDIR: 'it is a directory',
   ENOTDIR: 'a part of the path is not a directory',
   ENAMETOOLONG: 'the name is too long',
+  EEXIST: 'a file of that name is in the way',
 };
 
 /** `cannot <doing> <path>: <reason> (<code>)`. */
@@ -47,7 +48,7 @@ export async function writeUserFile(path: string, text: string): Promise<void> {
 /** Creates dir if needed and writes the files into it, in order; "nothing was changed" only if none was written. */
 export async function writeUserFiles(dir: string, files: ReadonlyArray<{ name: string; text: string }>): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
   } catch (cause) {
     throw fileError(dir, 'create the directory', cause, true);
   }

@@ -5,8 +5,21 @@
  * share a temporary file: the last rename wins whole. A failed write removes its temporary file.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/** mkdir -p, parent by parent: node's own recursive mkdir spins forever where mkdir says ENOENT of an existing parent (below /proc). */
+export async function makeDirectory(dir: string, mode?: number): Promise<void> {
+  try {
+    await mkdir(dir, mode === undefined ? {} : { mode });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await stat(dir)).isDirectory()) return;
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw cause;
+    await makeDirectory(dirname(dir), mode);
+    await mkdir(dir, mode === undefined ? {} : { mode });
+  }
+}
 
 export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
   const dir = dirname(path);

@@ -4,10 +4,9 @@
  * state directory alone (no policy, inventory or etcd needed); `palisade-agent.service` runs the agent,
  * sandboxed to what a netfilter agent needs, with its flags from `/etc/palisade/agent.env`.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selfCommand } from '../self.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { makeDirectory, writeFileAtomic } from './atomic-file.ts';
 
 export const RESTORE_UNIT = 'palisade-restore.service';
 export const AGENT_UNIT = 'palisade-agent.service';
@@ -110,7 +109,7 @@ export async function installService(unitDir: string, stateDir: string): Promise
     [RESTORE_UNIT, restoreUnit(stateDir)],
     [AGENT_UNIT, agentUnit(stateDir)],
   ];
-  await mkdir(unitDir, { recursive: true });
+  await makeDirectory(unitDir);
   for (const [name, text] of units) await writeFileAtomic(join(unitDir, name), text, 0o644);
   return units.map(([name]) => join(unitDir, name));
 }

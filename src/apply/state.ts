@@ -7,13 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../hash.ts';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Ruleset } from '../compile/ir.ts';
 import { OperationError } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
-import { writeFileAtomic } from './atomic-file.ts';
+import { makeDirectory, writeFileAtomic } from './atomic-file.ts';
 
 export const DEFAULT_STATE_DIR = '/var/lib/palisade';
 export const STATE_FILE = 'state.json';
@@ -103,7 +103,7 @@ export function resolveStateDir(option: string | undefined, env: NodeJS.ProcessE
 export const newId = (): string => randomBytes(8).toString('hex');
 
 export async function ensureStateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir, 0o700);
 }
 
 /**

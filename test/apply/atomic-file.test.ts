@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../src/apply/atomic-file.ts';
+import { makeDirectory, writeFileAtomic } from '../../src/apply/atomic-file.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 describe('writeFileAtomic', () => {
@@ -21,5 +21,13 @@ describe('writeFileAtomic', () => {
     await mkdir(join(dir, 'target'));
     await assert.rejects(writeFileAtomic(join(dir, 'target'), 'data'), /EISDIR|EEXIST|ENOTEMPTY|directory/);
     assert.deepEqual(await readdir(dir), ['target']);
+  });
+
+  it('makeDirectory creates the missing parents, accepts an existing directory, and fails (not spins) below /proc', async () => {
+    const dir = tempDir('pal-mkdir-');
+    await makeDirectory(join(dir, 'a', 'b', 'c'), 0o700);
+    await makeDirectory(join(dir, 'a', 'b', 'c'));
+    assert.deepEqual(await readdir(join(dir, 'a', 'b')), ['c']);
+    await assert.rejects(makeDirectory('/proc/palisade-no-such-dir/x'), /ENOENT|EPERM|EACCES/);
   });
 });
