@@ -43,6 +43,8 @@ export interface EtcdAgentOptions {
   quietMs?: number;
   maxMs?: number;
   factsIntervalMs?: number;
+  /** How often to re-check the kernel against what was applied (a drifted ruleset is loaded again). */
+  driftIntervalMs?: number;
   /** Log files of denied or audited flows to publish under `flows/<name>`; none: nothing published. */
   flowLogs?: readonly string[];
   flowsIntervalMs?: number;
@@ -56,6 +58,7 @@ export const DEFAULT_GRACE_SECONDS = 300;
 /** After a load that changes rules: how long the agent tries to reach etcd before rolling back. */
 export const DEFAULT_CONFIRM_WINDOW_S = 15;
 const DEFAULT_FACTS_INTERVAL_MS = 60_000;
+export const DEFAULT_DRIFT_INTERVAL_MS = 60_000;
 
 export class EtcdAgent {
   readonly view: FleetView;
@@ -68,6 +71,7 @@ export class EtcdAgent {
   private published = '';
   private lastStatus: AgentStatus;
   private factsTimer: NodeJS.Timeout | null = null;
+  private driftTimer: NodeJS.Timeout | null = null;
   private logged = new Set<string>();
   /** Watch events seen (for the benchmark). */
   events = 0;
@@ -79,7 +83,7 @@ export class EtcdAgent {
     this.status = new LatestWriter<AgentStatus>(options.client, keys.statusOf(host), log);
     const flowLogs = options.flowLogs ?? [];
     this.flows = flowLogs.length === 0 ? null : new FlowPublisher(host, flowLogs, options.client, keys.flowsOf(host), log);
-    this.lastStatus = { host, revision: 0, policyRevision: null, inventoryRevision: null, hash: null, mode: null, appliedAt: null, error: null, errorAt: null, version: VERSION };
+    this.lastStatus = { host, revision: 0, policyRevision: null, inventoryRevision: null, hash: null, mode: null, appliedAt: null, drift: false, error: null, errorAt: null, version: VERSION };
     this.loop = new AgentLoop({
       host,
       read: () => this.state(),
@@ -126,6 +130,9 @@ export class EtcdAgent {
     await this.watch.start();
     this.factsTimer = setInterval(() => void this.publishFacts(), this.options.factsIntervalMs ?? DEFAULT_FACTS_INTERVAL_MS);
     this.factsTimer.unref();
+    /* Every cycle goes through applyRuleset, which compares the kernel with what it applied and reloads on drift. */
+    this.driftTimer = setInterval(() => this.loop.trigger(), this.options.driftIntervalMs ?? DEFAULT_DRIFT_INTERVAL_MS);
+    this.driftTimer.unref();
     this.flows?.start(this.options.flowsIntervalMs ?? DEFAULT_FLOWS_INTERVAL_MS);
   }
 
@@ -169,12 +176,14 @@ export class EtcdAgent {
           hash: outcome.result.hash,
           mode: outcome.result.mode,
           appliedAt: outcome.result.mode === 'unchanged' && previous.appliedAt !== null ? previous.appliedAt : now,
+          drift: outcome.result.drifted === true,
           error: null,
           errorAt: null,
           version: VERSION,
         }
       : { ...previous, error: outcome.error, errorAt: now };
-    void this.status.write(this.lastStatus);
+    if (outcome.ok && outcome.result.drifted === true) this.options.log.warn({ hash: outcome.result.hash.slice(0, 12) }, 'the kernel had drifted from the applied ruleset: loaded it again');
+    if (JSON.stringify(this.lastStatus) !== JSON.stringify(previous)) void this.status.write(this.lastStatus);
   }
 
   /**
@@ -183,6 +192,7 @@ export class EtcdAgent {
    */
   async close(leave = false): Promise<void> {
     if (this.factsTimer !== null) clearInterval(this.factsTimer);
+    if (this.driftTimer !== null) clearInterval(this.driftTimer);
     this.loop.close();
     if (leave) await this.membership.leave().catch((cause: Error) => this.options.log.error({ err: cause.message }, 'leaving the fleet failed; the membership expires after the grace period'));
     else this.membership.close();

@@ -1,6 +1,6 @@
 /** The fleet commands (DESIGN.md "Fleet mode"): agent, push, hosts put/rm, fleet status, fleet init-auth, fleet add-agent. */
 import { Command, Option } from 'commander';
-import { DEFAULT_CONFIRM_WINDOW_S, DEFAULT_GRACE_SECONDS, DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
+import { DEFAULT_CONFIRM_WINDOW_S, DEFAULT_DRIFT_INTERVAL_MS, DEFAULT_GRACE_SECONDS, DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
 import { DEFAULT_ETCD_PEER_PORT } from '../compile/control-plane.ts';
 import { DEFAULT_MAX_ADDRESSES } from '../fleet/published.ts';
 import { DEFAULT_FACTS_FILE } from '../agent/facts-file.ts';
@@ -51,6 +51,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
             .option('--grace <seconds>', 'membership lease TTL: peers keep this host that long after its agent stopped', positiveInt, DEFAULT_GRACE_SECONDS)
             .option('--etcd-peer-port <port>', 'peer port of the etcd members (kept open between members that are hosts of the fleet)', positiveInt, DEFAULT_ETCD_PEER_PORT)
             .option('--confirm-window <seconds>', 'after a load that changes rules, roll back unless etcd is reachable again within this long', positiveInt, DEFAULT_CONFIRM_WINDOW_S)
+            .option('--drift-interval <seconds>', 'how often to compare the kernel with the applied ruleset and repair drift', positiveInt, DEFAULT_DRIFT_INTERVAL_MS / 1000)
             .addOption(new Option('--no-etcd-failsafe', 'tests only: no automatic failsafe for the etcd traffic').hideHelp())
             .option('--leave-on-stop', 'on SIGTERM/SIGINT, leave the fleet at once (VMs being terminated) instead of staying a member for the grace period')
             .option('--debounce <ms>', 'apply once changes stop for this long', positiveInt, DEFAULT_QUIET_MS)

@@ -38,6 +38,7 @@ export interface AgentOptions extends ConfigOverrides, FleetOptions, HostOptions
   leaveOnStop?: boolean;
   etcdPeerPort: number;
   confirmWindow: number;
+  driftInterval: number;
   /** Tests only (the canary e2e): no automatic etcd failsafe. */
   etcdFailsafe?: boolean;
   debounce: number;
@@ -98,6 +99,7 @@ export async function agentCommand(options: AgentOptions, output: Output): Promi
     source: inventory,
     ttlSeconds: options.ttl,
     graceSeconds: options.grace,
+    driftIntervalMs: options.driftInterval * 1000,
     facts: (policyUsers) => gatherFacts({ name: options.host, target: ctx.target, declared, policyUsers }),
     applier: measured(confirmingApplier(ctx, options.backend, { reachable: () => reachesAny(location.endpoints), windowMs: options.confirmWindow * 1000 })),
     resolver: options.resolve === false ? new StaticResolver({}) : new SystemResolver(),
