@@ -3,7 +3,8 @@ import { benchApply } from './apply.ts';
 import { benchCompile } from './compile.ts';
 import { benchConvergence } from './convergence.ts';
 import { benchInventory } from './inventory.ts';
+import { benchJoin } from './join.ts';
 import { benchStartup } from './startup.ts';
 
-const sections = [benchStartup(), benchInventory(), benchCompile(), await benchApply(), await benchConvergence()];
+const sections = [benchStartup(), benchInventory(), benchCompile(), await benchApply(), await benchConvergence(), await benchJoin()];
 process.stdout.write(`${sections.join('\n')}\n`);

@@ -55,6 +55,7 @@ export class AgentLoop {
   private names: { policyRevision: string; key: string; resolved: Map<string, NameResolution> } | null = null;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  private appliedRevision: number | null = null;
 
   constructor(private readonly options: LoopOptions) {
     this.debouncer = new Debouncer(() => this.cycle(), options.quietMs ?? DEFAULT_QUIET_MS, options.maxMs ?? DEFAULT_MAX_MS);
@@ -97,8 +98,11 @@ export class AgentLoop {
       const result = await this.options.applier.apply(ruleset);
       this.failures = 0;
       const sets = ruleset.sets.reduce((n, s) => n + s.elements.length, 0);
-      log.info({ revision, mode: result.mode, hash: result.hash.slice(0, 12), hosts: state.inventory.hosts.length, elements: sets }, 'ruleset applied');
-      for (const w of [...ruleset.warnings, ...result.warnings]) log.warn(w);
+      /* The periodic drift check cycles without changes: a cycle that changed nothing at a revision already applied logs at debug. */
+      const level = result.mode === 'unchanged' && revision === this.appliedRevision ? 'debug' : 'info';
+      this.appliedRevision = revision;
+      log[level]({ revision, mode: result.mode, hash: result.hash.slice(0, 12), hosts: state.inventory.hosts.length, elements: sets }, 'ruleset applied');
+      for (const w of [...ruleset.warnings, ...result.warnings]) log[level === 'info' ? 'warn' : 'debug'](w);
       this.options.report?.({ ok: true, state, ruleset, result });
     } catch (cause) {
       const message = describe(cause);

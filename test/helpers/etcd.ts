@@ -29,6 +29,10 @@ export interface EtcdOptions {
   scheme?: 'http' | 'https';
   /** Flags for etcdctl (e.g. --cacert). */
   ctlFlags?: string[];
+  /** Run the members (and etcdctl) in this network namespace, listening on `host`. */
+  netns?: string;
+  /** Address the members listen on (default 127.0.0.1). */
+  host?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -49,25 +53,27 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster>
   const scheme = options.scheme ?? 'http';
   const dir = mkdtempSync(join(tmpdir(), 'palisade-etcd-'));
   const ports = await Promise.all(Array.from({ length: count * 2 }, freePort));
+  const host = options.host ?? '127.0.0.1';
+  /* A command, run in the members' namespace when there is one. */
+  const inNs = (command: string, args: string[]): [string, string[]] => (options.netns === undefined ? [command, args] : ['ip', ['netns', 'exec', options.netns, command, ...args]]);
   const members = Array.from({ length: count }, (_, i) => ({ name: `m${i}`, client: ports[2 * i] as number, peer: ports[2 * i + 1] as number }));
-  const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
+  const initial = members.map((m) => `${m.name}=http://${host}:${m.peer}`).join(',');
   const processes: Array<ChildProcess | null> = members.map(() => null);
-  const endpoints = members.map((m) => `127.0.0.1:${m.client}`);
+  const endpoints = members.map((m) => `${host}:${m.client}`);
   const ctlBase = ['--endpoints', endpoints.map((e) => `${scheme}://${e}`).join(','), '--dial-timeout', '1s', '--command-timeout', '3s', ...(options.ctlFlags ?? [])];
 
   const spawnMember = (i: number): void => {
     const m = members[i] as (typeof members)[number];
-    const client = `${scheme}://127.0.0.1:${m.client}`;
+    const client = `${scheme}://${host}:${m.client}`;
     processes[i] = spawn(
-      'etcd',
-      [
+      ...inNs('etcd', [
         '--name', m.name, '--data-dir', join(dir, m.name),
         '--listen-client-urls', client, '--advertise-client-urls', client,
-        '--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
+        '--listen-peer-urls', `http://${host}:${m.peer}`, '--initial-advertise-peer-urls', `http://${host}:${m.peer}`,
         '--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', 'palisade-test',
         '--heartbeat-interval', '50', '--election-timeout', '500', '--log-level', 'error', '--logger', 'zap',
         ...(options.flags ?? []),
-      ],
+      ]),
       { stdio: 'ignore' },
     );
   };
@@ -75,7 +81,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster>
   const healthy = async (i: number): Promise<void> => {
     const endpoint = `${scheme}://${endpoints[i]}`;
     for (let attempt = 0; attempt < 200; attempt++) {
-      const r = spawnSync('etcdctl', [...ctlBase, '--endpoints', endpoint, 'endpoint', 'health'], { encoding: 'utf8' });
+      const r = spawnSync(...inNs('etcdctl', [...ctlBase, '--endpoints', endpoint, 'endpoint', 'health']), { encoding: 'utf8' });
       if (r.status === 0) return;
       await sleep(100);
     }
@@ -85,7 +91,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster>
   const stop = async (i: number): Promise<void> => {
     const child = processes[i];
     processes[i] = null;
-    if (child === null || child === undefined || child.exitCode !== null) return;
+    if (child === null || child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGKILL');
     await gone;
@@ -104,7 +110,7 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster>
       await healthy(i);
     },
     ctl(args, input) {
-      const r = spawnSync('etcdctl', [...ctlBase, ...args], { encoding: 'utf8', input });
+      const r = spawnSync(...inNs('etcdctl', [...ctlBase, ...args]), { encoding: 'utf8', input });
       if (r.status !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${r.stderr}`);
       return r.stdout;
     },
