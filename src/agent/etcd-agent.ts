@@ -110,7 +110,8 @@ export class EtcdAgent {
   }
 
   private state(): FleetState | null {
-    const policy = this.view.policy();
+    /* A canary applies the candidate of a rollout; every other host only ever sees `policy`. */
+    const policy = this.view.candidateFor(this.options.host) ?? this.view.policy();
     if (policy === null) return null;
     const inventory = this.view.inventory();
     this.logNew(inventory.diagnostics.map((d) => `${d.file ?? ''}: ${d.message}`));

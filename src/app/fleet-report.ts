@@ -8,6 +8,7 @@
  * another host); lagging (applied revisions differ from the current ones); ok; static (no agent).
  */
 import type { Diagnostic } from '../diagnostics.ts';
+import type { Candidate } from '../fleet/candidate.ts';
 import type { Conflict } from '../fleet/published.ts';
 import { readPerHost } from '../fleet/snapshot.ts';
 import { parseStatus, type AgentStatus } from '../fleet/status.ts';
@@ -50,11 +51,15 @@ export interface FleetReport {
   hosts: HostRow[];
   /** Every address two hosts claim, and who keeps it. */
   conflicts: Conflict[];
+  /** The canary rollout running (`push --canary`), if any. */
+  rollout: { canaries: string[]; startedAt: string } | null;
   diagnostics: Diagnostic[];
 }
 
 /** The exit code of `fleet status`: FLEET_ATTENTION_EXIT when any host is in an alert state, else 0. */
 export const reportExitCode = (report: FleetReport): number => (report.hosts.some((h) => ALERT_STATES.includes(h.state)) ? FLEET_ATTENTION_EXIT : 0);
+
+const rolloutOf = (candidate: Candidate | null): FleetReport['rollout'] => (candidate === null ? null : { canaries: candidate.canaries, startedAt: candidate.startedAt });
 
 /** Pure: the state of one host. */
 export function hostState(facts: HostFacts, raw: string | undefined, current: { policy: string | null; inventory: string }): { state: HostState; status: AgentStatus | null } {
@@ -98,6 +103,6 @@ export async function readFleetReport(options: FleetOptions): Promise<FleetRepor
       };
       return { host, registered: facts.registered, member: facts.member, alive: facts.alive, ...hostState(facts, statuses.get(host), current) };
     });
-    return { url: fleet.url, revision: view.revision, policyRevision, policyError, inventoryRevision: inventory.revision, hosts, conflicts, diagnostics: inventory.diagnostics };
+    return { url: fleet.url, revision: view.revision, policyRevision, policyError, inventoryRevision: inventory.revision, hosts, conflicts, rollout: rolloutOf(view.candidate()), diagnostics: inventory.diagnostics };
   });
 }

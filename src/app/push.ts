@@ -5,9 +5,10 @@
  * a guard failing without `force`, is refused and nothing is written.
  */
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
-import { InputError, error, hasErrors, type Diagnostic } from '../diagnostics.ts';
+import { InputError, OperationError, UsageError, error, hasErrors, type Diagnostic } from '../diagnostics.ts';
 import { controlPlaneOf } from '../fleet/control-plane.ts';
 import { defaultAdminNetworks, fleetGuardProblems } from '../fleet/guards.ts';
+import { runRollout, selectCanaries } from '../fleet/rollout.ts';
 import { decodePolicy, encodePolicy } from '../fleet/policy-record.ts';
 import { parsePolicyFiles, readPolicyFiles } from '../policy/load.ts';
 import { resolveAll } from '../resolve/resolver.ts';
@@ -21,6 +22,12 @@ export type PushOptions = ConfigOverrides &
     force?: boolean;
     /** Where admins SSH from; default: where the policy's SSH failsafe admits from. */
     adminNetwork?: string[];
+    /** Canary rollout: `N%` of the agents' hosts, or a query selecting the canaries. */
+    canary?: string;
+    /** How long the canaries must stay healthy before the policy goes to every host (ms). */
+    bake?: number;
+    /** Progress lines of a canary rollout. */
+    progress?: (line: string) => void;
   };
 
 export interface PushResult {
@@ -34,6 +41,8 @@ export interface PushResult {
   hosts: number;
   /** Warnings of the policy and the fleet's inventory. */
   diagnostics: Diagnostic[];
+  /** The canaries of a rollout that was promoted. */
+  canaries: string[] | null;
 }
 
 export async function pushPolicy(options: PushOptions): Promise<PushResult> {
@@ -45,7 +54,8 @@ export async function pushPolicy(options: PushOptions): Promise<PushResult> {
   return withFleet({ ...options, inventory: config.inventory }, async (fleet) => {
     /* What every reader will do with the stored record: the base names must not change the meaning. */
     decodePolicy(record, fleet.keys.policy);
-    const inventory = (await readFleetView(fleet)).inventory();
+    const view = await readFleetView(fleet);
+    const inventory = view.inventory();
     const names = await resolveAll(namesToResolve(loaded.policy, inventory), resolverFor(config));
     const controlPlane = await controlPlaneOf(fleet.location.endpoints);
     const rulesets = new FleetCompiler({ policy: loaded.policy, inventory, names, controlPlane }).compileAll();
@@ -54,15 +64,37 @@ export async function pushPolicy(options: PushOptions): Promise<PushResult> {
     if (problems.length > 0 && options.force !== true) {
       throw new InputError(problems.map((p) => error(`push refused: this policy ${p.message}; nothing was written (fix it, or pass --force)`, { host: p.host })));
     }
-    const put = await fleet.client.put(fleet.keys.policy).value(record).exec();
-    return {
+    const result = {
       url: fleet.url,
       policyRevision: loaded.policy.revision,
       rules: loaded.policy.rules.length,
       files: read.files.length,
-      etcdRevision: put.header.revision,
       hosts: rulesets.length,
       diagnostics: [...read.diagnostics, ...loaded.diagnostics, ...inventory.diagnostics],
     };
+    if (options.canary === undefined) {
+      const put = await fleet.client.put(fleet.keys.policy).value(record).exec();
+      return { ...result, etcdRevision: put.header.revision, canaries: null };
+    }
+    const { registrations } = view.trusted();
+    const agents = new Set([...registrations.values()].filter((r) => r.agent || view.observed(r.host.name)).map((r) => r.host.name));
+    let canaries: string[];
+    try {
+      canaries = selectCanaries(options.canary, inventory.hosts, agents);
+    } catch (cause) {
+      throw new UsageError(`--canary ${options.canary}: expected N% or a query (${(cause as Error).message})`);
+    }
+    if (canaries.length === 0) throw new InputError([error(`--canary ${options.canary} selects no host with an agent: nothing was written`)]);
+    const bakeMs = options.bake ?? 60_000;
+    const outcome = await runRollout(fleet.client, fleet.keys, {
+      record,
+      policyRevision: loaded.policy.revision,
+      canaries,
+      bakeMs,
+      applyTimeoutMs: bakeMs + 60_000,
+      progress: options.progress ?? (() => undefined),
+    });
+    if (!outcome.promoted) throw new OperationError(`canary rollout failed: ${outcome.gate}; the canaries return to the current policy, no other host saw the candidate`, { kind: 'fleet' });
+    return { ...result, etcdRevision: outcome.etcdRevision, canaries };
   });
 }

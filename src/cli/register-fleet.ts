@@ -15,7 +15,7 @@ import { fleetStatusCommand, type FleetStatusOptions } from './commands/fleet-st
 import { hostsPutCommand, hostsRmCommand, type HostsPutOptions } from './commands/hosts.ts';
 import type { PushOptions } from '../app/push.ts';
 import { pushCommand } from './commands/push.ts';
-import { backendOption, examples, formatOption, hostOptions, positiveInt, sourceOptions } from './options.ts';
+import { backendOption, duration, examples, formatOption, hostOptions, positiveInt, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
 const URL = 'etcd://10.0.0.5:2379,10.0.0.6:2379,10.0.0.7:2379/palisade';
@@ -80,10 +80,17 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
         .option('-p, --policy <files...>', 'policy files or directories (else palisade.yaml)')
         .option('--admin-network <cidrs...>', "where admins SSH from: every host must accept SSH from there (default: where the policy's SSH failsafe admits from)")
         .option('--force', 'push even when a guard fails')
+        .option('--canary <spec>', "roll out to canaries first: N% of the agents' hosts, or a query such as 'roles:web AND environment:staging'")
+        .option('--bake <duration>', 'how long the canaries must stay healthy before every host gets the policy (default 60s)', duration)
         .option('--dns <file>', 'static name table, consulted before DNS while validating')
         .option('--no-resolve', 'do not ask the system resolver while validating'),
     ),
-    [`palisade push --policy policy.yaml roles/ --inventory ${URL}`, 'palisade push --user admin --password-file admin.pass'],
+    [
+      `palisade push --policy policy.yaml roles/ --inventory ${URL}`,
+      'palisade push --user admin --password-file admin.pass',
+      "palisade push --canary 10% --bake 60s",
+      "palisade push --canary 'roles:web AND environment:staging' --bake 2m",
+    ],
   ).action(async (opts: PushOptions) => setExit(await pushCommand(opts, output)));
 
   const hosts = program.command('hosts').description('static hosts of the fleet (appliances, external services): no agent, no lease');

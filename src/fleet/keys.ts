@@ -12,6 +12,8 @@ export interface Keys {
   /** `<prefix>/alive/`: one key per running agent, on a short lease (liveness, not membership). */
   alive: string;
   policy: string;
+  /** `<prefix>/policy-candidate`: a policy under canary rollout, and its canary hosts. */
+  candidate: string;
   /** `<prefix>/status/`: what every agent applied. */
   status: string;
   /** `<prefix>/flows/`: every agent's summary of its denied or audited flows (issue 6). */
@@ -32,6 +34,7 @@ export function fleetKeys(prefix: string): Keys {
     members: `${prefix}/members/`,
     alive: `${prefix}/alive/`,
     policy: `${prefix}/policy`,
+    candidate: `${prefix}/policy-candidate`,
     status: `${prefix}/status/`,
     flows: `${prefix}/flows/`,
     host: (name) => `${prefix}/hosts/${name}`,

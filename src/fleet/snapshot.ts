@@ -12,9 +12,13 @@ export function keyEntry(kv: IKeyValue): KeyEntry {
 export async function readSnapshot(client: Etcd3, keys: Keys): Promise<Snapshot> {
   const hosts = await client.getAll().prefix(keys.hosts).exec();
   const revision = Number(hosts.header.revision);
-  const [members, policy] = await Promise.all([client.getAll().prefix(keys.members).revision(revision).exec(), client.get(keys.policy).revision(revision).exec()]);
+  const [members, policy, candidate] = await Promise.all([
+    client.getAll().prefix(keys.members).revision(revision).exec(),
+    client.get(keys.policy).revision(revision).exec(),
+    client.get(keys.candidate).revision(revision).exec(),
+  ]);
   const value = policy.kvs[0]?.value.toString() ?? null;
-  return { revision, hosts: [...hosts.kvs, ...members.kvs].map(keyEntry), policy: value };
+  return { revision, hosts: [...hosts.kvs, ...members.kvs].map(keyEntry), policy: value, candidate: candidate.kvs[0]?.value.toString() ?? null };
 }
 
 /** Every `<under><name>` value by name: the agents' `status/` or `flows/` keys. */

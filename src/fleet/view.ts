@@ -7,6 +7,7 @@ import { warning, type Diagnostic } from '../diagnostics.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { LoadedPolicy } from '../policy/load.ts';
 import { memberKey, nameUnder, type Keys } from './keys.ts';
+import { decodeCandidate, type Candidate } from './candidate.ts';
 import { decodePolicy } from './policy-record.ts';
 import { checkObservation, checkRegistration, claimAddress, trustedHosts, type Checked, type KeyEntry, type Observation, type Registration, type TrustedFleet } from './published.ts';
 
@@ -17,6 +18,8 @@ export interface Snapshot {
   hosts: KeyEntry[];
   /** The `policy` value, or null when none was pushed. */
   policy: string | null;
+  /** The `policy-candidate` value, or null when no canary rollout runs. */
+  candidate?: string | null;
 }
 
 /** What happened to one key, for the caller's log. */
@@ -29,6 +32,8 @@ export class FleetView {
   /** Keys under hosts/ or members/ that are none of the above, with why. */
   private readonly strays = new Map<string, Diagnostic>();
   private policyText: string | null = null;
+  private candidateText: string | null = null;
+  private candidateCache: { text: string; loaded: LoadedPolicy } | null = null;
   private trustedCache: TrustedFleet | null = null;
   private inventoryCache: Inventory | null = null;
   private policyCache: { text: string; loaded: LoadedPolicy } | null = null;
@@ -48,6 +53,7 @@ export class FleetView {
     this.strays.clear();
     for (const entry of snapshot.hosts) this.apply(entry);
     this.policyText = snapshot.policy;
+    this.candidateText = snapshot.candidate ?? null;
     this.revision = snapshot.revision;
     this.invalidate();
   }
@@ -107,6 +113,24 @@ export class FleetView {
   setPolicy(text: string | null, revision: number): void {
     this.policyText = text;
     this.revision = Math.max(this.revision, revision);
+  }
+
+  setCandidate(text: string | null, revision: number): void {
+    this.candidateText = text;
+    this.revision = Math.max(this.revision, revision);
+  }
+
+  /** The canary rollout running, if any (a value that is not a candidate counts as none). */
+  candidate(): Candidate | null {
+    return this.candidateText === null ? null : decodeCandidate(this.candidateText);
+  }
+
+  /** The candidate policy when `host` is one of its canaries, validated; null otherwise. Throws an InputError when it is not valid. */
+  candidateFor(host: string): LoadedPolicy | null {
+    const candidate = this.candidate();
+    if (candidate === null || !candidate.canaries.includes(host)) return null;
+    if (this.candidateCache?.text !== candidate.policy) this.candidateCache = { text: candidate.policy, loaded: decodePolicy(candidate.policy, this.keys.candidate) };
+    return this.candidateCache.loaded;
   }
 
   private touched(revision: number): void {

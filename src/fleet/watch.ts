@@ -64,19 +64,22 @@ export class FleetWatch {
     return text.startsWith(this.keys.hosts) || text.startsWith(this.keys.members);
   }
 
-  /** One watch on [hosts/, policy]: `hosts/` and `members/` sort before `policy`, `alive/` and `flows/` before them and `status/` after, so liveness and statuses are not seen. */
+  /** One watch on [hosts/, policy-candidate]: `hosts/` and `members/` sort before `policy`, `alive/` and `flows/` before them and `status/` after, so liveness and statuses are not seen. */
   private watch(from: number): Watcher {
-    const watcher = this.client.watch().inRange({ start: this.keys.hosts, end: `${this.keys.policy}\0` }).startRevision(String(from)).watcher();
+    const watcher = this.client.watch().inRange({ start: this.keys.hosts, end: `${this.keys.candidate}\0` }).startRevision(String(from)).watcher();
     const { log, changed } = this.options;
     const isPolicy = (key: Buffer): boolean => key.toString() === this.keys.policy;
+    const isCandidate = (key: Buffer): boolean => key.toString() === this.keys.candidate;
     watcher.on('put', (kv) => {
       if (isPolicy(kv.key)) this.view.setPolicy(kv.value.toString(), Number(kv.mod_revision));
+      else if (isCandidate(kv.key)) this.view.setCandidate(kv.value.toString(), Number(kv.mod_revision));
       else if (this.isHost(kv.key)) return changed(this.view.putKey(keyEntry(kv), Number(kv.mod_revision)), false);
       else return;
       changed();
     });
     watcher.on('delete', (kv) => {
       if (isPolicy(kv.key)) this.view.setPolicy(null, Number(kv.mod_revision));
+      else if (isCandidate(kv.key)) this.view.setCandidate(null, Number(kv.mod_revision));
       else if (this.isHost(kv.key)) return changed(this.view.deleteKey(kv.key.toString(), Number(kv.mod_revision)), true);
       else return;
       changed();

@@ -11,6 +11,7 @@ export interface FleetStatusOptions extends FleetOptions {
 function textReport(r: FleetReport): string {
   const lines = [`fleet ${r.url} at etcd revision ${r.revision}: policy ${r.policyRevision ?? (r.policyError === null ? 'none pushed' : 'INVALID')}, inventory ${r.inventoryRevision}`];
   if (r.policyError !== null) lines.push(`policy error: ${r.policyError}`);
+  if (r.rollout !== null) lines.push(`canary rollout running since ${r.rollout.startedAt}: canaries ${r.rollout.canaries.join(', ')}`);
   for (const row of r.hosts) {
     const s = row.status;
     const applied = s === null ? '-' : `rev ${s.revision} policy ${s.policyRevision ?? '-'} inventory ${s.inventoryRevision ?? '-'} ${s.hash?.slice(0, 12) ?? '-'} at ${s.appliedAt ?? '-'}`;

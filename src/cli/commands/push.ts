@@ -3,8 +3,9 @@ import { pushPolicy, type PushOptions } from '../../app/push.ts';
 import { reportDiagnostics, type Output } from '../output.ts';
 
 export async function pushCommand(options: PushOptions, output: Output): Promise<number> {
-  const r = await pushPolicy(options);
+  const r = await pushPolicy({ ...options, progress: (line) => output.out(line) });
   reportDiagnostics(output, r.diagnostics);
-  output.out(`pushed policy ${r.policyRevision} (${r.rules} rules, ${r.files} file(s)) to ${r.url} at etcd revision ${r.etcdRevision}; compiled for ${r.hosts} host(s)`);
+  const canary = r.canaries === null ? '' : ` after canaries ${r.canaries.join(', ')} passed`;
+  output.out(`pushed policy ${r.policyRevision} (${r.rules} rules, ${r.files} file(s)) to ${r.url} at etcd revision ${r.etcdRevision}${canary}; compiled for ${r.hosts} host(s)`);
   return 0;
 }
