@@ -153,8 +153,8 @@ describe('fleet mode on etcd, end to end', { skip }, () => {
     await until('the agents to apply', () => [0, 1, 3].every((i) => listing(i).includes('table inet palisade')) && inSet(0, ip(3)), 60_000);
   });
 
-  it('a new client host joins: the app hosts accept its TCP connections within 1 s', async () => {
-    const watcher = spawn('etcdctl', ['--endpoints', etcd.endpoints.join(','), 'watch', '/palisade/hosts/client-1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  it('a new client host joins: the app hosts accept its TCP connections within 1 s of its observation', async () => {
+    const watcher = spawn('etcdctl', ['--endpoints', etcd.endpoints.join(','), 'watch', '/palisade/members/client-1'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(watcher);
     const joined = new Promise<number>((resolve) => watcher.stdout.once('data', () => resolve(Date.now())));
     const accepted = probe(2, [ip(0), ip(1)]);
