@@ -5,6 +5,7 @@
  * `impact` and `suggest` read.
  */
 import { readFile } from 'node:fs/promises';
+import { AUDIT_PREFIX, DROP_PREFIX } from '../layout.ts';
 import { OperationError } from '../diagnostics.ts';
 
 export type FlowProtocol = 'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'vrrp' | 'ospf';
@@ -61,8 +62,8 @@ export const hasPorts = (protocol: FlowProtocol): boolean => protocol === 'tcp' 
 
 /** The verdict a palisade log prefix stands for; null for a prefix that is not palisade's. */
 export function verdictOfPrefix(prefix: string): FlowVerdict | null {
-  if (prefix.startsWith('AUDIT_PAL_')) return 'audit';
-  if (prefix.startsWith('DROP_PAL_')) return 'drop';
+  if (prefix.startsWith(AUDIT_PREFIX)) return 'audit';
+  if (prefix.startsWith(DROP_PREFIX)) return 'drop';
   return null;
 }
 

@@ -3,9 +3,10 @@
  * → flow records. Takes the line as `dmesg -r`, `/dev/kmsg`, `journalctl -k` (short or short-iso) print
  * it: whatever comes before the prefix is only read for a leading ISO time.
  */
+import { AUDIT_PREFIX, DROP_PREFIX } from '../layout.ts';
 import { flowProtocol, hasPorts, verdictOfPrefix, type FlowRecord } from './flow.ts';
 
-const PREFIX = /\b((?:AUDIT|DROP)_PAL_[A-Za-z0-9_.@-]*)\s/;
+const PREFIX = new RegExp(`\\b((?:${AUDIT_PREFIX}|${DROP_PREFIX})[A-Za-z0-9_.@-]*)\\s`);
 const ISO_TIME = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\s/;
 
 function fields(text: string): Map<string, string> {

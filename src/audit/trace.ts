@@ -10,10 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { isIPv4, isIPv6 } from 'node:net';
 import { execTool } from '../kernel/exec.ts';
+import { NFT_TABLE } from '../layout.ts';
 import { decisions, parseTrace, type TraceDecision, type TraceEvent } from './trace-events.ts';
 import { OperationError } from '../diagnostics.ts';
 
-export const TRACE_TABLE = 'palisade_trace';
+export const TRACE_TABLE = `${NFT_TABLE}_trace`;
 
 export interface TraceRequest {
   sourceNetns: string;
@@ -104,7 +105,7 @@ export async function trace(request: TraceRequest): Promise<TraceResult> {
       outcome,
       ends: ends.map((end, i) => {
         const events = parseTrace(monitors[i]?.text() ?? '');
-        return { netns: end.netns, events, decision: decisions(events, 'palisade')[0] ?? null };
+        return { netns: end.netns, events, decision: decisions(events, NFT_TABLE)[0] ?? null };
       }),
     };
   } finally {

@@ -11,25 +11,24 @@ import { HostIndex } from '../query/host-index.ts';
 import type { NameResolution } from '../resolve/resolver.ts';
 import { controlPlaneFailsafe, type ControlPlane } from './control-plane.ts';
 import type { Family, IrChain, IrRule, IrSet, Match, Ruleset, Verdict } from './ir.ts';
-import { sha256 } from '../hash.ts';
 import { normaliseNetworks } from './networks.ts';
 import { endpointsUseSametag, setDefinition, setName, type SetScope } from './set-definitions.ts';
 import { rawRulesFor } from './raw.ts';
 import { InternalError } from '../diagnostics.ts';
-
-export const LOG_PREFIX_INPUT = 'DROP_PAL_INPUT';
-export const LOG_PREFIX_OUTPUT = 'DROP_PAL_OUTPUT';
-export const logPrefixForUser = (user: string): string => `DROP_PAL_OUT_${user}`;
-export const userChainName = (user: string): string => `user_${user}`;
-export const logPrefixForService = (unit: string): string => `DROP_PAL_SVC_${unit}`;
-/** Non-terminal `action: log` rules. */
-export const logPrefixForRule = (rule: string): string => `LOG_PAL_${rule}`;
-/** Audit mode's prefixes: what would have been dropped, logged and accepted. */
-export const AUDIT_PREFIX = 'AUDIT_PAL_';
-export const AUDIT_PREFIX_INPUT = `${AUDIT_PREFIX}INPUT`;
-export const AUDIT_PREFIX_OUTPUT = `${AUDIT_PREFIX}OUTPUT`;
-export const auditPrefixForUser = (user: string): string => `${AUDIT_PREFIX}OUT_${user}`;
-export const auditPrefixForService = (unit: string): string => `${AUDIT_PREFIX}SVC_${unit}`;
+import {
+  AUDIT_PREFIX_INPUT,
+  AUDIT_PREFIX_OUTPUT,
+  LOG_PREFIX_INPUT,
+  LOG_PREFIX_OUTPUT,
+  auditPrefixForService,
+  auditPrefixForUser,
+  logPrefixForRule,
+  logPrefixForService,
+  logPrefixForUser,
+  meterName,
+  serviceChainName,
+  userChainName,
+} from '../layout.ts';
 
 export interface CompileInputs {
   policy: Policy;
@@ -53,17 +52,6 @@ export interface CompileInputs {
 /** The warning of a rule left out because it expired: `plan` shows these on every host. */
 export const expiredNote = (rule: string, at: string): string => `rule "${rule}" expired at ${at}: left out`;
 export const isExpiredNote = (warning: string): boolean => /^rule ".*" expired at \S+: left out$/s.test(warning);
-
-/** The chain of a service's outbound rules: the unit name, with a hash when it has characters a chain name cannot. */
-export function serviceChainName(unit: string): string {
-  const safe = unit.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return safe === unit ? `service_${unit}` : `service_${safe}-${sha256(unit).slice(0, 6)}`;
-}
-
-/** The name of a rate limit's dynamic set (nft) or hash (iptables hashlimit, at most 15 characters): one per rule and family. */
-export function meterName(rule: string, family: Family): string {
-  return `palm${family}_${sha256(rule).slice(0, 9)}`;
-}
 
 /** The rules in evaluation order: by `order`, ties in declaration order (Array.prototype.sort is stable). */
 export function orderedRules(rules: readonly Rule[]): Rule[] {

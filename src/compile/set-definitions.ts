@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { formatQuery, usesSametag } from '../query/format.ts';
 import type { Endpoint } from '../policy/types.ts';
 import type { Family } from './ir.ts';
+import { setPrefix } from '../layout.ts';
 
 export interface SetScope {
   /** null: every environment (`disable_env_limit`). */
@@ -39,5 +40,5 @@ export function setDefinition(endpoints: readonly Endpoint[], scope: SetScope, f
 }
 
 export function setName(definition: string, family: Family): string {
-  return `pal${family}_${createHash('sha256').update(definition).digest('hex').slice(0, 12)}`;
+  return `${setPrefix(family)}${createHash('sha256').update(definition).digest('hex').slice(0, 12)}`;
 }

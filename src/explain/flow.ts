@@ -1,6 +1,7 @@
 /** `palisade explain SRC DST PORT/PROTO`: both ends of a flow, each through its own host's ruleset. */
 import ipaddr from 'ipaddr.js';
-import { AUDIT_PREFIX, type FleetCompiler } from '../compile/compile.ts';
+import type { FleetCompiler } from '../compile/compile.ts';
+import { AUDIT_PREFIX } from '../layout.ts';
 import type { Family, IrRule } from '../compile/ir.ts';
 import type { Host } from '../inventory/types.ts';
 import type { Protocol } from '../policy/types.ts';

@@ -6,11 +6,11 @@ import { choiceField, nameField, stringField } from './fields.ts';
 import { unsafeCharacter } from './raw-text.ts';
 import { parseOn } from './rule.ts';
 import { didYouMean } from '../suggest.ts';
+import { IPTABLES_BUILTIN_CHAINS, type IptablesTableName } from '../layout.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
 
 const NFT_CHAINS = ['input', 'output', 'forward'] as const;
-const TABLES = ['filter', 'nat', 'mangle', 'raw'] as const;
-const FILTER_CHAINS = ['INPUT', 'OUTPUT', 'FORWARD'];
+const TABLES = Object.keys(IPTABLES_BUILTIN_CHAINS) as IptablesTableName[];
 const NFT_FORM = '"add rule inet palisade <input|output|forward> <rule>"';
 
 type Iptables = NonNullable<RawRule['iptables']>;
@@ -75,8 +75,13 @@ export function parseIptables(file: SourceFile, entries: readonly Entry[], owner
     return null;
   }
   if (table === null) return null;
-  if (table === 'filter' && !FILTER_CHAINS.includes(chain)) {
-    file.error(ruleEntry.value, `"rule": in table filter the chain must be one of ${FILTER_CHAINS.join(', ')}, not "${chain}"${didYouMean(chain, FILTER_CHAINS)}`, rule);
+  const builtins: readonly string[] = IPTABLES_BUILTIN_CHAINS[table];
+  if (!builtins.includes(chain)) {
+    file.error(
+      ruleEntry.value,
+      `"rule": in table ${table} the chain must be one of its built-in chains ${builtins.join(', ')}, not "${chain}"${didYouMean(chain, builtins)}: raw rules never go into other tools' chains`,
+      rule,
+    );
     return null;
   }
   return { table, chain, rule: body, insert };

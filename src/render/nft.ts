@@ -8,8 +8,8 @@ import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJump
 import { checkIcmpType } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment } from './escape.ts';
 import { InternalError } from '../diagnostics.ts';
+import { NFT_FAMILY, NFT_TABLE } from '../layout.ts';
 
-export const NFT_TABLE = 'palisade';
 /** nft refuses longer rule comments. */
 export const NFT_COMMENT_MAX = 128;
 /** The kernel's log prefix holds 127 characters; ours ends with a space. */
@@ -169,5 +169,5 @@ export function renderNft(rs: Ruleset): string {
   const meterSets = [...meters(rs)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, family]) => renderMeter(name, family));
   const blocks = [...rs.sets.map(renderSet), ...meterSets, ...rs.chains.map((chain) => renderChain(chain, chains))];
   const body = blocks.map((lines) => lines.join('\n')).join('\n\n');
-  return `table inet ${NFT_TABLE} {\n${body}${body === '' ? '' : '\n'}}\n`;
+  return `table ${NFT_FAMILY} ${NFT_TABLE} {\n${body}${body === '' ? '' : '\n'}}\n`;
 }

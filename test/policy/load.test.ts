@@ -362,7 +362,14 @@ test('raw rules: forms, chains, tables and required parts', () => {
   ]);
   assert.deepEqual(raw('nft: "add rule inet palisade input"'), ['policy.yaml:3:10: error: rule "X": "nft": the rule after "input" is missing']);
   assert.deepEqual(raw('iptables: { rule: "-A PREROUTING -j ACCEPT" }'), [
-    'policy.yaml:3:23: error: rule "X": "rule": in table filter the chain must be one of INPUT, OUTPUT, FORWARD, not "PREROUTING"',
+    'policy.yaml:3:23: error: rule "X": "rule": in table filter the chain must be one of its built-in chains INPUT, OUTPUT, FORWARD, not "PREROUTING": raw rules never go into other tools\' chains',
+  ]);
+  /* Finding 7: a raw rule never hooks another tool's chain, and raw has no INPUT: refused by check, not at load. */
+  assert.deepEqual(raw('iptables: { table: nat, rule: "-A DOCKER -j RETURN" }'), [
+    'policy.yaml:3:35: error: rule "X": "rule": in table nat the chain must be one of its built-in chains PREROUTING, INPUT, OUTPUT, POSTROUTING, not "DOCKER": raw rules never go into other tools\' chains',
+  ]);
+  assert.deepEqual(raw('iptables: { table: raw, rule: "-A INPUT -j NOTRACK" }'), [
+    'policy.yaml:3:35: error: rule "X": "rule": in table raw the chain must be one of its built-in chains PREROUTING, OUTPUT, not "INPUT": raw rules never go into other tools\' chains',
   ]);
   assert.deepEqual(raw('iptables: { table: natt, rule: "-X INPUT -j ACCEPT" }'), [
     'policy.yaml:3:24: error: rule "X": "table" must be one of filter, nat, mangle, raw, not "natt" (did you mean "nat"?)',

@@ -1,0 +1,62 @@
+/**
+ * The kernel layout: every name palisade gives to what it puts in the kernel, in one place (as Calico Felix
+ * keeps its own in rules/rule_defs.go). The compiler names chains, sets and log prefixes from here; the
+ * renderers, the kernel backends, the lab and the audit parsers recognise palisade's objects by these names.
+ * Changing one changes the contract with users (DESIGN.md "Kernel layout"). It imports only the hash, so every
+ * layer, from policy validation up, can use it.
+ */
+import { sha256 } from './hash.ts';
+
+/** nftables: `table inet palisade`. */
+export const NFT_FAMILY = 'inet';
+export const NFT_TABLE = 'palisade';
+/** The IR's (and nft's) chain for a local user's or service's outbound rules. */
+export const userChainName = (user: string): string => `user_${user}`;
+/** The chain of a service's outbound rules: the unit name, with a hash when it has characters a chain name cannot. */
+export function serviceChainName(unit: string): string {
+  const safe = unit.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return safe === unit ? `service_${unit}` : `service_${safe}-${sha256(unit).slice(0, 6)}`;
+}
+
+/** iptables: palisade's chains are `PALISADE-<built-in chain>` and `PALISADE-U-<user>`. */
+export const IPTABLES_CHAIN_PREFIX = 'PALISADE-';
+export const iptablesOwnChain = (builtin: string): string => `${IPTABLES_CHAIN_PREFIX}${builtin}`;
+export const iptablesUserChain = (user: string): string => `${IPTABLES_CHAIN_PREFIX}U-${user}`;
+export const isIptablesOwnChain = (name: string): boolean => name.startsWith(IPTABLES_CHAIN_PREFIX);
+/**
+ * The built-in chains of each iptables table. Raw iptables rules name one of these, and go into palisade's own
+ * chain jumped to from it: never into another tool's chain (Docker's, kube-proxy's).
+ */
+export const IPTABLES_BUILTIN_CHAINS = {
+  filter: ['INPUT', 'OUTPUT', 'FORWARD'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  raw: ['PREROUTING', 'OUTPUT'],
+} as const satisfies Record<string, readonly string[]>;
+export type IptablesTableName = keyof typeof IPTABLES_BUILTIN_CHAINS;
+
+/** Named sets: `pal4_<hash>`, `pal6_<hash>` (named by their definition), and ipset's staging sets `paltmp_<n>`. */
+export const setPrefix = (family: 4 | 6): string => `pal${family}_`;
+export const STAGING_SET_PREFIX = 'paltmp_';
+export const stagingSetName = (index: number): string => `${STAGING_SET_PREFIX}${index}`;
+/** Any set palisade creates, staging sets included. */
+export const isPalisadeSet = (name: string): boolean => /^pal(?:4|6|tmp)_/.test(name);
+export const isStagingSet = (name: string): boolean => name.startsWith(STAGING_SET_PREFIX);
+/** A rate limit's dynamic set (nft) or hash (iptables hashlimit, at most 15 characters): one per rule and family. */
+export const meterName = (rule: string, family: 4 | 6): string => `palm${family}_${sha256(rule).slice(0, 9)}`;
+
+/** Log prefixes of the drop rules: the direction, and the user chain, as AFW's are. */
+export const DROP_PREFIX = 'DROP_PAL_';
+export const LOG_PREFIX_INPUT = `${DROP_PREFIX}INPUT`;
+export const LOG_PREFIX_OUTPUT = `${DROP_PREFIX}OUTPUT`;
+export const logPrefixForUser = (user: string): string => `${DROP_PREFIX}OUT_${user}`;
+export const logPrefixForService = (unit: string): string => `${DROP_PREFIX}SVC_${unit}`;
+/** Non-terminal `action: log` rules. */
+export const LOG_PREFIX = 'LOG_PAL_';
+export const logPrefixForRule = (rule: string): string => `${LOG_PREFIX}${rule}`;
+/** Audit mode's prefixes: what would have been dropped, logged and accepted. */
+export const AUDIT_PREFIX = 'AUDIT_PAL_';
+export const AUDIT_PREFIX_INPUT = `${AUDIT_PREFIX}INPUT`;
+export const AUDIT_PREFIX_OUTPUT = `${AUDIT_PREFIX}OUTPUT`;
+export const auditPrefixForUser = (user: string): string => `${AUDIT_PREFIX}OUT_${user}`;
+export const auditPrefixForService = (unit: string): string => `${AUDIT_PREFIX}SVC_${unit}`;
