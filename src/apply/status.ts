@@ -1,5 +1,5 @@
 /** `palisade status`: what is applied, by whom and when, a pending confirmation, drift, and drop counters. */
-import type { DropCounter } from '../kernel/backend.ts';
+import type { ChainCounters } from '../kernel/backend.ts';
 import type { Target } from '../kernel/exec.ts';
 import { backendFor } from '../kernel/load.ts';
 import { detectDrift, type Drift } from './drift.ts';
@@ -23,7 +23,7 @@ export interface HostStatus {
   previous: { hash: string | null; appliedAt: string | null } | null;
   pending: (Pending & { timerRunning: boolean }) | null;
   drift: Drift;
-  counters: DropCounter[];
+  counters: ChainCounters[];
 }
 
 const alive = (pid: number | null): boolean => {

@@ -1,16 +1,12 @@
 /** What the applier needs from a kernel backend (nftables, or iptables + ipset), behind one interface. */
 import type { Ruleset } from '../compile/ir.ts';
+import type { ChainCounters } from './counters.ts';
 import type { Target } from './exec.ts';
 
 export type BackendName = 'nft' | 'iptables';
 export const BACKENDS: readonly BackendName[] = ['nft', 'iptables'];
 
-/** Packets and bytes the drop rules of one chain have counted. */
-export interface DropCounter {
-  chain: string;
-  packets: number;
-  bytes: number;
-}
+export type { ChainCounters } from './counters.ts';
 
 export interface Backend {
   readonly name: BackendName;
@@ -37,6 +33,6 @@ export interface Backend {
   watch?(): Promise<void>;
   /** Optional: the listing after updateMembership(before, after), derived from the listing before; null if it cannot be. */
   listingAfterMembership?(listing: string, before: Ruleset, after: Ruleset): string | null;
-  /** Drop counters per chain, from the kernel. */
-  counters(): Promise<DropCounter[]>;
+  /** Drop, reject and log counters per chain of palisade's, from the kernel. */
+  counters(): Promise<ChainCounters[]>;
 }

@@ -4,12 +4,14 @@
  */
 import type { Ruleset } from '../compile/ir.ts';
 import { diffRulesets } from '../compile/diff.ts';
-import { NFT_TABLE, renderNft } from '../render/nft.ts';
-import type { Backend, DropCounter } from './backend.ts';
+import { NFT_FAMILY, NFT_TABLE } from '../layout.ts';
+import { renderNft } from '../render/nft.ts';
+import type { Backend } from './backend.ts';
+import { nftCounters, type ChainCounters } from './counters.ts';
 import { execTool, runTool, runToolResult, type Target } from './exec.ts';
 import { generationWatch, watchGeneration } from './nft-generation.ts';
 
-const TABLE = `inet ${NFT_TABLE}`;
+const TABLE = `${NFT_FAMILY} ${NFT_TABLE}`;
 /** Elements per `add element` command: keeps lines short without multiplying commands. */
 const ELEMENTS_PER_COMMAND = 1000;
 
@@ -63,7 +65,7 @@ async function listJson(target: Target): Promise<Json[] | null> {
   const result = await execTool(target, 'nft', ['-j', 'list', 'table', ...TABLE.split(' ')]);
   if (result.code !== 0) {
     if (/No such file or directory/.test(result.stderr)) return null;
-    await runTool(target, 'nft', ['-j', 'list', 'table', ...TABLE.split(' ')], undefined, 'listing table inet palisade');
+    await runTool(target, 'nft', ['-j', 'list', 'table', ...TABLE.split(' ')], undefined, `listing table ${TABLE}`);
   }
   const parsed = JSON.parse(result.stdout) as { nftables?: Json[] };
   return (parsed.nftables ?? []).filter((item) => !(item !== null && typeof item === 'object' && !Array.isArray(item) && 'metainfo' in item));
@@ -104,10 +106,6 @@ export function nftListingAfterMembership(listing: string, before: Ruleset, afte
     return patchSetLine(line, diff.elementsRemoved[name] ?? [], diff.elementsAdded[name] ?? []);
   });
   return patched === changed.size ? lines.join('\n') : null;
-}
-
-interface RuleJson {
-  rule?: { chain?: string; expr?: Array<Record<string, unknown>> };
 }
 
 export class NftBackend implements Backend {
@@ -158,7 +156,7 @@ export class NftBackend implements Backend {
   }
 
   async remove(): Promise<void> {
-    await runTool(this.target, 'nft', ['-f', '-'], nftRemoveScript(), 'removing table inet palisade');
+    await runTool(this.target, 'nft', ['-f', '-'], nftRemoveScript(), `removing table ${TABLE}`);
   }
 
   async listing(): Promise<string | null> {
@@ -166,19 +164,7 @@ export class NftBackend implements Backend {
     return items === null ? null : items.map((item) => JSON.stringify(normalise(item))).join('\n');
   }
 
-  async counters(): Promise<DropCounter[]> {
-    const items = (await listJson(this.target)) ?? [];
-    const byChain = new Map<string, DropCounter>();
-    for (const item of items as RuleJson[]) {
-      const expr = item.rule?.expr ?? [];
-      const chain = item.rule?.chain;
-      if (chain === undefined || !expr.some((e) => 'drop' in e)) continue;
-      const counter = expr.find((e) => 'counter' in e)?.counter as { packets?: number; bytes?: number } | undefined;
-      const total = byChain.get(chain) ?? { chain, packets: 0, bytes: 0 };
-      total.packets += counter?.packets ?? 0;
-      total.bytes += counter?.bytes ?? 0;
-      byChain.set(chain, total);
-    }
-    return [...byChain.values()];
+  async counters(): Promise<ChainCounters[]> {
+    return nftCounters((await listJson(this.target)) ?? []);
   }
 }

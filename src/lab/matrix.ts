@@ -115,11 +115,11 @@ export function formatReport(hosts: readonly string[], results: readonly ProbeRe
   return lines.join('\n');
 }
 
-/** Pure: drop and log counters, one line per chain that has a drop or log rule. */
+/** Pure: drop (and reject) and log counters, one line per chain that has such a rule. */
 export function formatCounters(counters: readonly HostCounters[]): string {
-  const rows = counters.flatMap((h) => h.chains.map((c) => [h.host, c.chain, String(c.dropped), String(c.logged), c.prefix ?? '-']));
+  const rows = counters.flatMap((h) => h.chains.map((c) => [h.host, c.chain, String(c.packets), String(c.logged), c.prefix ?? '-']));
   const header = ['HOST', 'CHAIN', 'DROPPED', 'LOGGED', 'LOG PREFIX'];
   const widths = header.map((title, k) => Math.max(title.length, ...rows.map((r) => (r[k] as string).length)));
   const line = (cells: string[]): string => cells.map((c, k) => (k === 2 || k === 3 ? c.padStart(widths[k] as number) : c.padEnd(widths[k] as number))).join('  ').trimEnd();
-  return ['Drop counters (packets since the ruleset was loaded):', line(header), ...rows.map(line)].join('\n');
+  return ['Drop counters, rejects included (packets since the ruleset was loaded):', line(header), ...rows.map(line)].join('\n');
 }

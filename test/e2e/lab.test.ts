@@ -117,7 +117,7 @@ describe('lab on the bundled example', { skip }, () => {
       assert.deepEqual(passed('lb-1', 'web-shop-1', 80, null), [false, false]);
       assert.deepEqual(passed('lb-s1', 'web-shop-1', 80, 'haproxy'), [false, false]);
       const input = report.counters.find((c) => c.host === 'web-shop-1')?.chains.find((c) => c.prefix === 'DROP_PAL_INPUT');
-      assert.ok(input !== undefined && input.dropped > 0 && input.logged > 0, JSON.stringify(report.counters[3]));
+      assert.ok(input !== undefined && input.packets > 0 && input.logged > 0, JSON.stringify(report.counters[3]));
       const after = foreignCounts();
       assert.ok(after.nft > before.nft, `the foreign nft counter did not move: ${JSON.stringify([before, after])}`);
       /* iptables: palisade's chain, jumped to first, decides every packet, so the foreign chain sees none; it must stay intact. */

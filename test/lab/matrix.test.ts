@@ -1,7 +1,6 @@
-/** The probe report's formatting and the kernel counter parsers: pure. */
+/** The probe report's and the counters' formatting: pure. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIptablesCounters, parseNftCounters } from '../../src/lab/counters.ts';
 import { cell, formatCounters, formatMatrix, formatReport, summarise } from '../../src/lab/matrix.ts';
 import type { ProbeResult } from '../../src/lab/probe-run.ts';
 
@@ -70,43 +69,9 @@ describe('matrix cells', () => {
   });
 });
 
-describe('kernel counters', () => {
-  it('reads log and drop counters from nft -j', () => {
-    const json = JSON.stringify({
-      nftables: [
-        { metainfo: { version: '1.0.6' } },
-        { rule: { chain: 'input', expr: [{ match: {} }, { drop: null }] } },
-        { rule: { chain: 'input', expr: [{ counter: { packets: 7, bytes: 400 } }, { limit: {} }, { log: { prefix: 'DROP_PAL_INPUT ' } }] } },
-        { rule: { chain: 'input', expr: [{ counter: { packets: 7, bytes: 400 } }, { drop: null }] } },
-        { rule: { chain: 'input', expr: [{ counter: { packets: 3, bytes: 100 } }, { accept: null }] } },
-        { rule: { chain: 'user_www-data', expr: [{ counter: { packets: 2, bytes: 100 } }, { drop: null }] } },
-      ],
-    });
-    assert.deepEqual(parseNftCounters(json), [
-      { chain: 'input', prefix: 'DROP_PAL_INPUT', logged: 7, dropped: 7 },
-      { chain: 'user_www-data', prefix: null, logged: 0, dropped: 2 },
-    ]);
-  });
-
-  it("sums iptables and ip6tables listings of palisade's chains only", () => {
-    const v4 = `Chain INPUT (policy ACCEPT 0 packets, 0 bytes)
-    pkts      bytes target     prot opt in     out     source               destination
-      62     3282 PALISADE-INPUT  0    --  *      *       0.0.0.0/0            0.0.0.0/0
-       9      500 DROP       0    --  *      *       0.0.0.0/0            0.0.0.0/0
-
-Chain PALISADE-INPUT (1 references)
-    pkts      bytes target     prot opt in     out     source               destination
-       0        0 DROP       0    --  *      *       0.0.0.0/0            0.0.0.0/0            ctstate INVALID
-      37     1914 LOG        0    --  *      *       0.0.0.0/0            0.0.0.0/0            limit: avg 10/sec burst 20 LOG flags 0 level 4 prefix "DROP_PAL_INPUT "
-      37     1914 DROP       0    --  *      *       0.0.0.0/0            0.0.0.0/0
-`;
-    const v6 = `Chain PALISADE-INPUT (1 references)
-    pkts      bytes target     prot opt in     out     source               destination
-       5     2148 LOG        0    --  *      *       ::/0                 ::/0                 limit: avg 10/sec burst 20 LOG flags 0 level 4 prefix "DROP_PAL_INPUT "
-       6     2148 DROP       0    --  *      *       ::/0                 ::/0
-`;
-    const chains = [...parseIptablesCounters(v6, parseIptablesCounters(v4)).values()];
-    assert.deepEqual(chains, [{ chain: 'PALISADE-INPUT', prefix: 'DROP_PAL_INPUT', logged: 42, dropped: 43 }]);
+describe('lab logs', () => {
+  it('prints one line per chain: dropped (rejects included), logged, the log prefix', () => {
+    const chains = [{ chain: 'PALISADE-INPUT', prefix: 'DROP_PAL_INPUT', logged: 42, packets: 43, bytes: 4000 }];
     assert.match(formatCounters([{ host: 'web-1', chains }]), /^web-1 +PALISADE-INPUT +43 +42 +DROP_PAL_INPUT$/m);
   });
 });
