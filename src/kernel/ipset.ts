@@ -1,78 +1,73 @@
 /**
- * ipset for the iptables backend: sets filled into temporary sets and swapped in (each swap atomic), element
- * updates as `add`/`del` through `ipset restore`, and palisade's sets found by their name prefix.
+ * ipset for the iptables backend, pure: palisade's sets read from `ipset save`, sets filled into staging sets
+ * and swapped in (each swap atomic), and element updates as `add`/`del` lines for `ipset restore`.
  */
+import type { RulesetDiff } from '../compile/diff.ts';
+import { isPalisadeSet, isStagingSet, stagingSetName } from '../layout.ts';
+import { ipsetCreateOptions, ipsetElements, type Ipset } from '../render/iptables.ts';
 
-/** Sets palisade creates: pal4_*, pal6_* (named by the compiler) and its temporaries. */
-export const PALISADE_SET = /^pal(?:4|6|tmp)_/;
-export const TMP_PREFIX = 'paltmp_';
-
-export interface IpsetDefinition {
-  name: string;
-  /** What follows the name in `create NAME ...`, e.g. `hash:net family inet maxelem 1048576 -exist`. */
-  create: string;
-  elements: string[];
+export interface SavedSets {
+  /** palisade's sets (staging sets aside), with their elements. */
+  sets: Ipset[];
+  /** Staging sets present: left by an interrupted apply. */
+  staging: string[];
 }
 
-/** Reads the renderer's `ipset restore` text: create/flush/add lines. */
-export function parseIpset(text: string): IpsetDefinition[] {
-  const sets = new Map<string, IpsetDefinition>();
-  for (const line of text.split('\n')) {
+/** palisade's sets in `ipset save` output. */
+export function parseSavedSets(saved: string): SavedSets {
+  const sets = new Map<string, Ipset>();
+  const staging: string[] = [];
+  for (const line of saved.split('\n')) {
     const [verb, name, ...rest] = line.split(' ');
-    if (name === undefined) continue;
-    if (verb === 'create') sets.set(name, { name, create: rest.join(' '), elements: [] });
-    else if (verb === 'add') sets.get(name)?.elements.push(rest.join(' '));
+    if (name === undefined || !isPalisadeSet(name)) continue;
+    if (verb === 'create') {
+      if (isStagingSet(name)) staging.push(name);
+      else sets.set(name, { name, family: rest.includes('inet6') ? 6 : 4, elements: [] });
+    } else if (verb === 'add') sets.get(name)?.elements.push(rest.join(' '));
   }
-  return [...sets.values()];
+  return { sets: [...sets.values()], staging };
 }
 
-export const tmpName = (index: number): string => `${TMP_PREFIX}${index}`;
+const script = (lines: readonly string[]): string => (lines.length === 0 ? '' : `${lines.join('\n')}\n`);
 
-/** Fills a temporary set per set and makes sure each real set exists (empty when new), so rules can be tested. */
-export function stageScript(sets: readonly IpsetDefinition[]): string {
-  const lines = sets.flatMap((set, i) => [
-    `create ${tmpName(i)} ${set.create}`,
-    `flush ${tmpName(i)}`,
-    ...set.elements.map((e) => `add ${tmpName(i)} ${e}`),
-    `create ${set.name} ${set.create}`,
-  ]);
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+/** Fills a staging set per set and makes sure each real set exists (empty when new), so rules can be tested. */
+export function stageScript(sets: readonly Ipset[]): string {
+  return script(
+    sets.flatMap((set, i) => {
+      const options = ipsetCreateOptions(set.family);
+      const tmp = stagingSetName(i);
+      return [`create ${tmp} ${options}`, ...set.elements.map((e) => `add ${tmp} ${e}`), `create ${set.name} ${options} -exist`];
+    }),
+  );
 }
 
-/** Swaps each staged set with its real one; run twice, it swaps them back. */
-export function swapScript(sets: readonly IpsetDefinition[]): string {
-  return sets.map((set, i) => `swap ${tmpName(i)} ${set.name}\n`).join('');
+/** Swaps each staged set with its real one: the real sets get the staged elements, the staging sets the old ones. */
+export function swapScript(sets: readonly Ipset[]): string {
+  return script(sets.map((set, i) => `swap ${stagingSetName(i)} ${set.name}`));
 }
 
 export function destroyScript(names: readonly string[]): string {
-  return names.map((n) => `destroy ${n}\n`).join('');
+  return script(names.map((n) => `destroy ${n}`));
 }
 
-/** Deletions first, then additions, between two renderings of the same sets. */
-export function membershipScript(before: readonly IpsetDefinition[], after: readonly IpsetDefinition[]): string {
-  const old = new Map(before.map((s) => [s.name, new Set(s.elements)]));
-  const lines: string[] = [];
-  const adds: string[] = [];
-  for (const set of after) {
-    const previous = old.get(set.name);
-    if (previous === undefined) throw new Error(`set ${set.name} is new: not a membership-only change`);
-    const now = new Set(set.elements);
-    for (const e of previous) if (!now.has(e)) lines.push(`del ${set.name} ${e} -exist`);
-    for (const e of set.elements) if (!previous.has(e)) adds.push(`add ${set.name} ${e} -exist`);
-  }
-  lines.push(...adds);
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+/**
+ * A membership-only change (RulesetDiff of the IR) as `ipset restore` lines, deletions then additions, and
+ * the lines that undo it. Every line carries -exist, so each script can be run again after an interruption.
+ */
+export function membershipScripts(diff: RulesetDiff): { forward: string; undo: string } {
+  const lines = (verb: 'add' | 'del', changes: Record<string, string[]>): string[] =>
+    Object.keys(changes)
+      .sort()
+      .flatMap((name) => (changes[name] ?? []).flatMap(ipsetElements).map((e) => `${verb} ${name} ${e} -exist`));
+  return {
+    forward: script([...lines('del', diff.elementsRemoved), ...lines('add', diff.elementsAdded)]),
+    undo: script([...lines('del', diff.elementsAdded), ...lines('add', diff.elementsRemoved)]),
+  };
 }
 
-/** `ipset save` reduced to palisade's sets, canonical: type and family only, elements sorted. */
-export function canonicalIpset(saved: string): string[] {
-  const creates: string[] = [];
-  const adds: string[] = [];
-  for (const line of saved.split('\n')) {
-    const [verb, name, ...rest] = line.split(' ');
-    if (name === undefined || !PALISADE_SET.test(name) || name.startsWith(TMP_PREFIX)) continue;
-    if (verb === 'create') creates.push(`ipset create ${name} ${rest.slice(0, 3).join(' ')}`);
-    else if (verb === 'add') adds.push(`ipset add ${name} ${rest.join(' ')}`);
-  }
+/** Canonical lines of palisade's sets (for drift): type and family only, elements sorted. */
+export function canonicalSets(sets: readonly Ipset[]): string[] {
+  const creates = sets.map((s) => `ipset create ${s.name} hash:net family ${s.family === 4 ? 'inet' : 'inet6'}`);
+  const adds = sets.flatMap((s) => s.elements.map((e) => `ipset add ${s.name} ${e}`));
   return [...creates.sort(), ...adds.sort()];
 }

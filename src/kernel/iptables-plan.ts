@@ -1,89 +1,85 @@
 /**
- * Pure planning of an `iptables-restore --noflush` batch that makes palisade's chains in one table what the
- * renderer says, given what `iptables-save` shows now: jumps from built-in chains inserted once (never
- * duplicated on re-apply, extra copies deleted), chains no longer wanted flushed and deleted with their jumps.
+ * Pure planning for the iptables backend, on the renderer's structures: palisade's part of what
+ * `iptables-save` shows read into the same `IptablesTable`s, and the `iptables-restore --noflush` batch that
+ * turns what the kernel has into what is wanted: jumps from built-in chains inserted once (never duplicated on
+ * re-apply, extra copies deleted), chains no longer wanted flushed and deleted with their jumps.
  */
+import { isIptablesOwnChain } from '../layout.ts';
+import { ruleLine, type IptablesJump, type IptablesTable, type IptablesTableName } from '../render/iptables.ts';
 
-export const CHAIN_PREFIX = 'PALISADE-';
-export const V4_TABLES = ['filter', 'nat', 'mangle', 'raw'] as const;
-export const V6_TABLES = ['filter'] as const;
-
-/** One `*table` section of a rendered or saved file, reduced to palisade's part. */
-export interface TableSection {
-  table: string;
-  /** palisade's chains, in order. */
-  chains: string[];
-  /** `-A PALISADE-X ...` lines, in order. */
-  rules: string[];
-  /** Jumps `-j PALISADE-X` from built-in chains, with how many times each exists: `BUILTIN PALISADE-X` → count. */
-  jumps: Map<string, number>;
-}
-
-const jumpKey = (builtin: string, chain: string): string => `${builtin} ${chain}`;
-
-/** Splits an iptables-restore/-save text into palisade's part of each table. */
-export function parseTables(text: string): Map<string, TableSection> {
-  const tables = new Map<string, TableSection>();
-  let current: TableSection | null = null;
+/** palisade's part of `iptables-save -t <table>` output (one or more tables), in the order saved. */
+export function parseSaved(text: string): IptablesTable[] {
+  const tables: IptablesTable[] = [];
+  let current: IptablesTable | null = null;
   for (const line of text.split('\n')) {
     if (line.startsWith('*')) {
-      current = { table: line.slice(1).trim(), chains: [], rules: [], jumps: new Map() };
-      tables.set(current.table, current);
+      current = { name: line.slice(1).trim() as IptablesTableName, chains: [], rules: [], jumps: [] };
+      tables.push(current);
       continue;
     }
     if (current === null) continue;
     const declared = /^:(\S+) /.exec(line);
     if (declared !== null) {
-      if (declared[1]?.startsWith(CHAIN_PREFIX)) current.chains.push(declared[1]);
+      if (isIptablesOwnChain(declared[1] as string)) current.chains.push(declared[1] as string);
       continue;
     }
-    const jump = /^-[AI] (\S+)(?: 1)? -j (PALISADE-\S+)$/.exec(line);
-    if (jump !== null && !jump[1]?.startsWith(CHAIN_PREFIX)) {
-      const key = jumpKey(jump[1] as string, jump[2] as string);
-      current.jumps.set(key, (current.jumps.get(key) ?? 0) + 1);
+    const jump = /^-[AI] (\S+)(?: 1)? -j (\S+)$/.exec(line);
+    if (jump !== null && !isIptablesOwnChain(jump[1] as string) && isIptablesOwnChain(jump[2] as string)) {
+      current.jumps.push({ from: jump[1] as string, to: jump[2] as string });
       continue;
     }
-    if (line.startsWith(`-A ${CHAIN_PREFIX}`)) current.rules.push(line);
+    const rule = /^-A (\S+) (.*)$/.exec(line);
+    if (rule !== null && isIptablesOwnChain(rule[1] as string)) current.rules.push({ chain: rule[1] as string, spec: rule[2] as string });
   }
   return tables;
+}
+
+const jumpKey = (j: IptablesJump): string => `${j.from} ${j.to}`;
+
+function counted(jumps: readonly IptablesJump[]): Map<string, { jump: IptablesJump; count: number }> {
+  const out = new Map<string, { jump: IptablesJump; count: number }>();
+  for (const jump of jumps) {
+    const entry = out.get(jumpKey(jump));
+    if (entry === undefined) out.set(jumpKey(jump), { jump, count: 1 });
+    else entry.count += 1;
+  }
+  return out;
 }
 
 /**
  * The batch for one table, or null when neither the wanted nor the existing state has anything of palisade's.
  * `wanted` null: remove palisade's chains from the table.
  */
-export function planTable(table: string, wanted: TableSection | null, existing: TableSection | null): string | null {
+export function planTable(name: IptablesTableName, wanted: IptablesTable | null, existing: IptablesTable | null): string | null {
   const wantedChains = new Set(wanted?.chains ?? []);
   const stale = (existing?.chains ?? []).filter((c) => !wantedChains.has(c));
-  const existingJumps = existing?.jumps ?? new Map<string, number>();
-  const wantedJumps = wanted?.jumps ?? new Map<string, number>();
+  const existingJumps = counted(existing?.jumps ?? []);
+  const wantedJumps = counted(wanted?.jumps ?? []);
   if (wantedChains.size === 0 && stale.length === 0 && existingJumps.size === 0) return null;
-  const lines = [`*${table}`, ...[...wantedChains, ...stale].map((c) => `:${c} - [0:0]`), ...(wanted?.rules ?? [])];
-  for (const [key, count] of existingJumps) {
-    const [builtin, chain] = key.split(' ') as [string, string];
-    const keep = wantedJumps.has(key) ? 1 : 0;
-    for (let i = keep; i < count; i += 1) lines.push(`-D ${builtin} -j ${chain}`);
+  const lines = [`*${name}`, ...[...wantedChains, ...stale].map((c) => `:${c} - [0:0]`), ...(wanted?.rules ?? []).map(ruleLine)];
+  for (const [key, { jump, count }] of existingJumps) {
+    for (let i = wantedJumps.has(key) ? 1 : 0; i < count; i += 1) lines.push(`-D ${jump.from} -j ${jump.to}`);
   }
-  for (const key of wantedJumps.keys()) {
-    const [builtin, chain] = key.split(' ') as [string, string];
-    if (!existingJumps.has(key)) lines.push(`-I ${builtin} 1 -j ${chain}`);
+  for (const [key, { jump }] of wantedJumps) {
+    if (!existingJumps.has(key)) lines.push(`-I ${jump.from} 1 -j ${jump.to}`);
   }
   lines.push(...stale.map((c) => `-X ${c}`), 'COMMIT');
   return lines.join('\n');
 }
 
-/** The whole batch for one family: every table that has palisade's chains now or wants them. */
-export function planRestore(tables: readonly string[], wanted: Map<string, TableSection>, existing: Map<string, TableSection>): string {
-  const batches = tables.map((t) => planTable(t, wanted.get(t) ?? null, existing.get(t) ?? null)).filter((b): b is string => b !== null);
+/** The whole batch for one family: every table that has palisade's chains now or wants them; '' when none. */
+export function planRestore(tables: readonly IptablesTableName[], wanted: readonly IptablesTable[], existing: readonly IptablesTable[]): string {
+  const find = (list: readonly IptablesTable[], name: string): IptablesTable | null => list.find((t) => t.name === name) ?? null;
+  const batches = tables.map((t) => planTable(t, find(wanted, t), find(existing, t))).filter((b): b is string => b !== null);
   return batches.length === 0 ? '' : `${batches.join('\n')}\n`;
 }
 
 /** palisade's part of saved tables as canonical lines (for drift): chains, rules, jumps; no counters. */
-export function canonicalTables(prefix: string, saved: Map<string, TableSection>): string[] {
+export function canonicalTables(prefix: string, saved: readonly IptablesTable[]): string[] {
   const lines: string[] = [];
-  for (const section of [...saved.values()].sort((a, b) => (a.table < b.table ? -1 : 1))) {
-    const jumps = [...section.jumps].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, n]) => `jump ${key} x${n}`);
-    for (const line of [...section.chains.map((c) => `chain ${c}`), ...section.rules, ...jumps]) lines.push(`${prefix} ${section.table}: ${line}`);
+  for (const table of [...saved].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const jumps = [...counted(table.jumps)].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, { count }]) => `jump ${key} x${count}`);
+    for (const line of [...table.chains.map((c) => `chain ${c}`), ...table.rules.map(ruleLine), ...jumps]) lines.push(`${prefix} ${table.name}: ${line}`);
   }
   return lines;
 }

@@ -1,30 +1,66 @@
 /**
- * The iptables backend: sets staged into temporary ipsets and swapped in, then palisade's own chains loaded
- * with `iptables-restore --noflush` / `ip6tables-restore --noflush` (tested first with --test), jumps from the
- * built-in chains inserted once. A failure after the swap swaps the sets back.
+ * The iptables backend, all or nothing across ipsets, IPv4 and IPv6. A change reads palisade's part of the
+ * kernel (iptables-save of each table, ipset save) into the renderer's structures, journals that snapshot
+ * (./journal.ts), then converges: sets filled into staging sets, the rules tested (--test), the sets swapped in,
+ * palisade's chains loaded with `iptables-restore --noflush` then `ip6tables-restore --noflush` (jumps from the
+ * built-in chains inserted once), staging and unused sets destroyed. On a failure the kernel converges back to
+ * the snapshot; after a kill, the next backend call in the namespace does. Element updates journal their undo
+ * lines the same way.
  */
+import { diffRulesets } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
-import { renderIptables, type IptablesFiles } from '../render/iptables.ts';
-import type { Backend, DropCounter } from './backend.ts';
+import { isStagingSet } from '../layout.ts';
+import { IPTABLES_TABLES_V4, IPTABLES_TABLES_V6, IptablesRuleset, renderIptables, type Ipset, type IptablesFiles, type IptablesTableName } from '../render/iptables.ts';
+import type { Backend } from './backend.ts';
+import { KernelError } from './error.ts';
 import { execTool, runTool, type Target } from './exec.ts';
-import { canonicalTables, parseTables, planRestore, V4_TABLES, V6_TABLES, type TableSection } from './iptables-plan.ts';
-import { PALISADE_SET, TMP_PREFIX, canonicalIpset, destroyScript, membershipScript, parseIpset, stageScript, swapScript, type IpsetDefinition } from './ipset.ts';
+import { canonicalTables, parseSaved, planRestore } from './iptables-plan.ts';
+import { canonicalSets, destroyScript, membershipScripts, parseSavedSets, stageScript, swapScript } from './ipset.ts';
+import { clearJournal, pendingJournal, writeJournal, type JournalEntry, type Snapshot } from './journal.ts';
+import { readIptablesCounters, type ChainCounters } from './counters.ts';
 
-interface Family {
+interface FamilyTools {
   label: 'v4' | 'v6';
   save: string;
   restore: string;
-  tables: readonly string[];
+  tables: readonly IptablesTableName[];
 }
 
-const FAMILIES: readonly Family[] = [
-  { label: 'v4', save: 'iptables-save', restore: 'iptables-restore', tables: V4_TABLES },
-  { label: 'v6', save: 'ip6tables-save', restore: 'ip6tables-restore', tables: V6_TABLES },
-];
+const V4: FamilyTools = { label: 'v4', save: 'iptables-save', restore: 'iptables-restore', tables: IPTABLES_TABLES_V4 };
+const V6: FamilyTools = { label: 'v6', save: 'ip6tables-save', restore: 'ip6tables-restore', tables: IPTABLES_TABLES_V6 };
 
 /** The three files as one text, with the same headers `palisade compile --format iptables` prints. */
 export function iptablesText(files: IptablesFiles): string {
   return `# ==> ipset.restore <==\n${files.ipset}# ==> rules.v4 <==\n${files.v4}# ==> rules.v6 <==\n${files.v6}`;
+}
+
+/** What palisade has in the kernel now, and the staging sets an interrupted change left. */
+interface KernelView {
+  snapshot: Snapshot;
+  staging: string[];
+}
+
+const EMPTY = new IptablesRuleset([], [], []);
+
+interface Plan {
+  /** The sets to fill and swap in: new ones, and those whose elements differ. */
+  sets: Ipset[];
+  /** Restore batches, per family; a family whose tables are already as wanted has none. */
+  batches: Array<{ family: FamilyTools; batch: string }>;
+}
+
+const sameElements = (a: Ipset, b: Ipset | undefined): boolean =>
+  b !== undefined && a.family === b.family && a.elements.length === b.elements.length && [...a.elements].sort().join() === [...b.elements].sort().join();
+
+/** Pure: what converging from `have` to `want` stages and restores. */
+function planConverge(want: Snapshot, have: Snapshot): Plan {
+  const existing = new Map(have.sets.map((s) => [s.name, s]));
+  const batches = [V4, V6].flatMap((family) => {
+    const same = canonicalTables('', want[family.label]).join('\n') === canonicalTables('', have[family.label]).join('\n');
+    const batch = same ? '' : planRestore(family.tables, want[family.label], have[family.label]);
+    return batch === '' ? [] : [{ family, batch }];
+  });
+  return { sets: want.sets.filter((s) => !sameElements(s, existing.get(s.name))), batches };
 }
 
 export class IptablesBackend implements Backend {
@@ -33,120 +69,144 @@ export class IptablesBackend implements Backend {
   constructor(readonly target: Target) {}
 
   render(rs: Ruleset): string {
-    return iptablesText(renderIptables(rs));
+    return iptablesText(renderIptables(rs).toText());
   }
 
-  private async saved(family: Family): Promise<Map<string, TableSection>> {
-    const all = new Map<string, TableSection>();
-    for (const table of family.tables) {
-      const text = await runTool(this.target, family.save, ['-t', table], undefined, `${family.save} -t ${table}`);
-      for (const [name, section] of parseTables(text)) all.set(name, section);
-    }
-    return all;
-  }
-
-  private async setNames(): Promise<string[]> {
-    const out = await runTool(this.target, 'ipset', ['list', '-n'], undefined, 'listing ipsets');
-    return out.split('\n').filter((n) => PALISADE_SET.test(n));
+  private run(tool: string, args: readonly string[], input: string | undefined, doing: string): Promise<string> {
+    return runTool(this.target, tool, args, input, doing);
   }
 
   private async ipset(script: string, doing: string): Promise<void> {
-    if (script !== '') await runTool(this.target, 'ipset', ['restore'], script, doing);
+    if (script !== '') await this.run('ipset', ['restore'], script, doing);
   }
 
-  private async batches(files: IptablesFiles): Promise<Array<{ family: Family; batch: string }>> {
-    const wanted = { v4: parseTables(files.v4), v6: parseTables(files.v6) };
-    const out: Array<{ family: Family; batch: string }> = [];
-    for (const family of FAMILIES) out.push({ family, batch: planRestore(family.tables, wanted[family.label], await this.saved(family)) });
-    return out;
+  private async tables(family: FamilyTools): Promise<Snapshot['v4']> {
+    const tables = [];
+    for (const table of family.tables) tables.push(...parseSaved(await this.run(family.save, ['-t', table], undefined, `${family.save} -t ${table}`)));
+    return tables;
   }
 
-  /** Stages the sets and tests the rules; returns what load needs, or undoes the staging and throws. */
-  private async stage(rs: Ruleset): Promise<{ sets: IpsetDefinition[]; created: string[]; batches: Array<{ family: Family; batch: string }> }> {
-    const files = renderIptables(rs);
-    const sets = parseIpset(files.ipset);
-    const before = await this.setNames();
-    const created = sets.map((s) => s.name).filter((n) => !before.includes(n));
-    await this.ipset(destroyScript(before.filter((n) => n.startsWith(TMP_PREFIX))), 'removing stale temporary ipsets');
-    try {
-      await this.ipset(stageScript(sets), 'ipset restore (staging the sets)');
-      const batches = await this.batches(files);
-      for (const { family, batch } of batches) {
-        if (batch !== '') await runTool(this.target, family.restore, ['--test', '--noflush'], batch, `${family.restore} --test (validating the rules)`);
-      }
-      return { sets, created, batches };
-    } catch (cause) {
-      await this.unstage(sets, created);
-      throw cause;
-    }
+  private async view(): Promise<KernelView> {
+    const v4 = await this.tables(V4);
+    const v6 = await this.tables(V6);
+    const { sets, staging } = parseSavedSets(await this.run('ipset', ['save'], undefined, 'ipset save'));
+    return { snapshot: { sets, v4, v6 }, staging };
   }
 
-  /** Best effort: removes the temporaries and the sets staging created; the original error is what matters. */
-  private async unstage(sets: readonly IpsetDefinition[], created: readonly string[]): Promise<void> {
-    const present = await this.setNames().catch(() => [] as string[]);
-    const names = [...sets.map((_, i) => `${TMP_PREFIX}${i}`), ...created].filter((n) => present.includes(n));
-    await this.ipset(destroyScript(names), 'removing staged ipsets').catch(() => undefined);
+  /** Sets staged (staging sets, and new real sets created empty) and rules tested; throws without swapping anything. */
+  private async prepare(want: Snapshot, have: KernelView): Promise<Plan> {
+    const plan = planConverge(want, have.snapshot);
+    await this.ipset(destroyScript(have.staging), 'removing staging ipsets left by an interrupted apply');
+    await this.ipset(stageScript(plan.sets), 'ipset restore (staging the sets)');
+    for (const { family, batch } of plan.batches) await this.run(family.restore, ['--test', '--noflush'], batch, `${family.restore} --test (validating the rules)`);
+    return plan;
   }
 
-  async check(rs: Ruleset): Promise<void> {
-    const { sets, created } = await this.stage(rs);
-    await this.unstage(sets, created);
-  }
-
-  async load(rs: Ruleset): Promise<string[]> {
-    const { sets, created, batches } = await this.stage(rs);
-    await this.ipset(swapScript(sets), 'ipset swap (replacing the sets)');
-    try {
-      for (const { family, batch } of batches) {
-        if (batch !== '') await runTool(this.target, family.restore, ['--noflush'], batch, `${family.restore} --noflush (loading the rules)`);
-      }
-    } catch (cause) {
-      await this.ipset(swapScript(sets), 'ipset swap (restoring the sets)').catch(() => undefined);
-      await this.unstage(sets, created);
-      throw cause;
-    }
-    const wanted = new Set(sets.map((s) => s.name));
-    const leftover = (await this.setNames()).filter((n) => !wanted.has(n));
+  /** Staging sets and palisade's sets `want` does not use destroyed; returns what could not be. */
+  private async sweep(want: Snapshot): Promise<string[]> {
+    const wanted = new Set(want.sets.map((s) => s.name));
+    const { sets, staging } = parseSavedSets(await this.run('ipset', ['save'], undefined, 'ipset save'));
     const warnings: string[] = [];
-    for (const name of leftover) {
+    for (const name of [...staging, ...sets.map((s) => s.name).filter((n) => !wanted.has(n))]) {
       const result = await execTool(this.target, 'ipset', ['destroy', name]);
-      if (result.code !== 0 && !name.startsWith(TMP_PREFIX)) warnings.push(`ipset ${name} is no longer used but could not be destroyed: ${result.stderr.trim()}`);
+      if (result.code !== 0 && !isStagingSet(name)) warnings.push(`ipset ${name} is no longer used but could not be destroyed: ${result.stderr.trim()}`);
     }
     return warnings;
   }
 
+  /** Makes palisade's part of the kernel `want`, from `have` (read just before). Returns warnings. */
+  private async converge(want: Snapshot, have: KernelView): Promise<string[]> {
+    const plan = await this.prepare(want, have);
+    await this.ipset(swapScript(plan.sets), 'ipset swap (replacing the sets)');
+    for (const { family, batch } of plan.batches) await this.run(family.restore, ['--noflush'], batch, `${family.restore} --noflush (loading the rules)`);
+    return this.sweep(want);
+  }
+
+  /** Puts back what an entry journaled; idempotent, so an interrupted undo is done again. */
+  private async undo(entry: JournalEntry): Promise<void> {
+    if (entry.kind === 'undo-elements') await this.ipset(entry.script, 'ipset restore (undoing interrupted element updates)');
+    else await this.converge(entry.snapshot, await this.view());
+  }
+
+  /** Finishes what an interrupted change left: the kernel goes back to what its journal recorded. */
+  private async settle(): Promise<void> {
+    const pending = await pendingJournal(this.target);
+    if (pending.state === 'live') {
+      throw new KernelError(`palisade process ${pending.pid} is changing the iptables rules of this network namespace: try again when it is done`);
+    }
+    if (pending.state === 'interrupted') {
+      await this.undo(pending.entry);
+      await clearJournal(this.target);
+    }
+  }
+
+  /**
+   * Runs a change under a journal entry: on failure, the entry is undone before the error is thrown (the error
+   * says so if the undo fails too); on success, the journal is cleared.
+   */
+  private async journaled<T>(entry: JournalEntry, change: () => Promise<T>): Promise<T> {
+    await writeJournal(this.target, entry);
+    let result: T;
+    try {
+      result = await change();
+    } catch (cause) {
+      try {
+        await this.undo(entry);
+      } catch (again) {
+        throw new KernelError(
+          `${(cause as Error).message}\n(putting back the previous iptables rules and sets failed too, the next palisade command retries: ${(again as Error).message})`,
+        );
+      }
+      await clearJournal(this.target);
+      throw cause;
+    }
+    await clearJournal(this.target);
+    return result;
+  }
+
+  /** Replaces palisade's part of the kernel with `want`, all or nothing. */
+  private async replace(want: IptablesRuleset): Promise<string[]> {
+    await this.settle();
+    const have = await this.view();
+    return this.journaled({ kind: 'snapshot', snapshot: have.snapshot }, () => this.converge(want, have));
+  }
+
+  async check(rs: Ruleset): Promise<void> {
+    await this.settle();
+    const have = await this.view();
+    const want = renderIptables(rs);
+    await this.journaled({ kind: 'snapshot', snapshot: have.snapshot }, async () => {
+      await this.prepare(want, have);
+      /* Nothing was swapped or loaded: the staging sets and the real sets staging created are all to remove. */
+      await this.sweep(have.snapshot);
+    });
+  }
+
+  load(rs: Ruleset): Promise<string[]> {
+    return this.replace(renderIptables(rs));
+  }
+
   async updateMembership(before: Ruleset, after: Ruleset): Promise<void> {
-    const script = membershipScript(parseIpset(renderIptables(before).ipset), parseIpset(renderIptables(after).ipset));
-    await this.ipset(script, 'ipset restore (updating set elements)');
+    const diff = diffRulesets(before, after);
+    if (!diff.membershipOnly) throw new KernelError('not a membership-only change');
+    const { forward, undo } = membershipScripts(diff);
+    await this.settle();
+    await this.journaled({ kind: 'undo-elements', script: undo }, () => this.ipset(forward, 'ipset restore (updating set elements)'));
   }
 
   async remove(): Promise<void> {
-    for (const family of FAMILIES) {
-      const batch = planRestore(family.tables, new Map(), await this.saved(family));
-      if (batch !== '') await runTool(this.target, family.restore, ['--noflush'], batch, `${family.restore} --noflush (removing palisade's chains)`);
-    }
-    await this.ipset(destroyScript(await this.setNames()), "ipset destroy (removing palisade's sets)");
+    await this.replace(EMPTY);
   }
 
   async listing(): Promise<string | null> {
-    const lines: string[] = [];
-    for (const family of FAMILIES) lines.push(...canonicalTables(family.label, await this.saved(family)));
-    lines.push(...canonicalIpset(await runTool(this.target, 'ipset', ['save'], undefined, 'ipset save')));
+    await this.settle();
+    const { snapshot } = await this.view();
+    const lines = [...canonicalTables(V4.label, snapshot.v4), ...canonicalTables(V6.label, snapshot.v6), ...canonicalSets(snapshot.sets)];
     return lines.length === 0 ? null : lines.join('\n');
   }
 
-  async counters(): Promise<DropCounter[]> {
-    const byChain = new Map<string, DropCounter>();
-    for (const family of FAMILIES) {
-      const text = await runTool(this.target, family.save, ['-c', '-t', 'filter'], undefined, `${family.save} -c`);
-      for (const match of text.matchAll(/^\[(\d+):(\d+)\] -A (PALISADE-\S+) .*-j DROP$/gm)) {
-        const chain = match[3] as string;
-        const total = byChain.get(chain) ?? { chain, packets: 0, bytes: 0 };
-        total.packets += Number(match[1]);
-        total.bytes += Number(match[2]);
-        byChain.set(chain, total);
-      }
-    }
-    return [...byChain.values()];
+  async counters(): Promise<ChainCounters[]> {
+    await this.settle();
+    return readIptablesCounters(this.target);
   }
 }

@@ -1,9 +1,13 @@
 /**
- * Ruleset IR → files for `ipset restore`, `iptables-restore --noflush` and `ip6tables-restore --noflush`
- * (DESIGN.md "Kernel layout"). Only palisade's own chains are declared (which, with --noflush, flushes just
- * those) and jumped to from the first position of the built-in chains. Pure and byte-deterministic.
+ * Ruleset IR → the iptables backend's structures: palisade's tables (its chains, their rules, the jumps from the
+ * built-in chains) for IPv4 and IPv6, and its ipsets; `toText()` gives the files for `ipset restore`,
+ * `iptables-restore --noflush` and `ip6tables-restore --noflush` (DESIGN.md "Kernel layout"). The kernel backend
+ * plans on the structures; only palisade's own chains are declared (which, with --noflush, flushes just those),
+ * jumped to from the first position of the built-in chains. Pure and byte-deterministic.
  */
 import type { Family, IrChain, IrRawIptables, IrRule, IrSet, Match, Ruleset, Verdict } from '../compile/ir.ts';
+import { InternalError } from '../diagnostics.ts';
+import { IPTABLES_BUILTIN_CHAINS, iptablesOwnChain, iptablesUserChain, type IptablesTableName } from '../layout.ts';
 import type { PortRange } from '../policy/types.ts';
 import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, jumpTargets, portProtocol, rateText, type PortMatch } from './common.ts';
 import { icmpTypeNumber } from '../policy/icmp-types.ts';
@@ -17,6 +21,51 @@ export interface IptablesFiles {
   /** For `ip6tables-restore --noflush`. */
   v6: string;
 }
+
+export type { IptablesTableName };
+
+/** A rule of one of palisade's chains: `-A <chain> <spec>`. */
+export interface IptablesRule {
+  chain: string;
+  spec: string;
+}
+
+/** A jump from a built-in chain to one of palisade's, the first rule of the built-in chain. */
+export interface IptablesJump {
+  from: string;
+  to: string;
+}
+
+/** palisade's part of one table: its chains (declared, so --noflush flushes them), their rules, the jumps to them. */
+export interface IptablesTable {
+  name: IptablesTableName;
+  chains: string[];
+  rules: IptablesRule[];
+  jumps: IptablesJump[];
+}
+
+/** An ipset of palisade's (hash:net), with the elements as ipset takes them. */
+export interface Ipset {
+  name: string;
+  family: Family;
+  elements: string[];
+}
+
+/** What the iptables backend loads: sets first, then the tables of each family. */
+export class IptablesRuleset {
+  constructor(
+    readonly sets: Ipset[],
+    readonly v4: IptablesTable[],
+    readonly v6: IptablesTable[],
+  ) {}
+
+  toText(): IptablesFiles {
+    return { ipset: file(this.sets.flatMap(ipsetLines)), v4: file(this.v4.flatMap(tableLines)), v6: file(this.v6.flatMap(tableLines)) };
+  }
+}
+
+export const IPTABLES_TABLES_V4 = Object.keys(IPTABLES_BUILTIN_CHAINS) as readonly IptablesTableName[];
+export const IPTABLES_TABLES_V6: readonly IptablesTableName[] = ['filter'];
 
 /** iptables chain names: XT_EXTENSION_MAXNAMELEN - 1. */
 export const IPTABLES_CHAIN_MAX = 28;
@@ -36,13 +85,12 @@ export const IPTABLES_COMMENT_MAX = 255;
 export const MULTIPORT_MAX = 15;
 
 const BUILTIN_CHAIN = { input: 'INPUT', output: 'OUTPUT', forward: 'FORWARD' } as const;
-const RAW_TABLES: ReadonlyArray<IrRawIptables['table']> = ['nat', 'mangle', 'raw'];
 /** Neighbour discovery by name; MLD (130-132, and 143 for MLDv2) by number: ip6tables has no names for them. */
 const LINK_TYPES = ['neighbour-solicitation', 'neighbour-advertisement', 'router-solicitation', 'router-advertisement', '130', '131', '132', '143'];
 
 /** palisade's chain for a built-in chain (INPUT → PALISADE-INPUT) or a user (www-data → PALISADE-U-www-data). */
 export function iptablesChainName(chain: IrChain): string {
-  const name = chain.hook !== null ? `PALISADE-${BUILTIN_CHAIN[chain.hook]}` : `PALISADE-U-${chain.user?.name ?? chain.name}`;
+  const name = chain.hook !== null ? iptablesOwnChain(BUILTIN_CHAIN[chain.hook]) : iptablesUserChain(chain.user?.name ?? chain.name);
   return checkName('chain', shorten(name, IPTABLES_CHAIN_MAX));
 }
 
@@ -51,7 +99,7 @@ function chainNames(rs: Ruleset): Map<string, string> {
   const taken = new Set<string>();
   for (const chain of rs.chains) {
     const name = iptablesChainName(chain);
-    if (taken.has(name) || names.has(chain.name)) throw new Error(`two chains render as iptables chain ${name}`);
+    if (taken.has(name) || names.has(chain.name)) throw new InternalError(`two chains render as iptables chain ${name}`);
     taken.add(name);
     names.set(chain.name, name);
   }
@@ -76,7 +124,7 @@ function ruleFamily(rule: IrRule): Family | null {
     }
   });
   const families = new Set(implied);
-  if (families.size > 1) throw new Error('a rule matches both IPv4 and IPv6 only traffic');
+  if (families.size > 1) throw new InternalError('a rule matches both IPv4 and IPv6 only traffic');
   return implied[0] ?? null;
 }
 
@@ -121,7 +169,7 @@ function renderMatch(match: Match): string[] {
       return [`-m set --match-set ${checkName('set', match.set)} ${match.kind === 'saddr' ? 'src' : 'dst'}`];
     case 'saddr-net':
     case 'daddr-net':
-      if (match.cidrs.length === 0) throw new Error('empty network list');
+      if (match.cidrs.length === 0) throw new InternalError('empty network list');
       return [`${match.kind === 'saddr-net' ? '-s' : '-d'} ${match.cidrs.map((c) => checkName('address', c)).join(',')}`];
     case 'proto':
       return [`-p ${L4_PROTOCOL[match.protocol]}`];
@@ -212,58 +260,74 @@ interface RenderedChain {
   rules: Rendered[];
 }
 
-function renderFilter(chains: readonly RenderedChain[], family: Family): string[] {
-  const lines = ['*filter', ...chains.map(({ name }) => `:${name} - [0:0]`)];
-  for (const { name, rules } of chains) {
-    for (const rule of rules) lines.push(...rule.lines[family].map((line) => `-A ${name} ${line}`));
-  }
-  for (const { chain, name } of chains) {
-    if (chain.hook !== null) lines.push(`-I ${BUILTIN_CHAIN[chain.hook]} 1 -j ${name}`);
-  }
-  lines.push('COMMIT');
-  return lines;
+function filterTable(chains: readonly RenderedChain[], family: Family): IptablesTable {
+  return {
+    name: 'filter',
+    chains: chains.map(({ name }) => name),
+    rules: chains.flatMap(({ name, rules }) => rules.flatMap((r) => r.lines[family].map((spec) => ({ chain: name, spec })))),
+    jumps: chains.flatMap(({ chain, name }) => (chain.hook === null ? [] : [{ from: BUILTIN_CHAIN[chain.hook], to: name }])),
+  };
 }
 
-function renderRawTables(raw: readonly IrRawIptables[]): string[] {
-  const lines: string[] = [];
-  for (const table of RAW_TABLES) {
-    const rules = raw.filter((r) => r.table === table);
-    if (rules.length === 0) continue;
-    const builtins = [...new Set(rules.map((r) => checkName('chain', r.chain)))];
-    const own = (builtin: string): string => checkName('chain', shorten(`PALISADE-${builtin}`, IPTABLES_CHAIN_MAX));
-    lines.push(`*${table}`);
-    for (const builtin of builtins) lines.push(`:${own(builtin)} - [0:0]`);
-    for (const rule of rules) lines.push(`-A ${own(rule.chain)} ${checkRawText(rule.rule)}`);
-    for (const builtin of builtins) lines.push(`-I ${builtin} 1 -j ${own(builtin)}`);
-    lines.push('COMMIT');
-  }
-  return lines;
-}
-
-/** hash:net refuses a /0 element: the whole address space goes in as its two halves. */
-function ipsetElements(set: IrSet): string[] {
-  return set.elements.flatMap((element) => {
-    checkName('address', element);
-    if (element === '0.0.0.0/0') return ['0.0.0.0/1', '128.0.0.0/1'];
-    if (element === '::/0') return ['::/1', '8000::/1'];
-    return [element];
-  });
-}
-
-function renderIpset(sets: readonly IrSet[]): string[] {
-  return sets.flatMap((set) => {
-    const name = checkName('set', set.name);
+/** Raw rules of the nat, mangle and raw tables, in palisade's own chain of their built-in chain. */
+function rawTables(raw: readonly IrRawIptables[]): IptablesTable[] {
+  return IPTABLES_TABLES_V4.filter((t) => t !== 'filter').flatMap((name): IptablesTable[] => {
+    const rules = raw.filter((r) => r.table === name);
+    if (rules.length === 0) return [];
+    const builtins = [...new Set(rules.map((r) => r.chain))];
+    const known: readonly string[] = IPTABLES_BUILTIN_CHAINS[name];
+    for (const chain of builtins) {
+      if (!known.includes(chain)) throw new InternalError(`raw iptables rule in chain "${chain}", which is not a built-in chain of table ${name}`);
+    }
+    const own = (builtin: string): string => checkName('chain', shorten(iptablesOwnChain(builtin), IPTABLES_CHAIN_MAX));
     return [
-      `create ${name} hash:net family ${set.family === 4 ? 'inet' : 'inet6'} maxelem ${IPSET_MAXELEM} -exist`,
-      `flush ${name}`,
-      ...ipsetElements(set).map((element) => `add ${name} ${element}`),
+      {
+        name,
+        chains: builtins.map(own),
+        rules: rules.map((r) => ({ chain: own(r.chain), spec: checkRawText(r.rule) })),
+        jumps: builtins.map((from) => ({ from, to: own(from) })),
+      },
     ];
   });
 }
 
+/** One IR element as ipset elements: hash:net refuses a /0, so the whole address space goes in as its two halves. */
+export function ipsetElements(element: string): string[] {
+  checkName('address', element);
+  if (element === '0.0.0.0/0') return ['0.0.0.0/1', '128.0.0.0/1'];
+  if (element === '::/0') return ['::/1', '8000::/1'];
+  return [element];
+}
+
+function ipset(set: IrSet): Ipset {
+  return { name: checkName('set', set.name), family: set.family, elements: set.elements.flatMap(ipsetElements) };
+}
+
+/** What follows the set's name in `create`: the same for every set, so `create -exist` and `swap` always fit. */
+export function ipsetCreateOptions(family: Family): string {
+  return `hash:net family ${family === 4 ? 'inet' : 'inet6'} maxelem ${IPSET_MAXELEM}`;
+}
+
+function ipsetLines(set: Ipset): string[] {
+  return [`create ${set.name} ${ipsetCreateOptions(set.family)} -exist`, `flush ${set.name}`, ...set.elements.map((e) => `add ${set.name} ${e}`)];
+}
+
+export const ruleLine = (rule: IptablesRule): string => `-A ${rule.chain} ${rule.spec}`;
+
+/** One table for iptables-restore: declarations, rules, jumps inserted at the top of the built-in chains. */
+function tableLines(table: IptablesTable): string[] {
+  return [
+    `*${table.name}`,
+    ...table.chains.map((c) => `:${c} - [0:0]`),
+    ...table.rules.map(ruleLine),
+    ...table.jumps.map((j) => `-I ${j.from} 1 -j ${j.to}`),
+    'COMMIT',
+  ];
+}
+
 const file = (lines: readonly string[]): string => (lines.length === 0 ? '' : `${lines.join('\n')}\n`);
 
-export function renderIptables(rs: Ruleset): IptablesFiles {
+export function renderIptables(rs: Ruleset): IptablesRuleset {
   const names = chainNames(rs);
   const targets = jumpTargets(rs);
   const chains = rs.chains.map((chain) => ({
@@ -271,9 +335,5 @@ export function renderIptables(rs: Ruleset): IptablesFiles {
     name: names.get(chain.name) as string,
     rules: chain.rules.map((rule) => renderRule(rule, targets, names)),
   }));
-  return {
-    ipset: file(renderIpset(rs.sets)),
-    v4: file([...renderFilter(chains, 4), ...renderRawTables(rs.rawIptables)]),
-    v6: file(renderFilter(chains, 6)),
-  };
+  return new IptablesRuleset(rs.sets.map(ipset), [filterTable(chains, 4), ...rawTables(rs.rawIptables)], [filterTable(chains, 6)]);
 }

@@ -81,7 +81,7 @@ test('audit hosts: by environment and by query; the others are enforced and rend
 
 test('audit mode: iptables renders NFLOG with the prefix and group, rate limited', () => {
   const compiler = compilerFor(`settings:\n  mode: audit\n  output_drop: true\n  audit: { log_group: 12 }\n${RULES}`, SMALL_INVENTORY);
-  const files = renderIptables(compiler.compile('mon-1'));
+  const files = renderIptables(compiler.compile('mon-1')).toText();
   assert.match(files.v4, /-A PALISADE-INPUT -m limit --limit 10\/second --limit-burst 20 -j NFLOG --nflog-prefix "AUDIT_PAL_INPUT" --nflog-group 12\n-A PALISADE-INPUT -j ACCEPT\n/);
   assert.match(files.v6, /-A PALISADE-U-prometheus -m limit .* -j NFLOG --nflog-prefix "AUDIT_PAL_OUT_prometheus" --nflog-group 12\n-A PALISADE-U-prometheus -j ACCEPT\n/);
   assert.doesNotMatch(files.v4, /-j DROP|-j LOG/);
@@ -122,7 +122,7 @@ describe('the kernel accepts the audit rendering of every example host', { skip 
         const script = renderNft(rs);
         assert.match(script, /AUDIT_PAL_INPUT/);
         exec('nft', ['-c', '-f', '-'], script);
-        const files = renderIptables(rs);
+        const files = renderIptables(rs).toText();
         exec('ipset', ['restore'], files.ipset);
         exec('iptables-restore', ['--test', '--noflush'], files.v4);
         exec('ip6tables-restore', ['--test', '--noflush'], files.v6);

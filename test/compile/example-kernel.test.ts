@@ -22,7 +22,7 @@ describe('the kernel accepts every ruleset of the example', { skip }, async () =
     });
     it(`${rs.host}: ipset restore, iptables-restore --test, then load`, () => {
       inNamespace('pal-ex', (exec) => {
-        const files = renderIptables(rs);
+        const files = renderIptables(rs).toText();
         exec('ipset', ['restore'], files.ipset);
         exec('iptables-restore', ['--test', '--noflush'], files.v4);
         exec('ip6tables-restore', ['--test', '--noflush'], files.v6);

@@ -18,7 +18,7 @@ test('the bundled example renders exactly as the golden files', async () => {
   mkdirSync(GOLDEN, { recursive: true });
   let compared = 0;
   for (const rs of ws.compiler.compileAll()) {
-    const ipt = renderIptables(rs);
+    const ipt = renderIptables(rs).toText();
     const files: Record<string, string> = {
       [`${rs.host}.nft`]: renderNft(rs),
       [`${rs.host}.ipset`]: ipt.ipset,

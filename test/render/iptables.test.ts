@@ -12,7 +12,7 @@ function slots(line: string): number {
 }
 
 describe('renderIptables', () => {
-  const out = renderIptables(fixture());
+  const out = renderIptables(fixture()).toText();
   const longChain = iptablesChainName({ name: `user_${LONG_USER}`, hook: null, user: { name: LONG_USER, uid: 1001 }, rules: [] });
 
   it('declares only palisade chains, then rules, then the jumps from the built-in chains', () => {
@@ -120,7 +120,7 @@ describe('renderIptables', () => {
   it('renders a lone port of a split list without multiport, and splits dport and sport independently', () => {
     const ports = Array.from({ length: 16 }, (_, i) => ({ from: 100 + i, to: 100 + i }));
     const rule = acceptRule([{ kind: 'proto', protocol: 'udp' }, { kind: 'dport', ports }, { kind: 'sport', ports: [{ from: 1, to: 1 }, { from: 5, to: 9 }] }]);
-    const v4 = lines(renderIptables(withInputRule(rule)).v4).filter((l) => l.startsWith('-A'));
+    const v4 = lines(renderIptables(withInputRule(rule)).toText().v4).filter((l) => l.startsWith('-A'));
     assert.deepEqual(v4, [
       '-A PALISADE-INPUT -p udp -m multiport --dports 100,101,102,103,104,105,106,107,108,109,110,111,112,113,114 -m multiport --sports 1,5:9 -j ACCEPT',
       '-A PALISADE-INPUT -p udp --dport 115 -m multiport --sports 1,5:9 -j ACCEPT',
@@ -171,7 +171,7 @@ describe('renderIptables', () => {
   it('cannot be broken out of by a hostile comment, and cuts comments to 255 characters', () => {
     assert.ok(out.v6.includes('-A PALISADE-INPUT -m set --match-set pal6_empty00000000 src -p tcp --dport 9000 -m comment --comment "Evil _ flush ruleset_-A INPUT -j ACCEPT_" -j ACCEPT\n'));
     for (const line of lines(out.v6)) assert.match(line, /^(\*filter|:PALISADE-|-A PALISADE-|-I (INPUT|OUTPUT|FORWARD) 1 -j PALISADE-|COMMIT|)/);
-    const long = renderIptables(withInputRule(acceptRule([], 'y'.repeat(400)))).v4;
+    const long = renderIptables(withInputRule(acceptRule([], 'y'.repeat(400)))).toText().v4;
     assert.ok(long.includes(`-A PALISADE-INPUT -m comment --comment "${'y'.repeat(IPTABLES_COMMENT_MAX)}" -j ACCEPT\n`));
   });
 
@@ -192,26 +192,26 @@ describe('renderIptables', () => {
   });
 
   it('is byte-deterministic', () => {
-    assert.deepEqual(renderIptables(fixture()), out);
-    assert.deepEqual(renderIptables(structuredClone(fixture())), out);
+    assert.deepEqual(renderIptables(fixture()).toText(), out);
+    assert.deepEqual(renderIptables(structuredClone(fixture())).toText(), out);
   });
 
   it('renders an empty ruleset as empty filter tables', () => {
-    assert.deepEqual(renderIptables(emptyRuleset()), { ipset: '', v4: '*filter\nCOMMIT\n', v6: '*filter\nCOMMIT\n' });
+    assert.deepEqual(renderIptables(emptyRuleset()).toText(), { ipset: '', v4: '*filter\nCOMMIT\n', v6: '*filter\nCOMMIT\n' });
   });
 
   it('refuses contradictory families, unsafe names, raw text with line breaks and unknown jump targets', () => {
     assert.throws(
-      () => renderIptables(withInputRule(acceptRule([{ kind: 'saddr', set: 'pal4_x', family: 4 }, { kind: 'proto', protocol: 'icmpv6' }]))),
+      () => renderIptables(withInputRule(acceptRule([{ kind: 'saddr', set: 'pal4_x', family: 4 }, { kind: 'proto', protocol: 'icmpv6' }]))).toText(),
       /both IPv4 and IPv6/,
     );
-    assert.throws(() => renderIptables(withInputRule(acceptRule([{ kind: 'oif', name: 'eth0 -j ACCEPT' }]))), /unsafe interface name/);
-    assert.throws(() => renderIptables(withInputRule({ ...acceptRule([]), raw: { iptables: '-j ACCEPT\nCOMMIT' } })), /control character/);
+    assert.throws(() => renderIptables(withInputRule(acceptRule([{ kind: 'oif', name: 'eth0 -j ACCEPT' }]))).toText(), /unsafe interface name/);
+    assert.throws(() => renderIptables(withInputRule({ ...acceptRule([]), raw: { iptables: '-j ACCEPT\nCOMMIT' } })).toText(), /control character/);
     const rs = emptyRuleset();
     rs.rawIptables.push({ table: 'nat', chain: 'POSTROUTING', rule: '-j MASQUERADE\n*filter', name: 'x' });
-    assert.throws(() => renderIptables(rs), /control character/);
+    assert.throws(() => renderIptables(rs).toText(), /control character/);
     assert.throws(
-      () => renderIptables(withInputRule({ ...acceptRule([]), verdict: { kind: 'jump', chain: 'input' } })),
+      () => renderIptables(withInputRule({ ...acceptRule([]), verdict: { kind: 'jump', chain: 'input' } })).toText(),
       /not a user chain/,
     );
   });

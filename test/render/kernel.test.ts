@@ -55,7 +55,7 @@ describe('kernel tools accept the rendered files', () => {
   });
 
   it('ipset restore loads the sets, twice', { skip }, () => {
-    const ipset = file('ipset.restore', renderIptables(fixture()).ipset);
+    const ipset = file('ipset.restore', renderIptables(fixture()).toText().ipset);
     inNs('ipset', ['restore', '-file', ipset]);
     inNs('ipset', ['restore', '-file', ipset]);
     const any = inNs('ipset', ['list', 'pal4_any0000000000']);
@@ -68,15 +68,15 @@ describe('kernel tools accept the rendered files', () => {
     const big = emptyRuleset();
     const elements = Array.from({ length: 70_000 }, (_, i) => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`);
     big.sets.push({ name: 'pal4_big000000000', family: 4, elements, interval: false, definition: 'big' });
-    inNs('ipset', ['restore', '-file', file('big.restore', renderIptables(big).ipset)]);
+    inNs('ipset', ['restore', '-file', file('big.restore', renderIptables(big).toText().ipset)]);
     assert.match(inNs('ipset', ['list', '-terse', 'pal4_big000000000']), /Number of entries: 70000/);
   });
 
   it('iptables-restore and ip6tables-restore --test --noflush accept the rules', { skip }, () => {
-    const { v4, v6 } = renderIptables(fixture());
+    const { v4, v6 } = renderIptables(fixture()).toText();
     inNs('iptables-restore', ['--test', '--noflush', file('rules.v4', v4)]);
     inNs('ip6tables-restore', ['--test', '--noflush', file('rules.v6', v6)]);
-    const empty = renderIptables(emptyRuleset());
+    const empty = renderIptables(emptyRuleset()).toText();
     inNs('iptables-restore', ['--test', '--noflush', file('empty.v4', empty.v4)]);
     inNs('ip6tables-restore', ['--test', '--noflush', file('empty.v6', empty.v6)]);
   });

@@ -27,7 +27,7 @@ export async function compileCommand(options: CompileOptions, output: Output): P
     if (options.out === undefined) output.out(script);
     else await writeUserFiles(options.out, [{ name: 'ruleset.nft', text: script }]);
   } else {
-    const files = renderIptables(rs);
+    const files = renderIptables(rs).toText();
     const contents = [files.ipset, files.v4, files.v6];
     if (options.out === undefined) {
       IPTABLES_FILES.forEach((name, i) => output.out(`# ==> ${name} <==\n${contents[i]}`));
