@@ -9,8 +9,9 @@ export class KernelError extends OperationError {
   /** The tool's stderr, trimmed; empty when no tool was involved. */
   readonly stderr: string;
 
-  constructor(message: string, stderr = '') {
-    super(stderr === '' ? message : `${message}:\n${stderr}`);
+  /** `unchanged`: the kernel is as it was before the failed operation. */
+  constructor(message: string, stderr = '', unchanged = false) {
+    super(stderr === '' ? message : `${message}:\n${stderr}`, { kind: 'kernel', unchanged });
     this.stderr = stderr;
   }
 }

@@ -9,14 +9,13 @@
  */
 import { diffRulesets } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
-import { isStagingSet } from '../layout.ts';
 import { IPTABLES_TABLES_V4, IPTABLES_TABLES_V6, IptablesRuleset, renderIptables, type Ipset, type IptablesFiles, type IptablesTableName } from '../render/iptables.ts';
 import type { Backend } from './backend.ts';
 import { KernelError } from './error.ts';
 import { execTool, runTool, type Target } from './exec.ts';
 import { canonicalTables, parseSaved, planRestore } from './iptables-plan.ts';
 import { canonicalSets, destroyScript, membershipScripts, parseSavedSets, stageScript, swapScript } from './ipset.ts';
-import { clearJournal, pendingJournal, writeJournal, type JournalEntry, type Snapshot } from './journal.ts';
+import { clearJournal, pendingJournal, withBatchFile, writeJournal, type JournalEntry, type Snapshot } from './journal.ts';
 import { readIptablesCounters, type ChainCounters } from './counters.ts';
 
 interface FamilyTools {
@@ -76,8 +75,13 @@ export class IptablesBackend implements Backend {
     return runTool(this.target, tool, args, input, doing);
   }
 
-  private async ipset(script: string, doing: string): Promise<void> {
-    if (script !== '') await this.run('ipset', ['restore'], script, doing);
+  /** Runs a batch from a file (see withBatchFile); nothing when it is empty. */
+  private async batch(tool: string, args: readonly string[], script: string, doing: string): Promise<void> {
+    if (script !== '') await withBatchFile(this.target, tool, script, (path) => this.run(tool, [...args, path], undefined, doing));
+  }
+
+  private ipset(script: string, doing: string): Promise<void> {
+    return this.batch('ipset', ['restore', '-file'], script, doing);
   }
 
   private async tables(family: FamilyTools): Promise<Snapshot['v4']> {
@@ -98,41 +102,48 @@ export class IptablesBackend implements Backend {
     const plan = planConverge(want, have.snapshot);
     await this.ipset(destroyScript(have.staging), 'removing staging ipsets left by an interrupted apply');
     await this.ipset(stageScript(plan.sets), 'ipset restore (staging the sets)');
-    for (const { family, batch } of plan.batches) await this.run(family.restore, ['--test', '--noflush'], batch, `${family.restore} --test (validating the rules)`);
+    for (const { family, batch } of plan.batches) await this.batch(family.restore, ['--test', '--noflush'], batch, `${family.restore} --test (validating the rules)`);
     return plan;
   }
 
-  /** Staging sets and palisade's sets `want` does not use destroyed; returns what could not be. */
+  /** Destroys the staging sets and palisade's sets `want` does not use; returns those that could not be, with why. */
   private async sweep(want: Snapshot): Promise<string[]> {
     const wanted = new Set(want.sets.map((s) => s.name));
     const { sets, staging } = parseSavedSets(await this.run('ipset', ['save'], undefined, 'ipset save'));
-    const warnings: string[] = [];
+    const failures: string[] = [];
     for (const name of [...staging, ...sets.map((s) => s.name).filter((n) => !wanted.has(n))]) {
       const result = await execTool(this.target, 'ipset', ['destroy', name]);
-      if (result.code !== 0 && !isStagingSet(name)) warnings.push(`ipset ${name} is no longer used but could not be destroyed: ${result.stderr.trim()}`);
+      if (result.code !== 0) failures.push(`ipset destroy ${name}: ${result.stderr.trim() || `exit ${result.code}`}`);
     }
-    return warnings;
+    return failures;
   }
 
-  /** Makes palisade's part of the kernel `want`, from `have` (read just before). Returns warnings. */
-  private async converge(want: Snapshot, have: KernelView): Promise<string[]> {
+  /**
+   * Makes palisade's part of the kernel `want`, from `have` (read just before). `strict`: a set that cannot be
+   * destroyed fails the change (it is undone); converging back to a snapshot leaves such a set and goes on.
+   */
+  private async converge(want: Snapshot, have: KernelView, strict: boolean): Promise<void> {
     const plan = await this.prepare(want, have);
     await this.ipset(swapScript(plan.sets), 'ipset swap (replacing the sets)');
-    for (const { family, batch } of plan.batches) await this.run(family.restore, ['--noflush'], batch, `${family.restore} --noflush (loading the rules)`);
-    return this.sweep(want);
+    for (const { family, batch } of plan.batches) await this.batch(family.restore, ['--noflush'], batch, `${family.restore} --noflush (loading the rules)`);
+    const failures = await this.sweep(want);
+    if (strict && failures.length > 0) throw new KernelError('sets no longer used could not be destroyed (does another rule use them?)', failures.join('\n'));
   }
 
   /** Puts back what an entry journaled; idempotent, so an interrupted undo is done again. */
   private async undo(entry: JournalEntry): Promise<void> {
     if (entry.kind === 'undo-elements') await this.ipset(entry.script, 'ipset restore (undoing interrupted element updates)');
-    else await this.converge(entry.snapshot, await this.view());
+    else await this.converge(entry.snapshot, await this.view(), false);
   }
 
-  /** Finishes what an interrupted change left: the kernel goes back to what its journal recorded. */
-  private async settle(): Promise<void> {
+  /**
+   * Finishes what an interrupted change left: the kernel goes back to what its journal recorded. A change under
+   * way in another process is refused for a change (`forChange`), and only read around otherwise.
+   */
+  private async settle(forChange: boolean): Promise<void> {
     const pending = await pendingJournal(this.target);
-    if (pending.state === 'live') {
-      throw new KernelError(`palisade process ${pending.pid} is changing the iptables rules of this network namespace: try again when it is done`);
+    if (pending.state === 'live' && forChange) {
+      throw new KernelError(`palisade process ${pending.pid} is changing the iptables rules of this network namespace: try again when it is done`, '', true);
     }
     if (pending.state === 'interrupted') {
       await this.undo(pending.entry);
@@ -158,39 +169,41 @@ export class IptablesBackend implements Backend {
         );
       }
       await clearJournal(this.target);
-      throw cause;
+      throw cause instanceof KernelError ? new KernelError(cause.message, '', true) : cause;
     }
     await clearJournal(this.target);
     return result;
   }
 
   /** Replaces palisade's part of the kernel with `want`, all or nothing. */
-  private async replace(want: IptablesRuleset): Promise<string[]> {
-    await this.settle();
+  private async replace(want: IptablesRuleset): Promise<void> {
+    await this.settle(true);
     const have = await this.view();
-    return this.journaled({ kind: 'snapshot', snapshot: have.snapshot }, () => this.converge(want, have));
+    await this.journaled({ kind: 'snapshot', snapshot: have.snapshot }, () => this.converge(want, have, true));
   }
 
   async check(rs: Ruleset): Promise<void> {
-    await this.settle();
+    await this.settle(true);
     const have = await this.view();
     const want = renderIptables(rs);
     await this.journaled({ kind: 'snapshot', snapshot: have.snapshot }, async () => {
       await this.prepare(want, have);
       /* Nothing was swapped or loaded: the staging sets and the real sets staging created are all to remove. */
-      await this.sweep(have.snapshot);
+      const failures = await this.sweep(have.snapshot);
+      if (failures.length > 0) throw new KernelError('staging sets could not be destroyed', failures.join('\n'));
     });
   }
 
-  load(rs: Ruleset): Promise<string[]> {
-    return this.replace(renderIptables(rs));
+  async load(rs: Ruleset): Promise<string[]> {
+    await this.replace(renderIptables(rs));
+    return [];
   }
 
   async updateMembership(before: Ruleset, after: Ruleset): Promise<void> {
     const diff = diffRulesets(before, after);
     if (!diff.membershipOnly) throw new KernelError('not a membership-only change');
     const { forward, undo } = membershipScripts(diff);
-    await this.settle();
+    await this.settle(true);
     await this.journaled({ kind: 'undo-elements', script: undo }, () => this.ipset(forward, 'ipset restore (updating set elements)'));
   }
 
@@ -199,14 +212,14 @@ export class IptablesBackend implements Backend {
   }
 
   async listing(): Promise<string | null> {
-    await this.settle();
+    await this.settle(false);
     const { snapshot } = await this.view();
     const lines = [...canonicalTables(V4.label, snapshot.v4), ...canonicalTables(V6.label, snapshot.v6), ...canonicalSets(snapshot.sets)];
     return lines.length === 0 ? null : lines.join('\n');
   }
 
   async counters(): Promise<ChainCounters[]> {
-    await this.settle();
+    await this.settle(false);
     return readIptablesCounters(this.target);
   }
 }

@@ -10,7 +10,7 @@
  * writer by pid and start time (a live writer's journal is never taken over).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../apply/atomic-file.ts';
 import type { Ipset, IptablesTable } from '../render/iptables.ts';
@@ -107,4 +107,24 @@ export async function writeJournal(target: Target, entry: JournalEntry, dir = JO
 
 export async function clearJournal(target: Target, dir = JOURNAL_DIR): Promise<void> {
   await rm(journalPath(target, dir), { force: true });
+}
+
+/**
+ * Runs `use` with `text` in a file beside the journal. Kernel tools read their batches from such a file, not
+ * from a pipe: a writer killed mid-pipe would hand `ipset restore`, which runs each line as it reads it, a
+ * truncated last line that means another command (`add s 10.100.1` for `add s 10.100.1.7`).
+ */
+export async function withBatchFile<T>(target: Target, tool: string, text: string, use: (path: string) => Promise<T>, dir = JOURNAL_DIR): Promise<T> {
+  const path = join(dir, `${tool}-${target.netns ?? 'host'}.batch`);
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(path, text, { mode: 0o600 });
+  } catch (cause) {
+    throw new KernelError(`cannot write the ${tool} batch in ${dir}: ${(cause as Error).message}`);
+  }
+  try {
+    return await use(path);
+  } finally {
+    await rm(path, { force: true });
+  }
 }
