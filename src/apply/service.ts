@@ -23,13 +23,17 @@ const command = (palisade: readonly string[], args: readonly string[]): string =
 
 /**
  * Both units run as root (the state directory is shared with an operator's `palisade apply`) but with only the
- * capabilities netfilter needs, a read-only system where the state directory (and iptables' lock) is the one
- * writable place, and no way to gain more (memory stays writable and executable: V8 compiles JavaScript at
- * run time).
+ * capabilities netfilter needs, a read-only system where the state directory, iptables' lock and /run/palisade
+ * (the iptables backend's journal) are the only writable places, and no way to gain more (memory stays writable
+ * and executable: V8 compiles JavaScript at run time).
  */
 function sandbox(stateDir: string): string[] {
   return [
     `ReadWritePaths=${quote(stateDir)} -/run/xtables.lock`,
+    /* The iptables backend's journal (src/kernel/journal.ts), kept across restarts so a killed apply is undone. */
+    'RuntimeDirectory=palisade',
+    'RuntimeDirectoryMode=0700',
+    'RuntimeDirectoryPreserve=yes',
     'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW',
     'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW',
     'NoNewPrivileges=yes',

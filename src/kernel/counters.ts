@@ -1,9 +1,9 @@
 /**
  * The one reader of palisade's packet counters, for `status` (Backend.counters) and `lab logs`: per chain, the
- * packets and bytes its drop and reject rules counted, and its log rule's prefix and count (LOG or NFLOG; with
- * iptables, only the packets within the log rate limit). Parsers are pure; the iptables reader sums IPv4 and IPv6.
+ * packets and bytes its drop and reject rules counted, and its drop log's prefix and count (LOG or NFLOG, `DROP_PAL_*`
+ * or audit mode's `AUDIT_PAL_*`; with iptables, only the packets within the log rate limit). Parsers are pure; the iptables reader sums IPv4 and IPv6.
  */
-import { isIptablesOwnChain } from '../layout.ts';
+import { AUDIT_PREFIX, DROP_PREFIX, isIptablesOwnChain } from '../layout.ts';
 import { runTool, type Target } from './exec.ts';
 
 export interface ChainCounters {
@@ -29,7 +29,9 @@ class Tally {
     return entry;
   }
 
+  /** Only the chain's log of what it stops (or, in audit mode, would stop): `action: log` rules log other traffic. */
   log(chain: string, prefix: string, packets: number): void {
+    if (!prefix.startsWith(DROP_PREFIX) && !prefix.startsWith(AUDIT_PREFIX)) return;
     const entry = this.entry(chain);
     entry.prefix = prefix.trimEnd();
     entry.logged += packets;

@@ -20,7 +20,7 @@ describe('systemd units', () => {
   it('runs the agent with its flags from agent.env, restarted always, with only the network capabilities', () => {
     const unit = agentUnit('/var/lib/palisade', ['/usr/bin/palisade']);
     assert.match(unit, /^ExecStart=\/usr\/bin\/palisade agent --state-dir \/var\/lib\/palisade \$PALISADE_AGENT_ARGS$/m);
-    for (const line of ['EnvironmentFile=-/etc/palisade/agent.env', 'Restart=always', 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/palisade -/run/xtables.lock', 'NoNewPrivileges=yes']) {
+    for (const line of ['EnvironmentFile=-/etc/palisade/agent.env', 'Restart=always', 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/palisade -/run/xtables.lock', 'RuntimeDirectory=palisade', 'RuntimeDirectoryPreserve=yes', 'NoNewPrivileges=yes']) {
       assert.match(unit, new RegExp(`^${line}$`, 'm'));
     }
   });

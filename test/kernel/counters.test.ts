@@ -10,6 +10,7 @@ describe('kernel counters', () => {
       { rule: { chain: 'input', expr: [{ counter: { packets: 7, bytes: 400 } }, { limit: {} }, { log: { prefix: 'DROP_PAL_INPUT ' } }] } },
       { rule: { chain: 'input', expr: [{ counter: { packets: 7, bytes: 400 } }, { drop: null }] } },
       { rule: { chain: 'input', expr: [{ counter: { packets: 3, bytes: 100 } }, { accept: null }] } },
+      { rule: { chain: 'input', expr: [{ counter: { packets: 5, bytes: 300 } }, { log: { prefix: 'LOG_PAL_Mail ' } }] } },
       { rule: { chain: 'input', expr: [{ counter: { packets: 2, bytes: 120 } }, { reject: { type: 'icmpx', expr: 'admin-prohibited' } }] } },
       { rule: { chain: 'user_www-data', expr: [{ counter: { packets: 2, bytes: 100 } }, { drop: null }] } },
     ];

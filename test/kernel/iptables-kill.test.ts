@@ -1,13 +1,13 @@
 /**
  * The iptables backend is all or nothing across ipsets, IPv4 and IPv6: a change killed -9 at every kernel tool
- * call (before the call, or while it runs) leaves a kernel that the next backend call (what apply, restore and
+ * call (before the call, or while it runs; of consecutive reads, before the first) leaves a kernel that the next backend call (what apply, restore and
  * status do first) brings back to the old or the new ruleset, never a mix, with no staging sets left; a tool
  * failing at any call leaves the old ruleset. Real tools in a throwaway network namespace; the kill is placed by
  * shims of the tools put first on the changer's PATH.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ruleset } from '../../src/compile/ir.ts';
@@ -115,9 +115,29 @@ exec ${real} "$@"
   });
 
   after(async () => {
+    spare?.child.kill('SIGKILL');
     spawnSync('ip', ['netns', 'del', ns]);
     await clearJournal({ netns: ns });
   });
+
+  interface Changer {
+    child: ChildProcess;
+    args: string;
+    stderr: () => string;
+    closed: Promise<number | null>;
+  }
+  /** The next changer, started ahead (it waits for its stdin to close): its start-up overlaps the previous trial. */
+  let spare: Changer | null = null;
+  const startChanger = (args: string[]): Changer => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHANGER, ns, ...args], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? ''}` },
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    return { child, args: args.join(' '), stderr: () => stderr, closed };
+  };
 
   /** Runs the changer with the shims, stopping it at tool call `at` (0: never); returns its exit code. */
   async function change(args: string[], at: number, mode: 'before' | 'during' | 'fail'): Promise<number | null> {
@@ -125,21 +145,17 @@ exec ${real} "$@"
     control('log', '');
     control('at', String(at));
     control('mode', mode);
-    const child = spawn(process.execPath, ['--import', 'tsx', CHANGER, ns, ...args], {
-      stdio: ['pipe', 'ignore', 'pipe'],
-      env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? ''}` },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    control('victim', String(child.pid));
-    child.stdin.end();
-    const code = await closed;
+    if (spare !== null && spare.args !== args.join(' ')) spare.child.kill('SIGKILL');
+    const changer = spare !== null && spare.args === args.join(' ') ? spare : startChanger(args);
+    spare = startChanger(args);
+    control('victim', String(changer.child.pid));
+    changer.child.stdin?.end();
+    const code = await changer.closed;
     if (at > 0) {
       const end = Date.now() + 20_000;
       while (!log().includes(`stopped ${at}\n`) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(log().includes(`stopped ${at}\n`), `the shim stopped call ${at}:\n${log()}\n${stderr}`);
-    } else assert.equal(code, 0, stderr);
+      assert.ok(log().includes(`stopped ${at}\n`), `the shim stopped call ${at}:\n${log()}\n${changer.stderr()}`);
+    } else assert.equal(code, 0, changer.stderr());
     return code;
   }
 
@@ -158,7 +174,9 @@ exec ${real} "$@"
     assert.equal(fingerprint(), next, 'an uninterrupted change loads the new ruleset');
     let mixed = 0;
     for (const step of steps) {
-      for (const mode of step.mutates ? (['before', 'during', 'fail'] as const) : (['before'] as const)) {
+      /* Killing before a read that follows a read leaves the kernel as killing before the first of them does. */
+      const boundary = step.n === 1 || steps[step.n - 2]?.mutates === true;
+      for (const mode of step.mutates ? (['before', 'during', 'fail'] as const) : boundary ? (['before'] as const) : []) {
         await reset();
         const code = await change(args, step.n, mode);
         const where = `${mode} call ${step.line}`;
