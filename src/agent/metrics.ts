@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Ruleset } from '../compile/ir.ts';
 import { OperationError, UsageError } from '../diagnostics.ts';
-import type { DropCounter } from '../kernel/backend.ts';
+import type { ChainCounters } from '../kernel/backend.ts';
 import { VERSION } from '../version.ts';
 import type { AppliedResult, Applier } from './applier.ts';
 
@@ -27,7 +27,7 @@ export class AgentMetrics {
   private readonly watchLag: Gauge;
 
   /** `counters` reads the kernel's drop/reject counters of palisade's chains (at each scrape). */
-  constructor(counters: () => Promise<DropCounter[]>) {
+  constructor(counters: () => Promise<ChainCounters[]>) {
     const registers = [this.registry];
     new Gauge({ name: 'palisade_build_info', help: 'Always 1; the version of palisade running', labelNames: ['version'], registers }).set({ version: VERSION }, 1);
     this.applies = new Counter({ name: 'palisade_applies_total', help: 'Successful applies by mode (full load, membership element updates, unchanged)', labelNames: ['mode'], registers });

@@ -12,7 +12,7 @@ const line = (text: string, name: string): string | undefined => text.split('\n'
 
 describe('agent metrics', () => {
   it('counts applies by mode and failures by kind, with set element counts and kernel counters', async () => {
-    const metrics = new AgentMetrics(async () => [{ chain: 'input', packets: 7, bytes: 420 }]);
+    const metrics = new AgentMetrics(async () => [{ chain: 'input', prefix: 'DROP_PAL_INPUT', logged: 7, packets: 7, bytes: 420 }]);
     const ruleset = fixture();
     await measuredApplier(new RecordingApplier(), metrics).apply(ruleset);
     const failing: Applier = { apply: () => Promise.reject(new OperationError('nft refused', { kind: 'kernel', unchanged: true })) };
