@@ -7,6 +7,7 @@
  * drifted (the kernel differs from what the agent applied); conflict (an address it claims belongs to
  * another host); lagging (applied revisions differ from the current ones); ok; static (no agent).
  */
+import { EXIT } from '../exit-codes.ts';
 import type { Diagnostic } from '../diagnostics.ts';
 import type { Candidate } from '../fleet/candidate.ts';
 import type { Conflict } from '../fleet/published.ts';
@@ -16,9 +17,8 @@ import { readFleetView, withFleet, type FleetOptions } from './fleet.ts';
 
 export type HostState = 'ok' | 'static' | 'lagging' | 'conflict' | 'drifted' | 'failing' | 'down' | 'missing' | 'unregistered' | 'invalid';
 
-/** States to alert on: `fleet status` exits FLEET_ATTENTION_EXIT when any host is in one. */
+/** States to alert on: `fleet status` exits EXIT.attention when any host is in one. */
 export const ALERT_STATES: readonly HostState[] = ['lagging', 'conflict', 'drifted', 'failing', 'down', 'missing', 'unregistered', 'invalid'];
-export const FLEET_ATTENTION_EXIT = 3;
 
 export interface HostRow {
   host: string;
@@ -56,8 +56,8 @@ export interface FleetReport {
   diagnostics: Diagnostic[];
 }
 
-/** The exit code of `fleet status`: FLEET_ATTENTION_EXIT when any host is in an alert state, else 0. */
-export const reportExitCode = (report: FleetReport): number => (report.hosts.some((h) => ALERT_STATES.includes(h.state)) ? FLEET_ATTENTION_EXIT : 0);
+/** The exit code of `fleet status`: EXIT.attention when any host is in an alert state, else 0. */
+export const reportExitCode = (report: FleetReport): number => (report.hosts.some((h) => ALERT_STATES.includes(h.state)) ? EXIT.attention : 0);
 
 const rolloutOf = (candidate: Candidate | null): FleetReport['rollout'] => (candidate === null ? null : { canaries: candidate.canaries, startedAt: candidate.startedAt });
 

@@ -1,6 +1,7 @@
 /** The `palisade` command line. Exit codes: 0 success, 1 invalid input or failed apply, 2 usage error. */
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
+import { EXIT } from '../exit-codes.ts';
 import { InputError, InternalError, OperationError, sanitize, UsageError } from '../diagnostics.ts';
 import { registerLabCommands } from './register-lab.ts';
 import { processOutput, reportDiagnostics, type Output } from './output.ts';
@@ -9,9 +10,6 @@ import { registerFleetCommands } from './register-fleet.ts';
 import { registerAuditCommands } from './register-audit.ts';
 import { registerCompileCommands } from './register-compile.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_INVALID = 1;
-export const EXIT_USAGE = 2;
 
 export function buildProgram(output: Output, setExit: (code: number) => void): Command {
   const program = new Command('palisade')
@@ -31,7 +29,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
 }
 
 export async function main(argv: string[], output: Output = processOutput): Promise<number> {
-  let code = EXIT_OK;
+  let code: number = EXIT.ok;
   const program = buildProgram(output, (c) => {
     code = c;
   });
@@ -45,25 +43,25 @@ export async function main(argv: string[], output: Output = processOutput): Prom
 
 /** The one place a failure becomes a message and an exit code; every command ends here. */
 export function reportFailure(cause: unknown, output: Output, debug: boolean): number {
-  if (cause instanceof CommanderError) return cause.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  if (cause instanceof CommanderError) return cause.exitCode === 0 ? EXIT.ok : EXIT.usage;
   if (cause instanceof UsageError) {
     output.err(`error: ${sanitize(cause.message)}`);
-    return EXIT_USAGE;
+    return EXIT.usage;
   }
   if (cause instanceof OperationError) {
     output.err(`error: ${sanitize(cause.message)}`);
     if (cause.unchanged) output.err('nothing was changed');
-    return EXIT_INVALID;
+    return EXIT.failed;
   }
   if (cause instanceof InputError) {
     reportDiagnostics(output, cause.diagnostics);
     const errors = cause.diagnostics.filter((d) => d.severity === 'error').length;
     output.err(`${errors} error(s): nothing was changed`);
-    return EXIT_INVALID;
+    return EXIT.failed;
   }
   const internal = cause instanceof Error ? cause : new InternalError(String(cause));
   output.err(`internal error: ${sanitize(internal.message)}`);
   output.err('This is a bug in palisade, not in your input. Please report it with the command you ran' + (debug ? ' and the trace below.' : '; add --debug for the trace.'));
   if (debug && internal.stack !== undefined) output.err(sanitize(internal.stack));
-  return EXIT_INVALID;
+  return EXIT.failed;
 }

@@ -51,10 +51,11 @@ export function registerApplyCommands(program: Command, output: Output, setExit:
       program
         .command('status')
         .description('what is applied, by which command and when, pending confirmation, drift, dropped packets')
+        .option('--exit-code', 'exit 3 on drift, 4 while an apply waits for confirmation (0 otherwise)')
         .addOption(formatOption()),
       false,
     ),
-    ['palisade status', 'palisade status --format json | jq .drift'],
+    ['palisade status', 'palisade status --format json | jq .drift', 'palisade status --exit-code || alert'],
   ).action(async (opts: StatusOptions) => setExit(await statusCommand(opts, output)));
 
   examples(hostOptions(program.command('stop').description("remove palisade's table, chains, jumps and sets; other tools' rules stay")), [

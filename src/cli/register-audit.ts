@@ -34,7 +34,7 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
     sourceOptions(
       program
         .command('impact')
-        .description('observed flows the policy would cut, judged on both ends as if every host enforced, grouped by roles and port; exit 1 when any would be cut')
+        .description('observed flows the policy would cut, judged on both ends as if every host enforced, grouped by roles and port; exit 3 when any would be cut')
         .requiredOption('--flows <files...>', 'flow files (palisade observe --out, palisade flows --format json)'),
     ).addOption(formatOption()),
     ['palisade impact --policy new-policy.yaml --flows observed/*.json', 'palisade impact --flows flows.json --format json | jq .groups'],

@@ -5,7 +5,8 @@ import { labApply } from '../lab/apply.ts';
 import { readCounters } from '../lab/counters.ts';
 import { NEEDS_ROOT, labDemo } from '../lab/demo.ts';
 import { formatCounters, formatReport } from '../lab/matrix.ts';
-import { EXIT_PROBE_MISMATCH, labProbe, type ProbeReport } from '../lab/probe.ts';
+import { labProbe, type ProbeReport } from '../lab/probe.ts';
+import { EXIT } from '../exit-codes.ts';
 import type { PortSpec as ProbePort } from '../lab/probe-plan.ts';
 import { parseSocketPort } from '../app/port-spec.ts';
 import { LabError, checkLabName, readState, type LabState } from '../lab/state.ts';
@@ -50,7 +51,7 @@ function labAction<A extends unknown[]>(setExit: (code: number) => void, action:
 
 function printReport(output: Output, report: ProbeReport, format: 'text' | 'json' | undefined): number {
   output.out(format === 'json' ? toJson(report) : formatReport(report.hosts, report.results, report.summary, report.notes, report.counters));
-  return report.summary.mismatches > 0 ? EXIT_PROBE_MISMATCH : 0;
+  return report.summary.mismatches > 0 ? EXIT.attention : EXIT.ok;
 }
 
 export function registerLabCommands(program: Command, output: Output, setExit: (code: number) => void): void {

@@ -13,9 +13,6 @@ import { DEFAULT_RUN_OPTIONS, runProbes, type ProbeResult, type RunOptions } fro
 import type { LabState } from './state.ts';
 import type { Log } from './topology.ts';
 
-/** `lab probe`'s exit code when the kernel and explain disagree on a probe (a state to alert on, not a failure). */
-export const EXIT_PROBE_MISMATCH = 3;
-
 export interface ProbeReport {
   lab: string;
   backend: BackendName;

@@ -134,13 +134,13 @@ rules:
   assert.equal(analyseImpact(compilerOf(after), hosts, flows).cut.length, 0);
 });
 
-test('palisade impact and suggest: exit 1 when cut, 0 when the suggestions are added', async () => {
+test('palisade impact and suggest: exit 3 when cut, 0 when the suggestions are added', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pal-suggest-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(`${dir}/flows.json`, JSON.stringify({ flows: OBSERVED }));
   const common = ['--inventory', fixturePath('fleet-inventory.yaml'), '--flows', `${dir}/flows.json`, '--no-resolve'];
   const impact = await runCli(['impact', '--policy', fixturePath('fleet-policy.yaml'), ...common]);
-  assert.equal(impact.code, 1, impact.stderr);
+  assert.equal(impact.code, 3, impact.stderr);
   assert.match(impact.stdout, /^7 of 8 flow\(s\) would be cut, in 4 group\(s\):\n  roles:backup -> roles:db tcp\/873: 2 flow\(s\), 4 record\(s\), 3 host\(s\) \(backup-1 -> db-1, db-2\)\n    dropped in on db-1: the default policy/);
   const suggest = await runCli(['suggest', '--policy', fixturePath('fleet-policy.yaml'), ...common, '--out', `${dir}/suggested.yaml`]);
   assert.equal(suggest.code, 0, suggest.stderr);

@@ -107,6 +107,11 @@ describe('palisade on the bundled example', () => {
     assert.equal(e.allowed, false);
   });
 
+  it('explain --exit-code: 0 when allowed, 3 when denied', async () => {
+    assert.equal((await runCli(['explain', 'api-1', 'mongodb-shop-1', '27017', '--user', 'app', '--exit-code'])).code, 0);
+    assert.equal((await runCli(['explain', 'api-1', 'mongodb-blog-1', '27017', '--user', 'app', '--exit-code'])).code, 3);
+  });
+
   it('explain of a bad port is a usage error', async () => {
     const r = await runCli(['explain', 'api-1', 'mongodb-shop-1', '99999']);
     assert.equal(r.code, 2);

@@ -60,6 +60,7 @@ describe('apply (nft): loads, filters real connections, reports status', { skip 
     assert.ok((s.counters.find((c) => c.chain === 'input')?.packets ?? 0) > 0, JSON.stringify(s.counters));
     const text = await life(lab, 'status');
     assert.match(text.stdout, /no drift/);
+    assert.equal((await life(lab, 'status', '--exit-code')).code, 0);
   });
 
   it('a second apply of the same ruleset changes nothing', async () => {
@@ -128,6 +129,7 @@ describe('apply --confirm: reverts unless confirmed', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(nftTable(lab), /dport 6000/);
     assert.notEqual((await statusJson(lab)).pending, null);
+    assert.equal((await life(lab, 'status', '--exit-code')).code, 4, 'pending confirmation');
     await eventually(async () => (await statusJson(lab)).applied?.hash === v1, 30_000, () => `the timer to revert; its log:\n${timerLog(lab)}`);
     assert.match(nftTable(lab), /dport 5432/);
     assert.equal((await statusJson(lab)).drift.drifted, false);
@@ -197,6 +199,7 @@ describe('drift, stop, restore', { skip }, () => {
     assert.equal((await apply(lab)).code, 0);
     lab.inHost('nft', ['add', 'rule', 'inet', 'palisade', 'input', 'tcp', 'dport', '9999', 'accept']);
     assert.equal((await statusJson(lab)).drift.drifted, true);
+    assert.equal((await life(lab, 'status', '--exit-code')).code, 3, 'drift');
     assert.match((await life(lab, 'status')).stdout, /drift: .*\n {2}\+ .*9999/);
     const r = await apply(lab);
     assert.equal(r.code, 0, r.stderr);

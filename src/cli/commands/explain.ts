@@ -4,6 +4,7 @@ import type { ConfigOverrides } from '../../app/config.ts';
 import { toJson, type Output } from '../output.ts';
 import { UsageError } from '../../diagnostics.ts';
 import { loadWorkspace } from '../../app/workspace.ts';
+import { EXIT } from '../../exit-codes.ts';
 
 export interface ExplainOptions extends ConfigOverrides {
   user?: string;
@@ -11,6 +12,8 @@ export interface ExplainOptions extends ConfigOverrides {
   family?: '4' | '6';
   sport?: string;
   format: 'text' | 'json';
+  /** Exit EXIT.attention when the flow is denied (for scripts and monitoring). */
+  exitCode?: boolean;
 }
 
 export async function explainCommand(source: string, destination: string, spec: string, options: ExplainOptions, output: Output): Promise<number> {
@@ -29,7 +32,7 @@ export async function explainCommand(source: string, destination: string, spec: 
       family: options.family === undefined ? null : (Number(options.family) as 4 | 6),
     });
     output.out(options.format === 'json' ? toJson(explanation) : formatExplanation(explanation));
-    return 0;
+    return options.exitCode === true && !explanation.allowed ? EXIT.attention : EXIT.ok;
   } catch (cause) {
     if (cause instanceof ExplainError) throw new UsageError(cause.message);
     throw cause;

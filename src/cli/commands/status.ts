@@ -4,9 +4,12 @@ import { hostStatus, type HostStatus } from '../../apply/status.ts';
 import { resolveStateDir } from '../../apply/state.ts';
 import { toJson, type Output } from '../output.ts';
 import type { HostOptions } from './host-options.ts';
+import { EXIT } from '../../exit-codes.ts';
 
 export interface StatusOptions extends Omit<HostOptions, 'lockTimeout'> {
   format: 'text' | 'json';
+  /** Exit EXIT.attention on drift, EXIT.pending while an apply waits for confirmation. */
+  exitCode?: boolean;
 }
 
 export function formatStatus(s: HostStatus): string {
@@ -30,5 +33,7 @@ export function formatStatus(s: HostStatus): string {
 export async function statusCommand(options: StatusOptions, output: Output): Promise<number> {
   const status = await hostStatus(resolveStateDir(options.stateDir), { netns: options.netns ?? null });
   output.out(options.format === 'json' ? toJson(status) : formatStatus(status));
-  return 0;
+  if (options.exitCode !== true) return EXIT.ok;
+  if (status.drift.drifted) return EXIT.attention;
+  return status.pending === null ? EXIT.ok : EXIT.pending;
 }
