@@ -5,6 +5,7 @@
  * already trusts; removed by name with everything the host's agent published.
  */
 import { readFile } from 'node:fs/promises';
+import { decodeUtf8 } from '../source-text.ts';
 import { InputError, UsageError, error, type Diagnostic } from '../diagnostics.ts';
 import { parseInventoryDocument } from '../inventory/document.ts';
 import { AddressBook, ownedAddresses } from '../inventory/ownership.ts';
@@ -32,10 +33,10 @@ export function storedFacts(host: Host): Record<string, unknown> {
 export async function staticHosts(file: string | undefined, fields: HostFields): Promise<Host[]> {
   if (file !== undefined) {
     if (fields.name !== undefined) throw new UsageError('give a FILE or --name, not both');
-    const text = await readFile(file, 'utf8').catch((cause: Error) => {
+    const bytes = await readFile(file).catch((cause: Error) => {
       throw new InputError([error(`cannot read: ${cause.message}`, { file })]);
     });
-    return parseInventoryDocument(text, file).hosts;
+    return parseInventoryDocument(decodeUtf8(bytes, file), file).hosts;
   }
   if (fields.name === undefined || fields.address === undefined) throw new UsageError('give an inventory FILE, or --name and --address');
   const host = {

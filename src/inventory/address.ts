@@ -5,17 +5,26 @@ export type HostAddress = { ok: true; family: 'v4' | 'v6'; text: string } | { ok
 
 const EXPECTED = 'expected a single IPv4 (10.0.0.1) or IPv6 (2001:db8::1) address';
 
-/** Ranges that never name one machine: a rule selecting a host must not open them. */
+const NOT_ONE_MACHINE = "a host address must be one machine's own address";
+
+/**
+ * Ranges (ipaddr.js names) that never name one machine of the fleet: a rule selecting a host must not open
+ * them. Link-local addresses exist on every link (the same fe80::1 on many hosts); NAT64 and IPv4-translated
+ * addresses stand for an IPv4 host behind a translator, which would then be opened under another host's name.
+ */
 const NOT_A_HOST: Record<string, string> = {
-  unspecified: 'unspecified',
-  loopback: 'a loopback address',
-  multicast: 'a multicast address',
-  broadcast: 'the broadcast address',
+  unspecified: `unspecified: ${NOT_ONE_MACHINE}`,
+  loopback: `a loopback address: ${NOT_ONE_MACHINE}`,
+  multicast: `a multicast address: ${NOT_ONE_MACHINE}`,
+  broadcast: `the broadcast address: ${NOT_ONE_MACHINE}`,
+  linkLocal: 'a link-local address, valid only on its own link and reused on every link: list the host\'s global or private address',
+  rfc6052: 'a NAT64 address (64:ff9b::/96): it stands for an IPv4 host behind a translator; list that host\'s own address',
+  rfc6145: 'an IPv4-translated address (::ffff:0:0/96): it stands for an IPv4 host behind a translator; list that host\'s own address',
 };
 
 function refused(text: string, range: string): HostAddress | null {
   const what = NOT_A_HOST[range];
-  return what === undefined ? null : { ok: false, message: `${text} is ${what}: a host address must be one machine's own address` };
+  return what === undefined ? null : { ok: false, message: `${text} is ${what}` };
 }
 
 /** Parses `value` as a single host address; canonical text is dotted v4 or compressed lower-case v6. */

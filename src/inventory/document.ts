@@ -1,6 +1,7 @@
 /** Parses an inventory document (YAML, JSON, or a knife search JSON) into a validated Inventory. */
 import { LineCounter, parseDocument } from 'yaml';
 import { InputError, error, type Diagnostic } from '../diagnostics.ts';
+import { unresolvedAliases } from '../source-text.ts';
 import { chefNodeToHost } from './chef.ts';
 import { addressWarnings, duplicateNames } from './cross-host.ts';
 import { checkHost } from './host.ts';
@@ -60,6 +61,8 @@ function yamlEntries(text: string, file: string): { entries: Entry[]; errors: Di
   if (doc.errors.length > 0) {
     return { entries: [], errors: doc.errors.map((e) => error(`YAML syntax: ${e.message}`, at(e.pos[0]))) };
   }
+  const aliases = unresolvedAliases(doc, lines, file);
+  if (aliases.length > 0) return { entries: [], errors: aliases };
   const root = yamlLocator(doc, lines, file);
   let value: unknown;
   try {
@@ -111,6 +114,6 @@ export function parseInventoryDocument(text: string, file: string): Inventory {
     hosts,
     source: file,
     revision: inventoryRevision(hosts),
-    diagnostics: addressWarnings(checked.map(({ entry }) => entry)).sort(byPosition),
+    diagnostics: [...checked.flatMap(({ entry }) => entry.warnings), ...addressWarnings(checked.map(({ entry }) => entry))].sort(byPosition),
   };
 }

@@ -1,6 +1,6 @@
 /** Validates one raw host entry (from YAML, JSON or a mapped Chef node) into a Host, collecting every error. */
 import ipaddr from 'ipaddr.js';
-import { error, type Diagnostic, type SourcePos } from '../diagnostics.ts';
+import { error, warning, type Diagnostic, type SourcePos } from '../diagnostics.ts';
 import { parseHostAddress } from './address.ts';
 import type { Locator, Path } from './locate.ts';
 import { MAX_UID, NAME_RULES, isUid, nameProblem, type NameKind } from './names.ts';
@@ -15,6 +15,8 @@ export interface CheckedHost {
   /** The name, when the entry has a string one (even an invalid one), for messages. */
   name: string | undefined;
   diagnostics: Diagnostic[];
+  /** Findings that do not make the host invalid. */
+  warnings: Diagnostic[];
   /** Where each canonical address was written. */
   addressOrigins: Map<string, SourcePos>;
 }
@@ -28,6 +30,7 @@ function isRecord(value: unknown): value is Fields {
 /** Field-by-field checks of one host; `report` records an error at a path. */
 class HostChecker {
   readonly diagnostics: Diagnostic[] = [];
+  readonly warnings: Diagnostic[] = [];
   readonly addressOrigins = new Map<string, SourcePos>();
 
   constructor(
@@ -154,7 +157,24 @@ class HostChecker {
       if (!isUid(uid)) this.report(`uid of "${user}" must be an integer from 0 to ${MAX_UID}, not ${JSON.stringify(uid)}`, ['users', user]);
       else users[user] = uid;
     }
+    this.sharedUids(users);
     return users;
+  }
+
+  /** Users sharing a uid are one user to the kernel: the socket's owner is only a uid. */
+  private sharedUids(users: Record<string, number>): void {
+    const byUid = new Map<number, string>();
+    for (const [user, uid] of Object.entries(users)) {
+      const first = byUid.get(uid);
+      if (first === undefined) {
+        byUid.set(uid, user);
+        continue;
+      }
+      const where = { ...this.locate.key(['users', user]), ...(this.name === undefined ? {} : { host: this.name }) };
+      this.warnings.push(
+        warning(`users ${first} and ${user} share uid ${uid}: the kernel sees only the uid, so the firewall cannot tell them apart and rules of ${user} may never be reached`, where),
+      );
+    }
   }
 
   checkAttributes(): Record<string, AttributeValue> {
@@ -193,7 +213,7 @@ function compareAddresses(a: string, b: string): number {
 export function checkHost(raw: unknown, locate: Locator, origin: SourcePos): CheckedHost {
   if (!isRecord(raw)) {
     const diagnostic = error(`a host must be a mapping (name, interfaces, ...), not ${JSON.stringify(raw)}`, origin);
-    return { host: null, name: undefined, diagnostics: [diagnostic], addressOrigins: new Map() };
+    return { host: null, name: undefined, diagnostics: [diagnostic], warnings: [], addressOrigins: new Map() };
   }
   const name = typeof raw['name'] === 'string' ? raw['name'] : undefined;
   const checker = new HostChecker(raw, locate, name);
@@ -213,5 +233,5 @@ export function checkHost(raw: unknown, locate: Locator, origin: SourcePos): Che
     origin,
   };
   const ok = checker.diagnostics.length === 0;
-  return { host: ok ? host : null, name, diagnostics: checker.diagnostics, addressOrigins: checker.addressOrigins };
+  return { host: ok ? host : null, name, diagnostics: checker.diagnostics, warnings: checker.warnings, addressOrigins: checker.addressOrigins };
 }

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError, error, warning } from '../diagnostics.ts';
+import { decodeUtf8 } from '../source-text.ts';
 import { parseInventoryDocument } from './document.ts';
 import { CommandFailure, runCommand } from './exec.ts';
 import type { Inventory } from './types.ts';
@@ -38,13 +39,13 @@ async function loadExec(source: string, options: LoadOptions): Promise<Inventory
 }
 
 async function loadFile(source: string, options: LoadOptions): Promise<Inventory> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(resolve(options.cwd, source), 'utf8');
+    bytes = await readFile(resolve(options.cwd, source));
   } catch (cause) {
     throw fail(`cannot read inventory: ${cause instanceof Error ? cause.message : String(cause)}`, source);
   }
-  return { ...parseInventoryDocument(text, source), source };
+  return { ...parseInventoryDocument(decodeUtf8(bytes, source), source), source };
 }
 
 /** One kind of inventory source, recognised by how its name starts (`exec:`, `etcd://`). */

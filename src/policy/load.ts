@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { InputError, error, hasErrors, warning, type Diagnostic, type SourcePos } from '../diagnostics.ts';
+import { decodeUtf8 } from '../source-text.ts';
 import { parseAfwRole } from './afw-import.ts';
 import { parsePolicyDocument } from './document.ts';
 import { emptyPart, type FilePart } from './file-part.ts';
@@ -93,7 +94,15 @@ export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyF
   const files: Array<{ path: string; text: string }> = [];
   for (const path of paths) {
     try {
-      for (const file of await expand(path, diagnostics)) files.push({ path: file, text: await readFile(file, 'utf8') });
+      for (const file of await expand(path, diagnostics)) {
+        const bytes = await readFile(file);
+        try {
+          files.push({ path: file, text: decodeUtf8(bytes, file) });
+        } catch (invalid) {
+          if (!(invalid instanceof InputError)) throw invalid;
+          diagnostics.push(...invalid.diagnostics);
+        }
+      }
     } catch (cause) {
       diagnostics.push(error(`cannot read the policy: ${(cause as Error).message}`, { file: path }));
     }

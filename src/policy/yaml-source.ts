@@ -2,6 +2,7 @@
 import { LineCounter, isAlias, isMap, isScalar, parseDocument, type Document, type Node } from 'yaml';
 import { error, warning, type Diagnostic, type SourcePos } from '../diagnostics.ts';
 import { didYouMean } from '../suggest.ts';
+import { unresolvedAliases } from '../source-text.ts';
 
 export interface Entry {
   key: string;
@@ -22,6 +23,7 @@ export class SourceFile {
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
     for (const e of this.doc.errors) this.diagnostics.push(error(`invalid syntax: ${firstLine(e.message)}`, this.offsetPos(e.pos[0])));
+    if (this.doc.errors.length === 0) this.diagnostics.push(...unresolvedAliases(this.doc, this.lines, path));
     this.root = this.resolve(this.doc.contents);
   }
 
