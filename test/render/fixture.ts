@@ -34,7 +34,7 @@ export const V2_RULES: IrRule[] = [
   v2([{ kind: 'saddr', set: 'pal4_nets000000000', family: 4 }, { kind: 'proto', protocol: 'tcp' }, { kind: 'dport', ports: ports(23) }], { kind: 'reject' }, 'Reject telnet'),
   v2([{ kind: 'saddr', set: 'pal6_web0000000000', family: 6 }, { kind: 'proto', protocol: 'udp' }, { kind: 'dport', ports: ports(69) }], { kind: 'reject' }, 'Reject tftp'),
   v2([{ kind: 'saddr', set: 'pal4_web0000000000', family: 4 }], { kind: 'reject' }, 'Reject everything v4'),
-  v2([], { kind: 'reject' }, 'Reject everything'),
+  v2([{ kind: 'iif', name: 'eth9' }], { kind: 'reject' }, 'Reject everything'),
   v2([{ kind: 'saddr', set: 'pal4_nets000000000', family: 4 }, { kind: 'proto', protocol: 'tcp' }, { kind: 'dport', ports: ports(22) }, limit('source', 4, 'palm4_0000000aa')], { kind: 'accept' }, 'SSH limited'),
   v2([{ kind: 'saddr', set: 'pal6_web0000000000', family: 6 }, { kind: 'proto', protocol: 'tcp' }, { kind: 'dport', ports: ports(22) }, limit('destination', 6, 'palm6_0000000aa')], { kind: 'accept' }, 'SSH limited v6'),
   v2([{ kind: 'proto', protocol: 'udp' }, { kind: 'dport', ports: ports(514) }, limit('rule', 4, 'palm4_0000000bb')], { kind: 'accept' }, 'Syslog limited'),

@@ -84,15 +84,15 @@ describe('renderIptables', () => {
     const v6 = lines(out.v6);
     for (const expected of [
       '-A PALISADE-INPUT -m set --match-set pal4_nets000000000 src -p tcp --dport 23 -m comment --comment "Reject telnet" -j REJECT --reject-with tcp-reset',
-      '-A PALISADE-INPUT -p tcp -m comment --comment "Reject everything" -j REJECT --reject-with tcp-reset',
-      '-A PALISADE-INPUT -m comment --comment "Reject everything" -j REJECT --reject-with icmp-admin-prohibited',
+      '-A PALISADE-INPUT -p tcp -i eth9 -m comment --comment "Reject everything" -j REJECT --reject-with tcp-reset',
+      '-A PALISADE-INPUT -i eth9 -m comment --comment "Reject everything" -j REJECT --reject-with icmp-admin-prohibited',
       '-A PALISADE-INPUT -m set --match-set pal4_nets000000000 src -p tcp --dport 22 -m hashlimit --hashlimit-upto 10/minute --hashlimit-burst 5 --hashlimit-mode srcip --hashlimit-name palm4_0000000aa -m comment --comment "SSH limited" -j ACCEPT',
       '-A PALISADE-INPUT -p udp --dport 514 -m limit --limit 10/minute --limit-burst 5 -m comment --comment "Syslog limited" -j ACCEPT',
       '-A PALISADE-INPUT -m set --match-set pal4_nets000000000 src -p icmp --icmp-type 13 -m comment --comment "Echo" -j ACCEPT',
     ]) {
       assert.ok(v4.includes(expected), expected);
     }
-    assert.ok(v6.includes('-A PALISADE-INPUT -m comment --comment "Reject everything" -j REJECT --reject-with icmp6-adm-prohibited'));
+    assert.ok(v6.includes('-A PALISADE-INPUT -i eth9 -m comment --comment "Reject everything" -j REJECT --reject-with icmp6-adm-prohibited'));
     assert.ok(v6.includes('-A PALISADE-INPUT -m set --match-set pal6_web0000000000 src -p udp --dport 69 -m comment --comment "Reject tftp" -j REJECT --reject-with icmp6-adm-prohibited'));
   });
 
