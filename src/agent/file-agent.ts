@@ -38,7 +38,7 @@ export class FileAgent {
   private async read(): Promise<FleetState> {
     const { config } = this.options;
     const [policy, inventory] = await Promise.all([loadPolicy(config.policy), loadInventory(config.inventory, { cwd: config.inventoryCwd })]);
-    for (const d of [...policy.diagnostics, ...inventory.diagnostics]) this.options.log.warn({ file: d.file, line: d.line, host: d.host, rule: d.rule }, d.message);
+    for (const d of [...policy.diagnostics, ...inventory.diagnostics]) this.options.log.warn({ file: d.file, line: d.line, aboutHost: d.host, rule: d.rule }, d.message);
     return { policy, inventory, revision: ++this.revision };
   }
 

@@ -8,25 +8,36 @@ import { traceCommand, type TraceOptions } from './commands/trace.ts';
 import { examples, formatOption, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
+/** Host names beside addresses come from this inventory (default: palisade.yaml's, when there is one). */
+const namingOptions = (command: Command): Command =>
+  command
+    .option('-c, --config <file>', 'palisade.yaml naming the inventory whose host names are shown beside addresses')
+    .option('-i, --inventory <source>', 'inventory whose host names are shown beside addresses: FILE.yaml|json, exec:COMMAND or etcd://');
+
 export function registerAuditCommands(program: Command, output: Output, setExit: (code: number) => void): void {
   examples(
-    program
-      .command('flows')
-      .description("flows in palisade's log records on this host (audit mode's NFLOG records via ulogd2 JSON; --kernel: DROP_PAL_* lines of the kernel log), busiest first")
-      .argument('[files...]', 'ulogd2 JSON files or saved kernel log lines (default: /var/log/ulog/palisade-audit.json)')
-      .option('-k, --kernel', 'also read the kernel log (journalctl -k)')
-      .option('-n, --top <n>', 'show the N busiest flows', '50')
-      .addOption(formatOption()),
-    ['palisade flows', 'palisade flows --format json > flows.json', 'palisade flows --kernel --top 10', 'palisade flows /var/log/ulog/palisade-audit.json.1'],
+    namingOptions(
+      program
+        .command('flows')
+        .description("flows in palisade's log records on this host (audit mode's NFLOG records via ulogd2 JSON; --kernel: DROP_PAL_* lines of the kernel log), busiest first, host names beside addresses")
+        .argument('[files...]', 'ulogd2 JSON files or saved kernel log lines (default: /var/log/ulog/palisade-audit.json)')
+        .option('-k, --kernel', 'also read the kernel log (journalctl -k)')
+        .option('-l, --lab <name>', "the audit records of every host of a lab (palisade lab audit); host names from the lab's inventory")
+        .option('-n, --top <n>', 'show the N busiest flows', '50')
+        .addOption(formatOption()),
+    ),
+    ['palisade flows', 'palisade flows --format json > flows.json', 'palisade flows --kernel --top 10', 'palisade flows /var/log/ulog/palisade-audit.json.1', 'palisade flows --lab shop --format json > seen.json'],
   ).action(async (files: string[], opts: FlowsOptions) => setExit(await flowsCommand(files, opts, output)));
 
   examples(
-    program
-      .command('observe')
-      .description('snapshot of current connections (conntrack) and listening sockets (ss) as flows, before any rule is written (root)')
-      .option('-o, --out <file>', 'write the flow file (JSON) here')
-      .addOption(new Option('--netns <name>', 'observe inside this network namespace').hideHelp())
-      .addOption(formatOption()),
+    namingOptions(
+      program
+        .command('observe')
+        .description('snapshot of current connections (conntrack) and listening sockets (ss) as flows, before any rule is written (root); host names beside addresses')
+        .option('-o, --out <file>', 'write the flow file (JSON) here')
+        .addOption(new Option('--netns <name>', 'observe inside this network namespace').hideHelp())
+        .addOption(formatOption()),
+    ),
     ['palisade observe', 'palisade observe --out /tmp/$(hostname).flows.json', 'palisade observe --format json | jq .listening'],
   ).action(async (opts: ObserveOptions) => setExit(await observeCommand(opts, output)));
 

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { BackendName } from '../kernel/backend.ts';
 import { labApply } from '../lab/apply.ts';
+import { labAudit } from '../lab/audit.ts';
 import { readCounters } from '../lab/counters.ts';
 import { NEEDS_ROOT, labDemo } from '../lab/demo.ts';
 import { formatCounters, formatReport } from '../lab/matrix.ts';
@@ -15,6 +16,7 @@ import { withLabLock } from '../lab/lock.ts';
 import type { ConfigOverrides } from '../app/config.ts';
 import { backendOption, examples, formatOption, sourceOptions } from './options.ts';
 import { toJson, type Output } from './output.ts';
+import { UsageError } from '../diagnostics.ts';
 import { loadInventoryOf, loadWorkspace } from '../app/workspace.ts';
 
 const DEFAULT_LAB = 'lab';
@@ -25,6 +27,7 @@ interface LabOptions extends ConfigOverrides {
   backend?: BackendName;
   format?: 'text' | 'json';
   port?: string[];
+  logGroup?: string;
 }
 
 const labOption = (command: Command, fallback = DEFAULT_LAB): Command =>
@@ -33,6 +36,13 @@ const labOption = (command: Command, fallback = DEFAULT_LAB): Command =>
 /** `--port 9999`, `9999/tcp`, `domain/udp`: one more port to probe on every pair. */
 function probePort(text: string): ProbePort {
   return { ...parseSocketPort(text, `--port ${text}`), sourcePort: null, user: null };
+}
+
+/** An NFLOG group: 0-65535. */
+function parseLogGroup(text: string): number {
+  const group = Number(text);
+  if (!/^\d{1,5}$/.test(text) || group > 65535) throw new UsageError(`--log-group ${text}: expected an NFLOG group from 0 to 65535`);
+  return group;
 }
 
 async function upState(lab: string): Promise<LabState> {
@@ -119,6 +129,22 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
       const ws = await loadWorkspace(opts);
       const report = await withLabLock(opts.lab, async () => labProbe(await upState(opts.lab), ws, { backend: opts.backend ?? null, extraPorts }, log));
       return printReport(output, report, opts.format);
+    }),
+  );
+
+  examples(
+    labOption(
+      lab
+        .command('audit')
+        .description("collect audit mode's records: ulogd2 with the shipped configuration (examples/audit/ulogd.conf) in every host's namespace, until lab down")
+        .option('-g, --log-group <n>', 'the NFLOG group audit mode logs to (settings.audit.log_group)', '7'),
+    ),
+    ['palisade lab audit && palisade flows --lab lab', 'palisade lab audit --lab shop; palisade flows --lab shop --format json > seen.json; palisade suggest --flows seen.json'],
+  ).action(
+    labAction(setExit, async (opts: LabOptions) => {
+      const group = parseLogGroup(opts.logGroup ?? '7');
+      await withLabLock(opts.lab, async () => labAudit(await upState(opts.lab), group, log));
+      return 0;
     }),
   );
 

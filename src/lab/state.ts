@@ -19,6 +19,8 @@ export interface LabHost {
   lan: string;
   /** The veth end on the bridge, in the bridge namespace. */
   port: string;
+  /** The host's addresses (every interface's), to name it beside them in flows. */
+  addresses: string[];
 }
 
 export interface CreatedUser {
@@ -51,6 +53,8 @@ export interface LabState {
   backend: 'nft' | 'iptables' | null;
   /** Policy and inventory revisions the loaded rulesets were compiled from; null before an apply. */
   revision: string | null;
+  /** The directory of `lab audit`'s ulogd2 configurations and records, null before one. */
+  audit: string | null;
 }
 
 /** A lab failure the user can act on (the CLI prints it and exits 1). */

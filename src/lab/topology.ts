@@ -3,6 +3,7 @@
  * end is a port of a bridge living in a namespace of its own (the machine's root namespace is never
  * touched). Every step is recorded in the lab's state before it is taken.
  */
+import { rm } from 'node:fs/promises';
 import type { Host } from '../inventory/types.ts';
 import { addNamespace, deleteNamespace, ipBatch, namespaceExists, sysctl } from './namespaces.ts';
 import { withUsersLock } from './lock.ts';
@@ -23,7 +24,13 @@ export function lanOf(host: Host): string {
 
 /** Pure: which namespace and bridge port each host gets. */
 export function labLayout(lab: string, hosts: readonly Host[]): LabHost[] {
-  return hosts.map((host, index) => ({ host: host.name, namespace: hostNamespace(lab, index), lan: lanOf(host), port: `v${index}` }));
+  return hosts.map((host, index) => ({
+    host: host.name,
+    namespace: hostNamespace(lab, index),
+    lan: lanOf(host),
+    port: `v${index}`,
+    addresses: Object.values(host.interfaces).flat(),
+  }));
 }
 
 const prefixed = (address: string): string => (address.includes(':') ? `${address}/128 nodad` : `${address}/32`);
@@ -73,6 +80,7 @@ export async function labUp(lab: string, hosts: readonly Host[], inventory: stri
     skippedUsers: [...wanted.skipped],
     backend: null,
     revision: null,
+    audit: null,
   };
   const taken = [state.bridgeNamespace, ...state.hosts.map((h) => h.namespace)].filter(namespaceExists);
   if (taken.length > 0) throw new LabError(`namespace ${taken.join(', ')} already exists but is not in lab ${lab}'s record: not touching it`);
@@ -151,6 +159,7 @@ export async function labDown(lab: string, log: Log): Promise<boolean> {
   const state = await readState(lab);
   if (state === null) return false;
   for (const namespace of [...state.namespaces].reverse()) await deleteNamespace(namespace);
+  if (state.audit) await rm(state.audit, { recursive: true, force: true });
   const { removed, kept } = await withUsersLock(async () => {
     const held = await heldElsewhere(lab);
     const removed: string[] = [];

@@ -8,7 +8,7 @@ import { RecordingApplier } from '../../src/agent/applier.ts';
 import { Debouncer } from '../../src/agent/debounce.ts';
 import { FileAgent } from '../../src/agent/file-agent.ts';
 import { interfacesFrom, usersFrom } from '../../src/agent/facts.ts';
-import { silentLogger } from '../../src/agent/logger.ts';
+import { createLogger, silentLogger } from '../../src/agent/logger.ts';
 import type { Outcome } from '../../src/agent/loop.ts';
 import { StaticResolver } from '../../src/resolve/resolver.ts';
 import { POLICY } from '../helpers/fleet.ts';
@@ -87,5 +87,34 @@ describe('file agent', () => {
     } finally {
       agent.close();
     }
+  });
+  it('log lines carry the host key once: a warning about another host says aboutHost', async () => {
+    const inventory = join(dir, 'shared-address.yaml');
+    const policy = join(dir, 'policy-log.yaml');
+    writeFileSync(policy, POLICY);
+    writeFileSync(inventory, 'hosts:\n  - { name: web-1, roles: [web], interfaces: { eth0: [10.0.0.1] }, lan: eth0 }\n  - { name: web-2, roles: [web], interfaces: { eth0: [10.0.0.1] } }\n');
+    const lines: string[] = [];
+    const log = createLogger('info', { host: 'web-1' }, { write: (line: string) => void lines.push(line) });
+    const outcomes: Outcome[] = [];
+    const agent = new FileAgent({
+      host: 'web-1',
+      config: { policy: [policy], inventory, inventoryCwd: dir, dnsHosts: {}, systemDns: false },
+      applier: new RecordingApplier(),
+      resolver: new StaticResolver({}),
+      log,
+      report: (o) => outcomes.push(o),
+      quietMs: 30,
+      maxMs: 100,
+    });
+    try {
+      await agent.start();
+      await until('the first outcome', () => outcomes.length > 0);
+    } finally {
+      agent.close();
+    }
+    const warning = lines.find((l) => l.includes('claimed by both'));
+    assert.ok(warning !== undefined, lines.join(''));
+    assert.match(warning, /"aboutHost":"web-2"/);
+    for (const line of lines) assert.equal(line.match(/"host":/g)?.length, 1, line);
   });
 });

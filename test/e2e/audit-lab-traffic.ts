@@ -1,11 +1,9 @@
 /**
- * Real traffic for the audit e2e on the shop lab (audit-lab.test.ts): ulogd2 and TCP listeners inside lab
- * namespaces, and TCP connections from a namespace as a given uid. Every process started here is tracked,
+ * Real traffic for the audit e2e on the shop lab (audit-lab.test.ts): TCP listeners inside lab namespaces,
+ * and TCP connections from a namespace as a given uid (ulogd2 is the lab's own: `palisade lab audit`). Every process started here is tracked,
  * so the test's after() can kill exactly those (and only those) whatever happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 /** One listener process: a TCP server answering `ok` on every port given, on every v4 address. */
 const SERVER = `const net = require('net');
@@ -20,25 +18,6 @@ s.on('error', (e) => process.stdout.write(e.code ?? e.message));`;
 
 export class LabTraffic {
   private readonly listeners: ChildProcess[] = [];
-  private readonly ulogds: ChildProcess[] = [];
-
-  constructor(
-    private readonly dir: string,
-    private readonly template: string,
-  ) {}
-
-  /** ulogd2 in `namespace`, its JSON file the host's own; returns that file's path. */
-  startUlogd(host: string, namespace: string): string {
-    const base = join(this.dir, `ulogd-${host}`);
-    writeFileSync(`${base}.conf`, readFileSync(this.template, 'utf8').replaceAll('/var/log/ulog/palisade-audit', base));
-    this.ulogds.push(spawn('ip', ['netns', 'exec', namespace, 'ulogd', '-c', `${base}.conf`], { stdio: 'ignore' }));
-    return `${base}.json`;
-  }
-
-  /** SIGTERM to every ulogd2 and waits for them to exit (their JSON files are then complete). */
-  async stopUlogd(): Promise<void> {
-    await Promise.all(this.ulogds.splice(0).map((child) => stop(child, 'SIGTERM')));
-  }
 
   /** A listener on `ports` in each namespace; resolves once every one is listening. */
   async serve(namespaces: readonly string[], ports: readonly number[]): Promise<void> {
@@ -63,7 +42,7 @@ export class LabTraffic {
 
   /** Kills whatever is still running (for after()). */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.listeners.splice(0), ...this.ulogds.splice(0)].map((child) => stop(child, 'SIGKILL')));
+    await Promise.all(this.listeners.splice(0).map((child) => stop(child, 'SIGKILL')));
   }
 }
 

@@ -3,7 +3,8 @@
  * rules for monitoring and backup ("Node exporter scraped by Prometheus", "MongoDB dumps by the backup
  * server": the flows the team forgot) runs in audit mode on all 18 hosts while prometheus scrapes every
  * host's 9100 and bacula pulls every MongoDB's 27017 (across environments), for real, as those users.
- * ulogd2 in every namespace records what audit mode let through; `flows` lists it, `impact` says the policy
+ * `lab audit` runs ulogd2 in every namespace, recording what audit mode let through; `flows --lab` lists it
+ * with host names beside the addresses, `impact` says the policy
  * would cut it (grouped by roles), `suggest` writes inbound rules that `check` accepts and that make `impact`
  * clean. Enforced with those rules: `lab probe` agrees with explain everywhere, the forgotten flows connect
  * as their users, and the pairs nobody used stay closed (real connections and explain).
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseDocument } from 'yaml';
+import type { NamedFlow as Flow } from '../../src/audit/host-names.ts';
 import { parseInventoryDocument } from '../../src/inventory/document.ts';
 import type { ProbeReport } from '../../src/lab/probe.ts';
 import { readState, type LabState } from '../../src/lab/state.ts';
@@ -36,14 +38,6 @@ const inventory = parseInventoryDocument(readFileSync(join(SHOP, 'inventory.yaml
 const v4 = (host: string): string => inventory.hosts.find((h) => h.name === host)?.addresses.v4[0] as string;
 const MONGODB = inventory.hosts.filter((h) => h.roles.includes('mongodb')).map((h) => h.name);
 
-interface Flow {
-  source: string;
-  destination: string;
-  port: number | null;
-  protocol: string;
-  uid: number | null;
-  prefixes: string[];
-}
 /** [source, uid (null: root), destination, port] */
 type Pair = [string, number | null, string, number];
 
@@ -77,7 +71,7 @@ const passwd = (): Set<string> => new Set(sh('getent', ['passwd']).stdout.split(
 
 describe('audit mode end to end on the shop lab: flows, impact, suggest, enforce, probe', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'pal-audit-lab-'));
-  const traffic = new LabTraffic(dir, join(ROOT, 'examples/audit/ulogd.conf'));
+  const traffic = new LabTraffic();
   const usersBefore = passwd();
   const file = (name: string): string => join(dir, name);
   /** A palisade.yaml naming these policy files, the shop's roles/ (AFW import), inventory and dns. */
@@ -132,8 +126,13 @@ describe('audit mode end to end on the shop lab: flows, impact, suggest, enforce
     assert.match(sh('ip', ['netns', 'exec', ns('api-1'), 'nft', 'list', 'table', 'inet', 'palisade']).stdout, /log prefix "AUDIT_PAL_INPUT" group 7/);
   });
 
-  it('audit mode lets the forgotten flows through as their users and ulogd2 records them; `flows` lists them', async () => {
-    const logs = inventory.hosts.map((h) => traffic.startUlogd(h.name, ns(h.name)));
+  it('audit mode lets the forgotten flows through as their users and `lab audit` records them; `flows --lab` lists them with host names', async () => {
+    const audit = await runCli(['lab', 'audit', '--lab', LAB]);
+    assert.equal(audit.code, 0, audit.stderr);
+    assert.match(audit.stderr, new RegExp(`ulogd2 collects audit records in 18 namespaces; read them with \`palisade flows --lab ${LAB}\``));
+    for (const h of inventory.hosts) assert.match(sh('ip', ['netns', 'pids', ns(h.name)]).stdout, /^\d+$/m, `ulogd2 runs in ${h.name}'s namespace`);
+    const again = await runCli(['lab', 'audit', '--lab', LAB]);
+    assert.match(again.stderr, /\(18 already were\)/, 'a second lab audit starts no second ulogd2');
     await traffic.serve(inventory.hosts.map((h) => ns(h.name)), [9100, 27017]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const outcomes = await Promise.all([...FORGOTTEN, ...ALLOWED].map(([s, uid, d, p]) => connect(ns(s), uid, v4(d), p)));
@@ -143,8 +142,7 @@ describe('audit mode end to end on the shop lab: flows, impact, suggest, enforce
       'audit mode accepts everything',
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await traffic.stopUlogd();
-    const out = await runCli(['flows', ...logs, '--format', 'json', '--top', '1000']);
+    const out = await runCli(['flows', '--lab', LAB, '--format', 'json', '--top', '1000']);
     assert.equal(out.code, 0, out.stderr);
     writeFileSync(file('flows.json'), out.stdout);
     const flows = (JSON.parse(out.stdout) as { flows: Flow[] }).flows.filter((f) => f.protocol === 'tcp');
@@ -154,7 +152,10 @@ describe('audit mode end to end on the shop lab: flows, impact, suggest, enforce
       assert.ok(flow !== undefined, `${s} -> ${d}:${p} logged`);
       /* Only the destination's input chain would have dropped it: the source's output allowed the user. */
       assert.deepEqual(flow.prefixes, ['AUDIT_PAL_INPUT'], `${s} -> ${d}:${p}`);
+      assert.deepEqual([flow.sourceHost, flow.destinationHost], [s, d], 'host names beside the addresses');
     }
+    const text = await runCli(['flows', '--lab', LAB, '--top', '1000']);
+    assert.match(text.stdout, new RegExp(`^\\d+ +backup-1 \\(${v4('backup-1').replace(/\./g, '\\.')}\\) +mongodb-shop-1 \\(${v4('mongodb-shop-1').replace(/\./g, '\\.')}\\) +tcp/27017 `, 'm'));
     for (const [s, , d, p] of ALLOWED) assert.ok(!seen.has(`${v4(s)}>${v4(d)}:${p}`), `${s} -> ${d}:${p} is allowed, not logged`);
     assert.deepEqual(flows.filter((f) => !FORGOTTEN.some(([s, , d, p]) => f.source === v4(s) && f.destination === v4(d) && f.port === p)), [], 'no other TCP flow logged');
   });

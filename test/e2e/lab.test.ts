@@ -6,9 +6,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { removeRuleset } from '../../src/kernel/load.ts';
+import { auditDir } from '../../src/lab/audit.ts';
 import type { ProbeReport } from '../../src/lab/probe.ts';
 import { readState, statePath, writeState, type LabState } from '../../src/lab/state.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -159,13 +160,16 @@ describe('lab down after a crash', { skip }, () => {
       skippedUsers: [],
       backend: null,
       revision: null,
+      audit: auditDir(lab),
     });
+    mkdirSync(auditDir(lab), { recursive: true });
     sh('ip', ['netns', 'add', namespaces[0] as string]);
     sh('ip', ['netns', 'add', namespaces[1] as string]);
     const sleeper = sh('ip', ['netns', 'exec', namespaces[1] as string, 'bash', '-c', 'sleep 60 >/dev/null 2>&1 & echo $!']).stdout.trim();
     const down = await runCli(['lab', 'down', '--lab', lab]);
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(labNamespaces(lab), []);
+    assert.equal(existsSync(auditDir(lab)), false, 'the audit directory is removed');
     /* Killed: gone, or a zombie until its new parent reaps it. */
     const status = existsSync(`/proc/${sleeper}/status`) ? readFileSync(`/proc/${sleeper}/status`, 'utf8') : 'State: gone';
     assert.match(status, /^State:\s+(gone|Z)/m, 'a process left in the namespace');
