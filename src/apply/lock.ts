@@ -18,7 +18,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sha256 } from '../hash.ts';
 import { ensureStateDir, StateError } from './state.ts';
 
-export const LOCK_FILE = 'lock';
+/**
+ * A symlink naming its holder. Not `lock`: palisade 0.1 flock()ed a regular file of that name and never
+ * removed it, so a state directory upgraded in place still holds one.
+ */
+export const LOCK_FILE = 'lock.holder';
 const OWNER_FILE = 'lock.owner';
 const POLL_MS = 10;
 /** Markers of dead recoverers recovered in turn: beyond this, something keeps killing palisade mid-recovery. */
@@ -69,7 +73,16 @@ async function alive(holder: string): Promise<boolean> {
   return (await startTime(n)) === start;
 }
 
-const readLink = (path: string): Promise<string | null> => readlink(path).catch(() => null);
+/** The holder a lock or marker names; null when it is gone. Anything but a symlink there is refused. */
+async function readLink(path: string): Promise<string | null> {
+  try {
+    return await readlink(path);
+  } catch (cause) {
+    if (code(cause) === 'ENOENT') return null;
+    if (code(cause) === 'EINVAL') throw new StateError(`${path} is not a palisade lock (not a symlink): remove it by hand`, { unchanged: true });
+    throw cause;
+  }
+}
 const code = (cause: unknown): string | undefined => (cause as NodeJS.ErrnoException).code;
 
 /** Removes `path` if it still names the dead `holder`, under a marker only one contender can create. */
@@ -134,7 +147,7 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
   await writeFile(join(dir, OWNER_FILE), `pid ${process.pid}: palisade ${(options.command ?? process.argv.slice(2)).join(' ')}\n`).catch(() => undefined);
   return {
     release: async () => {
-      if ((await readLink(path)) === me) await unlink(path).catch(() => undefined);
+      if ((await readLink(path).catch(() => null)) === me) await unlink(path).catch(() => undefined);
     },
   };
 }

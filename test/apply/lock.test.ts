@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, symlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCK_FILE, acquireLock, withLock } from '../../src/apply/lock.ts';
 import { StateError } from '../../src/apply/state.ts';
@@ -21,6 +21,18 @@ describe('state lock', () => {
     await assert.rejects(acquireLock(d, 0), StateError);
     await lock.release();
     await (await acquireLock(d, 0)).release();
+  });
+
+  it('a state directory upgraded in place (0.1 left a regular file named lock) is not blocked by it', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'lock'), '');
+    await (await acquireLock(d, 0)).release();
+  });
+
+  it('a regular file where the lock symlink belongs is refused at once, never spun on', async () => {
+    const d = dir();
+    writeFileSync(join(d, LOCK_FILE), '');
+    await assert.rejects(acquireLock(d, 10_000), (e: unknown) => e instanceof StateError && /not a palisade lock/.test(e.message));
   });
 
   it('critical sections never interleave', async () => {
