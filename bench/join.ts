@@ -20,6 +20,7 @@ import { encodeRegistration } from '../src/fleet/registry.ts';
 import { parseEtcdUrl } from '../src/fleet/url.ts';
 import { StaticResolver } from '../src/resolve/resolver.ts';
 import { startEtcd } from '../test/helpers/etcd.ts';
+import { percentile } from './stats.ts';
 
 const AGENTS = 10;
 const JOINS = 100;
@@ -34,12 +35,6 @@ rules:
 `;
 const NETWORK = '10.0.0.0/8';
 const address = (i: number): string => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-
-/** The p-th percentile (nearest rank). */
-const percentile = (values: readonly number[], p: number): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-};
 
 export async function benchJoin(): Promise<string> {
   const etcd = await startEtcd();
