@@ -15,6 +15,7 @@ import { encodeRegistration } from '../../src/fleet/registry.ts';
 import { addNamespace, deleteNamespace, ipBatch } from '../../src/lab/namespaces.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
+import { appFromClients } from '../helpers/fleet.ts';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root to create network namespaces (ip netns add)';
 const BIN = join(import.meta.dirname, '../../bin/palisade.js');
@@ -24,15 +25,7 @@ const TTL = 2;
 const GRACE = 4;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const POLICY = `settings: { input_drop: true, output_drop: false, input_drop_log: false, output_drop_log: false }
-rules:
-  App from clients:
-    on: roles:app
-    direction: in
-    protocol: tcp
-    source: roles:client
-    dport: ${PORT}
-`;
+const POLICY = appFromClients(PORT);
 
 /** Runs in a client namespace: connects to every target every 50 ms until it succeeds, prints `ok HOST TIME`. */
 const PROBE = `

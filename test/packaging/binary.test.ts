@@ -18,18 +18,11 @@ import { runCli } from '../helpers/cli.ts';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { buildBinary, pathWithoutNode } from './artifacts.ts';
+import { appFromClients } from '../helpers/fleet.ts';
 
 const skip = process.getuid?.() === 0 ? false : 'needs root to create network namespaces (ip netns add)';
 
-const POLICY = `settings: { input_drop: true, output_drop: false, input_drop_log: false, output_drop_log: false }
-rules:
-  App from clients:
-    on: roles:app
-    direction: in
-    protocol: tcp
-    source: roles:client
-    dport: 8080
-`;
+const POLICY = appFromClients(8080);
 
 describe('the single executable runs a fleet agent with metrics', { skip }, () => {
   const ns = `pal-bin-${randomBytes(3).toString('hex')}`;
