@@ -5,7 +5,7 @@ import { DEFAULT_UNIT_DIR } from '../apply/service.ts';
 import { DEFAULT_STATE_DIR } from '../apply/state.ts';
 import { applyCommand, type ApplyOptions } from './commands/apply.ts';
 import { confirmCommand } from './commands/confirm.ts';
-import type { HostOptions } from './commands/host-options.ts';
+import type { HostOptions } from '../app/host.ts';
 import { installServiceCommand, type InstallServiceOptions } from './commands/install-service.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { revertAfterCommand, type RevertAfterOptions } from './commands/revert-after.ts';

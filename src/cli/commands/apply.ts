@@ -8,7 +8,7 @@ import type { BackendName } from '../../kernel/backend.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
 import type { Output } from '../output.ts';
 import { compileHost, loadWorkspace } from '../../app/workspace.ts';
-import { hostContext, type HostOptions } from './host-options.ts';
+import { hostContext, type HostOptions } from '../../app/host.ts';
 
 export interface ApplyOptions extends ConfigOverrides, HostOptions {
   host: string;

@@ -1,7 +1,7 @@
 /** `palisade confirm`: keep the ruleset a pending `apply --confirm` loaded, and stop its revert timer. */
 import { confirmApply } from '../../apply/lifecycle.ts';
 import type { Output } from '../output.ts';
-import { hostContext, type HostOptions } from './host-options.ts';
+import { hostContext, type HostOptions } from '../../app/host.ts';
 
 export async function confirmCommand(options: HostOptions, output: Output): Promise<number> {
   const applied = await confirmApply(hostContext(options));

@@ -1,7 +1,7 @@
 /** `palisade restore`: load the last applied ruleset from the state directory (at boot; no policy or inventory). */
 import { restore } from '../../apply/lifecycle.ts';
 import type { Output } from '../output.ts';
-import { hostContext, type HostOptions } from './host-options.ts';
+import { hostContext, type HostOptions } from '../../app/host.ts';
 
 export async function restoreCommand(options: HostOptions, output: Output): Promise<number> {
   const { restored, revertedPending } = await restore(hostContext(options));

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { timerLogger } from '../../apply/confirm.ts';
 import { revertIfPending } from '../../apply/lifecycle.ts';
 import { UsageError } from '../../diagnostics.ts';
-import { hostContext, type HostOptions } from './host-options.ts';
+import { hostContext, type HostOptions } from '../../app/host.ts';
 
 export interface RevertAfterOptions extends HostOptions {
   id: string;

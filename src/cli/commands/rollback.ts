@@ -1,7 +1,7 @@
 /** `palisade rollback`: load the ruleset applied before the current one (or remove palisade's if there was none). */
 import { rollback } from '../../apply/lifecycle.ts';
 import type { Output } from '../output.ts';
-import { hostContext, type HostOptions } from './host-options.ts';
+import { hostContext, type HostOptions } from '../../app/host.ts';
 
 export async function rollbackCommand(options: HostOptions, output: Output): Promise<number> {
   const applied = await rollback(hostContext(options));

@@ -3,7 +3,7 @@ import { describeDrift } from '../../apply/drift.ts';
 import { hostStatus, type HostStatus } from '../../apply/status.ts';
 import { resolveStateDir } from '../../apply/state.ts';
 import { toJson, type Output } from '../output.ts';
-import type { HostOptions } from './host-options.ts';
+import type { HostOptions } from '../../app/host.ts';
 import { EXIT } from '../../exit-codes.ts';
 
 export interface StatusOptions extends Omit<HostOptions, 'lockTimeout'> {
