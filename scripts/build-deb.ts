@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_UNIT, agentUnit, RESTORE_UNIT, restoreUnit } from '../src/apply/service.ts';
-import { DEFAULT_STATE_DIR } from '../src/apply/state.ts';
+import { DEFAULT_STATE_DIR } from '../src/defaults.ts';
 import { VERSION } from '../src/version.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));

@@ -27,5 +27,8 @@ export function selfCommand(): [string, ...string[]] {
   }
 }
 
+/** The hidden command the confirmation timer runs as (src/apply/confirm.ts). */
+export const TIMER_COMMAND = '__revert-after';
+
 /** The hidden command that runs the lab's probe agent (src/lab/probe-agent.ts) instead of the command line. */
 export const PROBE_AGENT_COMMAND = '__probe-agent';

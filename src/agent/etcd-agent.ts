@@ -17,7 +17,8 @@ import { FleetWatch } from '../fleet/watch.ts';
 import { canonicalJson } from '../inventory/revision.ts';
 import type { Resolver } from '../resolve/resolver.ts';
 import type { Applier } from './applier.ts';
-import { DEFAULT_FLOWS_INTERVAL_MS, FlowPublisher } from './flow-publisher.ts';
+import { FlowPublisher } from './flow-publisher.ts';
+import { DEFAULT_DRIFT_INTERVAL_MS, DEFAULT_FLOWS_INTERVAL_MS, DEFAULT_GRACE_SECONDS } from '../defaults.ts';
 import type { Logger } from './logger.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { VERSION } from '../version.ts';
@@ -52,13 +53,7 @@ export interface EtcdAgentOptions {
   metrics?: Pick<AgentMetrics, 'etcdChange' | 'etcdConnected'>;
 }
 
-export const DEFAULT_TTL_SECONDS = 10;
-/** Five minutes: longer than a restart, an upgrade or an OOM kill with Restart=always, short enough for address reuse (docs/fleet.md). */
-export const DEFAULT_GRACE_SECONDS = 300;
-/** After a load that changes rules: how long the agent tries to reach etcd before rolling back. */
-export const DEFAULT_CONFIRM_WINDOW_S = 15;
 const DEFAULT_FACTS_INTERVAL_MS = 60_000;
-export const DEFAULT_DRIFT_INTERVAL_MS = 60_000;
 
 export class EtcdAgent {
   readonly view: FleetView;

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { InputError, error } from '../diagnostics.ts';
+import { DEFAULT_FACTS_FILE } from '../defaults.ts';
 
-export const DEFAULT_FACTS_FILE = '/etc/palisade/host.yaml';
 
 export interface DeclaredFacts {
   lan?: string;

@@ -10,7 +10,6 @@ import { publishedFlows, type PublishedFlows } from '../fleet/flows.ts';
 import { LatestWriter } from '../fleet/latest-writer.ts';
 import type { Logger } from './logger.ts';
 
-export const DEFAULT_FLOWS_INTERVAL_MS = 30_000;
 
 export class FlowPublisher {
   private readonly writer: LatestWriter<PublishedFlows>;

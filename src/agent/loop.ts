@@ -15,6 +15,7 @@ import { resolveAll, type NameResolution, type Resolver } from '../resolve/resol
 import type { AppliedResult, Applier } from './applier.ts';
 import { sharedCompiler } from './compiler-cache.ts';
 import { Debouncer } from './debounce.ts';
+import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../defaults.ts';
 import type { Logger } from './logger.ts';
 
 export interface FleetState {
@@ -42,8 +43,6 @@ export interface LoopOptions {
   maxMs?: number;
 }
 
-export const DEFAULT_QUIET_MS = 100;
-export const DEFAULT_MAX_MS = 500;
 
 function describe(cause: unknown): string {
   if (cause instanceof InputError) return cause.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n');

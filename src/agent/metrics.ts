@@ -11,9 +11,9 @@ import type { Ruleset } from '../compile/ir.ts';
 import { OperationError, UsageError } from '../diagnostics.ts';
 import type { ChainCounters } from '../kernel/backend.ts';
 import { VERSION } from '../version.ts';
+import { DEFAULT_METRICS_PORT } from '../defaults.ts';
 import type { AppliedResult, Applier } from './applier.ts';
 
-export const DEFAULT_METRICS_PORT = 9742;
 
 export class AgentMetrics {
   readonly registry = new Registry();

@@ -9,7 +9,8 @@ import { InputError, OperationError, UsageError, error } from '../diagnostics.ts
 import type { Backend, BackendName } from '../kernel/backend.ts';
 import { interfaceHolding } from '../kernel/interfaces.ts';
 import { backendFor } from '../kernel/load.ts';
-import { killTimer, MAX_DURATION_MS, spawnTimer } from './confirm.ts';
+import { killTimer, spawnTimer } from './confirm.ts';
+import { MAX_DURATION_MS } from '../duration.ts';
 import type { HostContext } from './context.ts';
 import { detectDrift, type Drift } from './drift.ts';
 import { withLock } from './lock.ts';

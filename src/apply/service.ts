@@ -10,7 +10,6 @@ import { makeDirectory, writeFileAtomic } from './atomic-file.ts';
 
 export const RESTORE_UNIT = 'palisade-restore.service';
 export const AGENT_UNIT = 'palisade-agent.service';
-export const DEFAULT_UNIT_DIR = '/etc/systemd/system';
 export const AGENT_ENV_FILE = '/etc/palisade/agent.env';
 
 /** systemd splits ExecStart on spaces and gives `\`, `%` and `$` meanings: words with them are quoted and escaped. */

@@ -14,8 +14,8 @@ import type { Ruleset } from '../compile/ir.ts';
 import { OperationError } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
 import { makeDirectory, writeFileAtomic } from './atomic-file.ts';
+import { DEFAULT_STATE_DIR } from '../defaults.ts';
 
-export const DEFAULT_STATE_DIR = '/var/lib/palisade';
 export const STATE_FILE = 'state.json';
 export const STATE_VERSION = 2;
 

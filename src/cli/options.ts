@@ -1,7 +1,10 @@
-/** Options, argument parsers and help text shared by the commands. */
+/**
+ * Options, argument parsers and help text shared by the commands. Like the register-*.ts files, it imports only
+ * light modules: a command's implementation loads when the command runs (`palisade --help` loads none).
+ */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseDuration } from '../apply/confirm.ts';
-import { DEFAULT_STATE_DIR } from '../apply/state.ts';
+import { DEFAULT_STATE_DIR } from '../defaults.ts';
+import { parseDuration } from '../duration.ts';
 import { BACKENDS, type BackendName } from '../kernel/backend.ts';
 
 const DEFAULT_LOCK_TIMEOUT = '30s';

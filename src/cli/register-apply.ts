@@ -1,17 +1,12 @@
 /** The apply life-cycle commands (DESIGN.md "Commands"): apply, confirm, rollback, status, stop, restore, install-service. */
 import type { Command } from 'commander';
-import { TIMER_COMMAND } from '../apply/confirm.ts';
-import { DEFAULT_UNIT_DIR } from '../apply/service.ts';
-import { DEFAULT_STATE_DIR } from '../apply/state.ts';
-import { applyCommand, type ApplyOptions } from './commands/apply.ts';
-import { confirmCommand } from './commands/confirm.ts';
+import { DEFAULT_STATE_DIR, DEFAULT_UNIT_DIR } from '../defaults.ts';
+import { TIMER_COMMAND } from '../self.ts';
+import type { ApplyOptions } from './commands/apply.ts';
 import type { HostOptions } from '../app/host.ts';
-import { installServiceCommand, type InstallServiceOptions } from './commands/install-service.ts';
-import { restoreCommand } from './commands/restore.ts';
-import { revertAfterCommand, type RevertAfterOptions } from './commands/revert-after.ts';
-import { rollbackCommand } from './commands/rollback.ts';
-import { statusCommand, type StatusOptions } from './commands/status.ts';
-import { stopCommand } from './commands/stop.ts';
+import type { InstallServiceOptions } from './commands/install-service.ts';
+import type { RevertAfterOptions } from './commands/revert-after.ts';
+import type { StatusOptions } from './commands/status.ts';
 import { backendOption, duration, examples, formatOption, hostOptions, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
@@ -35,16 +30,16 @@ export function registerApplyCommands(program: Command, output: Output, setExit:
       'palisade apply --host web-1 --confirm 30s   # then, from a new SSH session: palisade confirm',
       'palisade apply --host web-1 --backend iptables',
     ],
-  ).action(async (opts: ApplyOptions) => setExit(await applyCommand(opts, output)));
+  ).action(async (opts: ApplyOptions) => setExit(await (await import('./commands/apply.ts')).applyCommand(opts, output)));
 
   examples(hostOptions(program.command('confirm').description('keep the ruleset a pending `apply --confirm` loaded')), [
     'palisade confirm',
-  ]).action(async (opts: HostOptions) => setExit(await confirmCommand(opts, output)));
+  ]).action(async (opts: HostOptions) => setExit(await (await import('./commands/confirm.ts')).confirmCommand(opts, output)));
 
   examples(hostOptions(program.command('rollback').description('load the ruleset applied before the current one')), [
     'palisade rollback',
     'palisade rollback --state-dir /srv/palisade',
-  ]).action(async (opts: HostOptions) => setExit(await rollbackCommand(opts, output)));
+  ]).action(async (opts: HostOptions) => setExit(await (await import('./commands/rollback.ts')).rollbackCommand(opts, output)));
 
   examples(
     hostOptions(
@@ -56,16 +51,16 @@ export function registerApplyCommands(program: Command, output: Output, setExit:
       false,
     ),
     ['palisade status', 'palisade status --format json | jq .drift', 'palisade status --exit-code || alert'],
-  ).action(async (opts: StatusOptions) => setExit(await statusCommand(opts, output)));
+  ).action(async (opts: StatusOptions) => setExit(await (await import('./commands/status.ts')).statusCommand(opts, output)));
 
   examples(hostOptions(program.command('stop').description("remove palisade's table, chains, jumps and sets; other tools' rules stay")), [
     'palisade stop',
-  ]).action(async (opts: HostOptions) => setExit(await stopCommand(opts, output)));
+  ]).action(async (opts: HostOptions) => setExit(await (await import('./commands/stop.ts')).stopCommand(opts, output)));
 
   examples(hostOptions(program.command('restore').description('load the last applied ruleset from the state directory (at boot)')), [
     'palisade restore',
     'palisade restore --state-dir /var/lib/palisade',
-  ]).action(async (opts: HostOptions) => setExit(await restoreCommand(opts, output)));
+  ]).action(async (opts: HostOptions) => setExit(await (await import('./commands/restore.ts')).restoreCommand(opts, output)));
 
   examples(
     program
@@ -74,8 +69,8 @@ export function registerApplyCommands(program: Command, output: Output, setExit:
       .option('--unit-dir <dir>', 'where to write the unit', DEFAULT_UNIT_DIR)
       .option('--state-dir <dir>', `state directory the unit restores from (default: $PALISADE_STATE_DIR or ${DEFAULT_STATE_DIR})`),
     ['palisade install-service && systemctl daemon-reload && systemctl enable palisade-restore.service', 'palisade install-service --unit-dir /tmp/units'],
-  ).action(async (opts: InstallServiceOptions) => setExit(await installServiceCommand(opts, output)));
+  ).action(async (opts: InstallServiceOptions) => setExit(await (await import('./commands/install-service.ts')).installServiceCommand(opts, output)));
 
   hostOptions(program.command(TIMER_COMMAND, { hidden: true }).argument('<deadline>', 'ISO 8601 time').requiredOption('--id <id>', 'the apply to revert'))
-    .action(async (deadline: string, opts: RevertAfterOptions) => setExit(await revertAfterCommand(deadline, opts)));
+    .action(async (deadline: string, opts: RevertAfterOptions) => setExit(await (await import('./commands/revert-after.ts')).revertAfterCommand(deadline, opts)));
 }

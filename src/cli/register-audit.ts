@@ -1,10 +1,10 @@
 /** The audit commands: `flows`, `observe`, `impact`, `suggest`, `trace` (observe before enforcing, explain drops, suggest rules). */
 import { Command, Option } from 'commander';
-import { flowsCommand, type FlowsOptions } from './commands/flows.ts';
-import { impactCommand, type ImpactOptions } from './commands/impact.ts';
-import { observeCommand, type ObserveOptions } from './commands/observe.ts';
-import { suggestCommand, type SuggestOptions } from './commands/suggest.ts';
-import { traceCommand, type TraceOptions } from './commands/trace.ts';
+import type { FlowsOptions } from './commands/flows.ts';
+import type { ImpactOptions } from './commands/impact.ts';
+import type { ObserveOptions } from './commands/observe.ts';
+import type { SuggestOptions } from './commands/suggest.ts';
+import type { TraceOptions } from './commands/trace.ts';
 import { examples, formatOption, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
@@ -27,7 +27,7 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
         .addOption(formatOption()),
     ),
     ['palisade flows', 'palisade flows --format json > flows.json', 'palisade flows --kernel --top 10', 'palisade flows /var/log/ulog/palisade-audit.json.1', 'palisade flows --lab shop --format json > seen.json'],
-  ).action(async (files: string[], opts: FlowsOptions) => setExit(await flowsCommand(files, opts, output)));
+  ).action(async (files: string[], opts: FlowsOptions) => setExit(await (await import('./commands/flows.ts')).flowsCommand(files, opts, output)));
 
   examples(
     namingOptions(
@@ -39,7 +39,7 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
         .addOption(formatOption()),
     ),
     ['palisade observe', 'palisade observe --out /tmp/$(hostname).flows.json', 'palisade observe --format json | jq .listening'],
-  ).action(async (opts: ObserveOptions) => setExit(await observeCommand(opts, output)));
+  ).action(async (opts: ObserveOptions) => setExit(await (await import('./commands/observe.ts')).observeCommand(opts, output)));
 
   examples(
     sourceOptions(
@@ -49,7 +49,7 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
         .requiredOption('--flows <files...>', 'flow files (palisade observe --out, palisade flows --format json)'),
     ).addOption(formatOption()),
     ['palisade impact --policy new-policy.yaml --flows observed/*.json', 'palisade impact --flows flows.json --format json | jq .groups'],
-  ).action(async (opts: ImpactOptions) => setExit(await impactCommand(opts, output)));
+  ).action(async (opts: ImpactOptions) => setExit(await (await import('./commands/impact.ts')).impactCommand(opts, output)));
 
   examples(
     sourceOptions(
@@ -60,7 +60,7 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
         .option('-o, --out <file>', 'write the suggested policy file here'),
     ),
     ['palisade suggest --flows flows.json > suggested.yaml', 'palisade suggest --flows observed/*.json --policy policy.yaml --out roles/observed.yaml && palisade impact --flows observed/*.json'],
-  ).action(async (opts: SuggestOptions) => setExit(await suggestCommand(opts, output)));
+  ).action(async (opts: SuggestOptions) => setExit(await (await import('./commands/suggest.ts')).suggestCommand(opts, output)));
 
   examples(
     program
@@ -75,5 +75,5 @@ export function registerAuditCommands(program: Command, output: Output, setExit:
       .option('-u, --user <user>', "send as this user of the source host (--lab), or this uid (outbound rules are per user)")
       .option('--timeout <ms>', 'how long to wait for the packet', '1500'),
     ['palisade trace web-shop-1 db-1 5432 --lab shop', 'palisade trace lb-1 web-shop-1 80 --lab shop --user haproxy', 'palisade trace 10.0.0.1 10.0.0.2 9999/tcp --netns ns-a --dst-netns ns-b'],
-  ).action(async (src: string, dst: string, port: string, opts: TraceOptions) => setExit(await traceCommand(src, dst, port, opts, output)));
+  ).action(async (src: string, dst: string, port: string, opts: TraceOptions) => setExit(await (await import('./commands/trace.ts')).traceCommand(src, dst, port, opts, output)));
 }

@@ -1,9 +1,9 @@
 /** The commands that read policy and inventory and change nothing: check, compile, plan, explain. */
 import { Command, Option } from 'commander';
-import { checkCommand, type CheckOptions } from './commands/check.ts';
-import { compileCommand, type CompileOptions } from './commands/compile.ts';
-import { explainCommand, type ExplainOptions } from './commands/explain.ts';
-import { planCommand, type PlanOptions } from './commands/plan.ts';
+import type { CheckOptions } from './commands/check.ts';
+import type { CompileOptions } from './commands/compile.ts';
+import type { ExplainOptions } from './commands/explain.ts';
+import type { PlanOptions } from './commands/plan.ts';
 import { examples, formatOption, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
@@ -17,7 +17,7 @@ export function registerCompileCommands(program: Command, output: Output, setExi
         .addOption(formatOption(['text', 'json'])),
     ),
     ['palisade check', 'palisade check --strict --format json', 'palisade check --policy policy.yaml roles/ --inventory hosts.yaml', "palisade check --inventory 'exec:knife search node \"*:*\" -F json'"],
-  ).action(async (opts: CheckOptions) => setExit(await checkCommand(opts, output)));
+  ).action(async (opts: CheckOptions) => setExit(await (await import('./commands/check.ts')).checkCommand(opts, output)));
 
   examples(
     sourceOptions(
@@ -29,7 +29,7 @@ export function registerCompileCommands(program: Command, output: Output, setExi
         .option('-o, --out <dir>', 'write files instead (nft: ruleset.nft; iptables: ipset.restore, rules.v4, rules.v6)'),
     ),
     ['palisade compile --host web-1', 'palisade compile --host web-1 --format iptables --out /tmp/web-1', 'palisade compile --host web-1 --format json | jq .sets'],
-  ).action(async (opts: CompileOptions) => setExit(await compileCommand(opts, output)));
+  ).action(async (opts: CompileOptions) => setExit(await (await import('./commands/compile.ts')).compileCommand(opts, output)));
 
   examples(
     sourceOptions(
@@ -41,7 +41,7 @@ export function registerCompileCommands(program: Command, output: Output, setExi
         .addOption(formatOption()),
     ),
     ['palisade plan', 'palisade plan --against ../last-release --verbose', 'palisade plan --format json'],
-  ).action(async (opts: PlanOptions) => setExit(await planCommand(opts, output)));
+  ).action(async (opts: PlanOptions) => setExit(await (await import('./commands/plan.ts')).planCommand(opts, output)));
 
   examples(
     sourceOptions(
@@ -59,5 +59,7 @@ export function registerCompileCommands(program: Command, output: Output, setExi
         .addOption(formatOption()),
     ),
     ['palisade explain web-1 mongodb-1 27017', 'palisade explain web-1 mongodb-1 27017/tcp --user www-data', 'palisade explain 192.0.2.7 lb-1 443 --family 4', 'palisade explain web-1 db-1 5432 --exit-code || alert'],
-  ).action(async (src: string, dst: string, port: string, opts: ExplainOptions) => setExit(await explainCommand(src, dst, port, opts, output)));
+  ).action(async (src: string, dst: string, port: string, opts: ExplainOptions) =>
+    setExit(await (await import('./commands/explain.ts')).explainCommand(src, dst, port, opts, output)),
+  );
 }

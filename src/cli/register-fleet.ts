@@ -1,20 +1,25 @@
 /** The fleet commands (DESIGN.md "Fleet mode"): agent, push, hosts put/rm, fleet status, fleet init-auth, fleet add-agent. */
 import { Command, Option } from 'commander';
-import { DEFAULT_CONFIRM_WINDOW_S, DEFAULT_DRIFT_INTERVAL_MS, DEFAULT_GRACE_SECONDS, DEFAULT_TTL_SECONDS } from '../agent/etcd-agent.ts';
-import { DEFAULT_ETCD_PEER_PORT } from '../compile/control-plane.ts';
-import { DEFAULT_MAX_ADDRESSES } from '../fleet/published.ts';
-import { DEFAULT_FACTS_FILE } from '../agent/facts-file.ts';
-import { DEFAULT_FLOWS_INTERVAL_MS } from '../agent/flow-publisher.ts';
-import { DEFAULT_MAX_MS, DEFAULT_QUIET_MS } from '../agent/loop.ts';
-import { DEFAULT_METRICS_PORT } from '../agent/metrics.ts';
-import { agentCommand, type AgentOptions } from './commands/agent.ts';
-import { addAgentCommand, initAuthCommand, type AddAgentOptions, type InitAuthOptions } from './commands/fleet-auth.ts';
+import {
+  DEFAULT_CONFIRM_WINDOW_S,
+  DEFAULT_DRIFT_INTERVAL_MS,
+  DEFAULT_ETCD_PEER_PORT,
+  DEFAULT_FACTS_FILE,
+  DEFAULT_FLOWS_INTERVAL_MS,
+  DEFAULT_GRACE_SECONDS,
+  DEFAULT_MAX_ADDRESSES,
+  DEFAULT_MAX_MS,
+  DEFAULT_METRICS_PORT,
+  DEFAULT_QUIET_MS,
+  DEFAULT_TTL_SECONDS,
+} from '../defaults.ts';
+import type { AgentOptions } from './commands/agent.ts';
+import type { AddAgentOptions, InitAuthOptions } from './commands/fleet-auth.ts';
 import type { FleetOptions } from '../app/fleet.ts';
-import { fleetFlowsCommand, type FleetFlowsOptions } from './commands/fleet-flows.ts';
-import { fleetStatusCommand, type FleetStatusOptions } from './commands/fleet-status.ts';
-import { hostsPutCommand, hostsRmCommand, type HostsPutOptions } from './commands/hosts.ts';
+import type { FleetFlowsOptions } from './commands/fleet-flows.ts';
+import type { FleetStatusOptions } from './commands/fleet-status.ts';
+import type { HostsPutOptions } from './commands/hosts.ts';
 import type { PushOptions } from '../app/push.ts';
-import { pushCommand } from './commands/push.ts';
 import { backendOption, duration, examples, formatOption, hostOptions, positiveInt, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
@@ -70,7 +75,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
       `palisade agent --host web-1 --inventory ${URL} --flows-from /var/log/ulog/palisade-audit.json   # audit mode`,
       'palisade agent --host web-1 --inventory hosts.yaml --policy policy.yaml roles/   # files: applies on every change',
     ],
-  ).action(async (opts: AgentOptions) => setExit(await agentCommand(opts, output)));
+  ).action(async (opts: AgentOptions) => setExit(await (await import('./commands/agent.ts')).agentCommand(opts, output)));
 
   examples(
     fleetSource(
@@ -91,7 +96,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
       "palisade push --canary 10% --bake 60s",
       "palisade push --canary 'roles:web AND environment:staging' --bake 2m",
     ],
-  ).action(async (opts: PushOptions) => setExit(await pushCommand(opts, output)));
+  ).action(async (opts: PushOptions) => setExit(await (await import('./commands/push.ts')).pushCommand(opts, output)));
 
   const hosts = program.command('hosts').description('static hosts of the fleet (appliances, external services): no agent, no lease');
   examples(
@@ -107,9 +112,9 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
         .option('--tag <tags...>', 'tags'),
     ),
     [`palisade hosts put appliances.yaml --inventory ${URL}`, 'palisade hosts put --name backup-nas --address 10.0.9.4 --role backup --environment production'],
-  ).action(async (file: string | undefined, opts: HostsPutOptions) => setExit(await hostsPutCommand(file, opts, output)));
+  ).action(async (file: string | undefined, opts: HostsPutOptions) => setExit(await (await import('./commands/hosts.ts')).hostsPutCommand(file, opts, output)));
   examples(fleetSource(hosts.command('rm').description('remove a host key').argument('<name>', 'host name')), [`palisade hosts rm backup-nas --inventory ${URL}`]).action(
-    async (name: string, opts: FleetOptions) => setExit(await hostsRmCommand(name, opts, output)),
+    async (name: string, opts: FleetOptions) => setExit(await (await import('./commands/hosts.ts')).hostsRmCommand(name, opts, output)),
   );
 
   const fleet = program.command('fleet').description('state and security of an etcd fleet');
@@ -121,7 +126,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
         .addOption(formatOption()),
     ),
     [`palisade fleet status --inventory ${URL}`, "palisade fleet status --format json | jq '.hosts[] | select(.state != \"ok\")'"],
-  ).action(async (opts: FleetStatusOptions) => setExit(await fleetStatusCommand(opts, output)));
+  ).action(async (opts: FleetStatusOptions) => setExit(await (await import('./commands/fleet-status.ts')).fleetStatusCommand(opts, output)));
   examples(
     fleetSource(
       fleet
@@ -131,7 +136,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
         .addOption(formatOption()),
     ),
     [`palisade fleet flows --inventory ${URL}`, `palisade fleet flows --format json > fleet-flows.json && palisade impact --flows fleet-flows.json`],
-  ).action(async (opts: FleetFlowsOptions) => setExit(await fleetFlowsCommand(opts, output)));
+  ).action(async (opts: FleetFlowsOptions) => setExit(await (await import('./commands/fleet-flows.ts')).fleetFlowsCommand(opts, output)));
   examples(
     fleetSource(
       fleet
@@ -143,7 +148,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
         .option('--admin-password <password>', 'password for admin (default: generated and printed)'),
     ),
     ['palisade fleet init-auth --endpoints 10.0.0.5:2379,10.0.0.6:2379 --root-password "$(cat root.pass)"', `palisade fleet init-auth --inventory ${URL}`],
-  ).action(async (opts: InitAuthOptions) => setExit(await initAuthCommand(opts, output)));
+  ).action(async (opts: InitAuthOptions) => setExit(await (await import('./commands/fleet-auth.ts')).initAuthCommand(opts, output)));
   examples(
     fleetSource(
       fleet
@@ -164,5 +169,5 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
       `palisade fleet add-agent web-1 --role webserver --tag shop --environment production --network 10.0.1.0/24 --user root --password-file root.pass --inventory ${URL}`,
       'palisade fleet add-agent db-1 --role db --network 10.0.2.0/24 2001:db8:2::/64 --max-addresses 4',
     ],
-  ).action(async (name: string, opts: AddAgentOptions) => setExit(await addAgentCommand(name, opts, output)));
+  ).action(async (name: string, opts: AddAgentOptions) => setExit(await (await import('./commands/fleet-auth.ts')).addAgentCommand(name, opts, output)));
 }

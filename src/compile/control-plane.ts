@@ -8,8 +8,6 @@ import ipaddr from 'ipaddr.js';
 import type { Host } from '../inventory/types.ts';
 import type { FailsafeEntry } from '../policy/types.ts';
 
-/** etcd's default peer port. */
-export const DEFAULT_ETCD_PEER_PORT = 2380;
 
 export interface ControlPlane {
   /** Every etcd member: its address (canonical) and client port. */

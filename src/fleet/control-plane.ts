@@ -4,7 +4,8 @@
  */
 import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
-import { DEFAULT_ETCD_PEER_PORT, type ControlPlane } from '../compile/control-plane.ts';
+import type { ControlPlane } from '../compile/control-plane.ts';
+import { DEFAULT_ETCD_PEER_PORT } from '../defaults.ts';
 
 function canonical(text: string): string | null {
   const bare = text.replace(/^\[|\]$/g, '');

@@ -19,11 +19,10 @@ import { nameProblem } from '../inventory/names.ts';
 import { AddressBook } from '../inventory/ownership.ts';
 import { canonicalJson } from '../inventory/revision.ts';
 import type { Host } from '../inventory/types.ts';
+import { DEFAULT_MAX_ADDRESSES } from '../defaults.ts';
 
 /** Largest value a reader parses under `hosts/` or `members/`: a registration or observation is a few hundred bytes. */
 export const MAX_VALUE_BYTES = 64 * 1024;
-/** Observed addresses kept per host unless its registration says otherwise (`max_addresses`). */
-export const DEFAULT_MAX_ADDRESSES = 16;
 /** The registration fields beyond an inventory host's. */
 export const REGISTRATION_FIELDS = ['networks', 'max_addresses', 'agent'] as const;
 const OBSERVATION_FIELDS = ['name', 'interfaces', 'lan', 'users', 'version'] as const;

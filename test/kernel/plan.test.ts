@@ -1,7 +1,7 @@
 /** The pure parts of the kernel backends (iptables-restore batches, ipset staging and updates, nft scripts), drift, durations. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDuration } from '../../src/apply/confirm.ts';
+import { parseDuration } from '../../src/duration.ts';
 import { compareListings } from '../../src/apply/drift.ts';
 import { diffRulesets } from '../../src/compile/diff.ts';
 import { parseSaved, planRestore, planTable } from '../../src/kernel/iptables-plan.ts';

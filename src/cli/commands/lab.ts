@@ -1,0 +1,108 @@
+/** `palisade lab up|down|apply|probe|audit|logs|demo`: the lab's commands (declared in src/cli/register-lab.ts). */
+import type { ConfigOverrides } from '../../app/config.ts';
+import { parseSocketPort } from '../../app/port-spec.ts';
+import { loadInventoryOf, loadWorkspace } from '../../app/workspace.ts';
+import { UsageError } from '../../diagnostics.ts';
+import { EXIT } from '../../exit-codes.ts';
+import type { BackendName } from '../../kernel/backend.ts';
+import { labApply } from '../../lab/apply.ts';
+import { labAudit } from '../../lab/audit.ts';
+import { readCounters } from '../../lab/counters.ts';
+import { NEEDS_ROOT, labDemo } from '../../lab/demo.ts';
+import { withLabLock } from '../../lab/lock.ts';
+import { formatCounters, formatReport } from '../../lab/matrix.ts';
+import type { PortSpec as ProbePort } from '../../lab/probe-plan.ts';
+import { labProbe, type ProbeReport } from '../../lab/probe.ts';
+import { LabError, checkLabName, readState, type LabState } from '../../lab/state.ts';
+import { labDown, labUp } from '../../lab/topology.ts';
+import { toJson, type Output } from '../output.ts';
+
+export interface LabOptions extends ConfigOverrides {
+  lab: string;
+  backend?: BackendName;
+  format?: 'text' | 'json';
+  port?: string[];
+  logGroup?: string;
+}
+
+export type LabSubcommand = 'up' | 'down' | 'apply' | 'probe' | 'audit' | 'logs';
+
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+/** `--port 9999`, `9999/tcp`, `domain/udp`: one more port to probe on every pair. */
+function probePort(text: string): ProbePort {
+  return { ...parseSocketPort(text, `--port ${text}`), sourcePort: null, user: null };
+}
+
+/** An NFLOG group: 0-65535. */
+function parseLogGroup(text: string): number {
+  const group = Number(text);
+  if (!/^\d{1,5}$/.test(text) || group > 65535) throw new UsageError(`--log-group ${text}: expected an NFLOG group from 0 to 65535`);
+  return group;
+}
+
+async function upState(lab: string): Promise<LabState> {
+  const state = await readState(checkLabName(lab));
+  if (state === null) throw new LabError(`lab ${lab} is not up: run \`palisade lab up --lab ${lab}\` first`);
+  return state;
+}
+
+function requireRoot(): void {
+  if (!isRoot()) throw new LabError(`${NEEDS_ROOT}; run it as root (palisade lab demo shows the plan without root)`, { kind: 'lab' });
+}
+
+function printReport(output: Output, report: ProbeReport, format: 'text' | 'json' | undefined): number {
+  output.out(format === 'json' ? toJson(report) : formatReport(report.hosts, report.results, report.summary, report.notes, report.counters));
+  return report.summary.mismatches > 0 ? EXIT.attention : EXIT.ok;
+}
+
+/** A lab command that needs root; its failures (OperationError) reach main.ts: a message and exit 1. */
+export async function labCommand(subcommand: LabSubcommand, opts: LabOptions, output: Output): Promise<number> {
+  requireRoot();
+  const log = (line: string): void => output.err(line);
+  switch (subcommand) {
+    case 'up': {
+      const inventory = await loadInventoryOf(opts);
+      await withLabLock(opts.lab, () => labUp(opts.lab, inventory.hosts, inventory.source, log));
+      return EXIT.ok;
+    }
+    case 'down':
+      if (!(await withLabLock(opts.lab, () => labDown(opts.lab, log)))) log(`lab ${opts.lab} is not up: nothing to remove`);
+      return EXIT.ok;
+    case 'apply': {
+      const ws = await loadWorkspace(opts);
+      await withLabLock(opts.lab, async () => labApply(await upState(opts.lab), ws, opts.backend ?? 'nft', log));
+      return EXIT.ok;
+    }
+    case 'probe': {
+      const extraPorts = (opts.port ?? []).map(probePort);
+      const ws = await loadWorkspace(opts);
+      const report = await withLabLock(opts.lab, async () => labProbe(await upState(opts.lab), ws, { backend: opts.backend ?? null, extraPorts }, log));
+      return printReport(output, report, opts.format);
+    }
+    case 'audit': {
+      const group = parseLogGroup(opts.logGroup ?? '7');
+      await withLabLock(opts.lab, async () => labAudit(await upState(opts.lab), group, log));
+      return EXIT.ok;
+    }
+    case 'logs': {
+      const state = await upState(opts.lab);
+      if (state.backend === null) throw new LabError(`lab ${opts.lab} has no ruleset loaded: run \`palisade lab apply\` first`);
+      const counters = await readCounters(state.hosts, state.backend);
+      output.out(opts.format === 'json' ? toJson({ lab: state.lab, backend: state.backend, counters }) : formatCounters(counters));
+      return EXIT.ok;
+    }
+  }
+}
+
+/** `lab demo`: up, apply, probe, down as root; the plan of every host without root. */
+export async function labDemoCommand(opts: LabOptions, output: Output): Promise<number> {
+  const log = (line: string): void => output.err(line);
+  if (!isRoot()) {
+    const outcome = await labDemo(opts, checkLabName(opts.lab), opts.backend ?? 'nft', false, log);
+    if (outcome.kind === 'plan') output.out(outcome.text);
+    return EXIT.ok;
+  }
+  const outcome = await withLabLock(opts.lab, () => labDemo(opts, opts.lab, opts.backend ?? 'nft', true, log));
+  return outcome.kind === 'probed' ? printReport(output, outcome.report, opts.format) : EXIT.ok;
+}
