@@ -1,8 +1,9 @@
-/** The commands that read policy and inventory and change nothing: check, compile, plan, explain. */
+/** The commands that read policy and inventory and change nothing: check, compile, plan, explain, graph. */
 import { Command, Option } from 'commander';
 import type { CheckOptions } from './commands/check.ts';
 import type { CompileOptions } from './commands/compile.ts';
 import type { ExplainOptions } from './commands/explain.ts';
+import type { GraphOptions } from './commands/graph.ts';
 import type { PlanOptions } from './commands/plan.ts';
 import { examples, formatOption, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
@@ -62,4 +63,19 @@ export function registerCompileCommands(program: Command, output: Output, setExi
   ).action(async (src: string, dst: string, port: string, opts: ExplainOptions) =>
     setExit(await (await import('./commands/explain.ts')).explainCommand(src, dst, port, opts, output)),
   );
+
+  examples(
+    sourceOptions(
+      program
+        .command('graph')
+        .description('the role map: which roles may talk to which, on what ports, as the policy says (svg, dot or json)')
+        .addOption(formatOption(['svg', 'dot', 'json']))
+        .option('-e, --environment <env>', 'only this environment (and the networks it talks to)')
+        .option('--search <text>', 'only roles, hosts or networks whose name contains the text, and their neighbours')
+        .option('--port <port>', 'only rules that let this port through: 443, 53/udp, icmp')
+        .option('--expand <roles...>', 'show these roles as their hosts: ROLE or ENVIRONMENT/ROLE')
+        .option('-o, --out <file>', 'write the picture to this file instead of stdout'),
+    ),
+    ['palisade graph --out map.svg', 'palisade graph --format dot | dot -Tpng > map.png', 'palisade graph --environment production --port 443 --format json'],
+  ).action(async (opts: GraphOptions) => setExit(await (await import('./commands/graph.ts')).graphCommand(opts, output)));
 }

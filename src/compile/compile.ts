@@ -268,7 +268,7 @@ export class FleetCompiler {
   }
 
   /** Why the host leaves the rule out (expired, unknown user, unit not running), or null when it carries it. */
-  private skipReason(rule: Rule, host: Host): string | null {
+  skipReason(rule: Rule, host: Host): string | null {
     if (rule.expires !== null && rule.expires.at <= this.now) return expiredNote(rule.name, rule.expires.text);
     if (rule.user !== null && host.users[rule.user] === undefined) return `rule "${rule.name}" skipped: user "${rule.user}" does not exist on this host`;
     const running = this.inputs.serviceRunning;
