@@ -18,6 +18,15 @@ export function serviceChainName(unit: string): string {
   return safe === unit ? `service_${unit}` : `service_${safe}-${sha256(unit).slice(0, 6)}`;
 }
 
+/**
+ * The forward hook's parts (settings.containers, docs/containers.md): ports the host publishes by DNAT, and the
+ * outbound traffic of its containers. iptables: `PALISADE-PUBLISHED`, `PALISADE-CONTAINERS`.
+ */
+export const PUBLISHED_CHAIN = 'published';
+export const CONTAINERS_CHAIN = 'containers';
+/** Docker's chain for an administrator's forward rules: palisade's forward chain is jumped to from it when it exists. */
+export const DOCKER_USER_CHAIN = 'DOCKER-USER';
+
 /** iptables: palisade's chains are `PALISADE-<built-in chain>` and `PALISADE-U-<user>`. */
 export const IPTABLES_CHAIN_PREFIX = 'PALISADE-';
 export const iptablesOwnChain = (builtin: string): string => `${IPTABLES_CHAIN_PREFIX}${builtin}`;
@@ -49,6 +58,8 @@ export const meterName = (rule: string, family: 4 | 6): string => `palm${family}
 export const DROP_PREFIX = 'DROP_PAL_';
 export const LOG_PREFIX_INPUT = `${DROP_PREFIX}INPUT`;
 export const LOG_PREFIX_OUTPUT = `${DROP_PREFIX}OUTPUT`;
+export const LOG_PREFIX_PUBLISHED = `${DROP_PREFIX}PUBLISHED`;
+export const LOG_PREFIX_CONTAINERS = `${DROP_PREFIX}CONTAINERS`;
 export const logPrefixForUser = (user: string): string => `${DROP_PREFIX}OUT_${user}`;
 export const logPrefixForService = (unit: string): string => `${DROP_PREFIX}SVC_${unit}`;
 /** Non-terminal `action: log` rules. */
@@ -58,5 +69,7 @@ export const logPrefixForRule = (rule: string): string => `${LOG_PREFIX}${rule}`
 export const AUDIT_PREFIX = 'AUDIT_PAL_';
 export const AUDIT_PREFIX_INPUT = `${AUDIT_PREFIX}INPUT`;
 export const AUDIT_PREFIX_OUTPUT = `${AUDIT_PREFIX}OUTPUT`;
+export const AUDIT_PREFIX_PUBLISHED = `${AUDIT_PREFIX}PUBLISHED`;
+export const AUDIT_PREFIX_CONTAINERS = `${AUDIT_PREFIX}CONTAINERS`;
 export const auditPrefixForUser = (user: string): string => `${AUDIT_PREFIX}OUT_${user}`;
 export const auditPrefixForService = (unit: string): string => `${AUDIT_PREFIX}SVC_${unit}`;

@@ -14,6 +14,7 @@ import type { Family, IrChain, IrRule, IrSet, Match, Ruleset, Verdict } from './
 import { normaliseNetworks } from './networks.ts';
 import { endpointsUseSametag, setDefinition, setName, type SetScope } from './set-definitions.ts';
 import { rawRulesFor } from './raw.ts';
+import { forwardChains, originMatches } from './forward.ts';
 import { InternalError } from '../diagnostics.ts';
 import {
   AUDIT_PREFIX_INPUT,
@@ -179,15 +180,14 @@ export class FleetCompiler {
       ...this.essentials(comment),
       ...failsafeRules([...settings.failsafe.out, ...plane.out], 'out', comment),
     ];
-    const forward: IrRule[] = [];
     const raw = rawRulesFor(policy.raw.filter((r) => this.carries(r, host, hostIndex)), comment);
     input.unshift(...raw.top.input);
     output.unshift(...raw.top.output);
-    forward.push(...raw.top.forward);
     input.push(...raw.input);
     output.push(...raw.output);
-    forward.push(...raw.forward);
     warnings.push(...raw.warnings);
+    const egress: IrRule[] = [];
+    const egressNetworks: Array<Extract<NonNullable<Rule['from']>, { kind: 'cidr' }>> = [];
 
     const userRules = new Map<string, IrRule[]>();
     const serviceRules = new Map<string, { service: NonNullable<Rule['service']>; rules: IrRule[] }>();
@@ -199,7 +199,14 @@ export class FleetCompiler {
         continue;
       }
       const irRules = this.ruleToIr(rule, host, sets, warnings, comment);
-      if (rule.direction === 'in') input.push(...irRules);
+      if (rule.from != null) {
+        const from = rule.from;
+        const origin = originMatches(from);
+        /* A container network is of one family: its rule compiles for that family only. */
+        const ofFamily = irRules.filter((r) => from.kind !== 'cidr' || r.matches.every((m) => !('family' in m) || m.family === from.family));
+        egress.push(...ofFamily.map((r) => ({ ...r, matches: [...origin, ...r.matches] })));
+        if (rule.from.kind === 'cidr') egressNetworks.push(rule.from);
+      } else if (rule.direction === 'in') input.push(...irRules);
       else if (rule.service !== null) {
         const entry = serviceRules.get(rule.service.unit) ?? { service: rule.service, rules: [] };
         entry.rules.push(...irRules);
@@ -252,7 +259,7 @@ export class FleetCompiler {
     const chains: IrChain[] = [
       { name: 'input', hook: 'input', rules: input },
       { name: 'output', hook: 'output', rules: output },
-      ...(forward.length > 0 ? [{ name: 'forward', hook: 'forward' as const, rules: forward }] : []),
+      ...forwardChains({ host, containers: settings.containers, input, egress, egressNetworks, raw: { top: raw.top.forward, rest: raw.forward }, auditGroup, comment }),
       ...serviceChains,
       ...userChains,
     ];

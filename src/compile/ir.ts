@@ -7,6 +7,7 @@ import type { Protocol, PortRange, RateLimit } from '../policy/types.ts';
 export type Family = 4 | 6;
 
 export type Match =
+  /** The interface by name; a name ending in `*` matches every interface it prefixes (`br-*`). */
   | { kind: 'iif'; name: string }
   | { kind: 'oif'; name: string }
   /** Matches packets whose source (saddr) or destination (daddr) is in a named set. Implies the set's family. */
@@ -30,6 +31,13 @@ export type Match =
    */
   | ({ kind: 'limit'; meter: string; family: Family } & RateLimit)
   | { kind: 'ct-established' }
+  /**
+   * A connection the host DNAT'd (a published port: Docker, kube-proxy) whose original destination, before the
+   * DNAT, is one of `addresses` (the host's own). Implies the family.
+   */
+  | { kind: 'ct-dnat'; family: Family; addresses: string[] }
+  /** The destination port before DNAT (`ct original proto-dst`): the published port, not the container's. */
+  | { kind: 'orig-dport'; ports: PortRange[] }
   /** Link-local ICMPv6 control without which IPv6 stops working: neighbour discovery and multicast listener discovery. */
   | { kind: 'icmpv6-link' };
 
@@ -40,11 +48,13 @@ export type Verdict =
   | { kind: 'reject' }
   /** Non-terminal: logs and goes on; with `group`, to that NFLOG group (audit mode) instead of the kernel log. */
   | { kind: 'log'; prefix: string; group?: number }
-  | { kind: 'jump'; chain: string };
+  | { kind: 'jump'; chain: string }
+  /** Like jump, but a packet the chain does not decide meets the base chain's policy instead of coming back. */
+  | { kind: 'goto'; chain: string };
 
 /** Why a rule is in the ruleset: what `explain` and comments report. */
 export type RuleOrigin =
-  | { kind: 'base'; what: 'loopback' | 'established' | 'icmpv6-link' | 'user-dispatch' | 'service-dispatch' }
+  | { kind: 'base'; what: 'loopback' | 'established' | 'icmpv6-link' | 'user-dispatch' | 'service-dispatch' | 'published-dispatch' | 'containers-dispatch' | 'between-containers' }
   | { kind: 'failsafe'; direction: 'in' | 'out'; index: number }
   | { kind: 'rule'; rule: string }
   | { kind: 'raw'; rule: string }
@@ -69,6 +79,11 @@ export interface IrChain {
   hook: 'input' | 'output' | 'forward' | null;
   /** For user chains: the user and uid they filter. */
   user?: { name: string; uid: number };
+  /**
+   * The forward hook's chains (src/compile/forward.ts): an accept there only means "palisade does not object",
+   * so the iptables backend returns to the chain that jumped to palisade's (Docker's, kube-proxy's rules go on).
+   */
+  forward?: 'base' | 'published' | 'containers';
   /** For service chains: the systemd unit whose sockets they filter. */
   service?: { unit: string; cgroup: string };
   rules: IrRule[];
@@ -98,7 +113,7 @@ export interface IrRawIptables {
 
 export interface Ruleset {
   host: string;
-  /** Chains in render order: input, output, forward, then service chains sorted by unit, then user chains sorted by user. */
+  /** Chains in render order: input, output, forward (and its parts: published, containers), then service chains sorted by unit, then user chains sorted by user. */
   chains: IrChain[];
   /** Sorted by name. */
   sets: IrSet[];

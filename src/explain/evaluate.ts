@@ -2,6 +2,7 @@
 import type { Family, IrRule, Match, Ruleset } from '../compile/ir.ts';
 import { networksContain } from '../compile/networks.ts';
 import type { PortRange, Protocol } from '../policy/types.ts';
+import { interfaceMatches } from '../policy/containers.ts';
 
 /** The first packet of a new flow (conntrack state NEW). */
 export interface Packet {
@@ -21,6 +22,11 @@ export interface Packet {
   cgroup?: string | null;
   /** icmp / icmpv6: the message type (nft name); absent: echo-request, what ping sends. */
   icmpType?: string;
+  /**
+   * Forward: the connection was DNAT'd (a published port): `daddr` and `dport` above are the original
+   * destination (the host's address, the published port), these the destination after the DNAT (the container's).
+   */
+  dnat?: { daddr: string; dport: number | null };
 }
 
 export type Decision = 'accept' | 'drop' | 'reject';
@@ -53,22 +59,26 @@ const inRanges = (port: number | null, ranges: readonly PortRange[]): boolean =>
 function matches(match: Match, packet: Packet, rs: Ruleset, overLimit: boolean): boolean {
   switch (match.kind) {
     case 'iif':
-      return packet.iif === match.name;
+      return packet.iif !== null && interfaceMatches(match.name, packet.iif);
     case 'oif':
-      return packet.oif === match.name;
+      return packet.oif !== null && interfaceMatches(match.name, packet.oif);
     case 'saddr':
     case 'daddr': {
       const set = rs.sets.find((s) => s.name === match.set);
-      const address = match.kind === 'saddr' ? packet.saddr : packet.daddr;
+      const address = match.kind === 'saddr' ? packet.saddr : (packet.dnat?.daddr ?? packet.daddr);
       return set !== undefined && packet.family === match.family && networksContain(set.elements, address, match.family);
     }
     case 'saddr-net':
     case 'daddr-net':
-      return packet.family === match.family && networksContain(match.cidrs, match.kind === 'saddr-net' ? packet.saddr : packet.daddr, match.family);
+      return packet.family === match.family && networksContain(match.cidrs, match.kind === 'saddr-net' ? packet.saddr : (packet.dnat?.daddr ?? packet.daddr), match.family);
     case 'proto':
       return packet.protocol === match.protocol;
     case 'dport':
+      return inRanges(packet.dnat === undefined ? packet.dport : packet.dnat.dport, match.ports);
+    case 'orig-dport':
       return inRanges(packet.dport, match.ports);
+    case 'ct-dnat':
+      return packet.dnat !== undefined && packet.family === match.family && match.addresses.includes(packet.daddr);
     case 'sport':
       return inRanges(packet.sport, match.ports);
     case 'icmp-type':
@@ -99,21 +109,25 @@ function walk(rs: Ruleset, chainName: string, packet: Packet, trail: Trail, over
     else if (verdict.kind === 'jump') {
       const decided = walk(rs, verdict.chain, packet, trail, overLimit);
       if (decided !== null) return decided;
-    } else return { accepted: verdict.kind === 'accept', decision: verdict.kind, rule, chain: chainName, ...trail };
+    } else if (verdict.kind === 'goto') return walk(rs, verdict.chain, packet, trail, overLimit);
+    else return { accepted: verdict.kind === 'accept', decision: verdict.kind, rule, chain: chainName, ...trail };
   }
   return null;
 }
 
-function evaluate(rs: Ruleset, hook: 'input' | 'output', packet: Packet, overLimit: boolean): Omit<ChainVerdict, 'beyondLimit'> {
+export type Hook = 'input' | 'output' | 'forward';
+
+function evaluate(rs: Ruleset, hook: Hook, packet: Packet, overLimit: boolean): Omit<ChainVerdict, 'beyondLimit'> {
   const trail: Trail = { logged: [], unevaluated: [] };
+  if (!rs.chains.some((c) => c.name === hook)) return { accepted: true, decision: 'accept', rule: null, chain: hook, ...trail };
   return walk(rs, hook, packet, trail, overLimit) ?? { accepted: true, decision: 'accept', rule: null, chain: hook, ...trail };
 }
 
 /**
- * Evaluates a base chain (`input` or `output`); a packet no rule decides meets the chain policy, accept. A packet
+ * Evaluates a base chain (`input`, `output` or `forward`, which a ruleset may not have); a packet no rule decides meets the chain policy, accept. A packet
  * within every rate limit is evaluated; when a rate-limited rule decides it, `beyondLimit` says what decides the excess.
  */
-export function evaluateChain(rs: Ruleset, hook: 'input' | 'output', packet: Packet): ChainVerdict {
+export function evaluateChain(rs: Ruleset, hook: Hook, packet: Packet): ChainVerdict {
   const within = evaluate(rs, hook, packet, false);
   if (within.rule === null || !within.rule.matches.some((m) => m.kind === 'limit')) return within;
   return { ...within, beyondLimit: evaluate(rs, hook, packet, true) };

@@ -5,12 +5,13 @@ import { ACTIONS, DEFAULT_ORDER, PORT_PROTOCOLS, PROTOCOLS, type Action, type Di
 import { parseEndpoints } from './endpoints.ts';
 import { choiceField, nameField, portsField, stringField } from './fields.ts';
 import { parseQueryAt, sametagColumn } from './query-text.ts';
+import { parseFrom } from './containers.ts';
 import { parseExpires, parseIcmpTypes, parseLimit, parseOrder, parseService } from './rule-fields.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
 
 const RULE_FIELDS = [
-  'on', 'direction', 'protocol', 'action', 'order', 'user', 'service', 'interface', 'source', 'destination', 'dport', 'sport', 'icmp_type', 'limit', 'expires', 'env', 'options',
+  'on', 'direction', 'protocol', 'action', 'order', 'user', 'service', 'interface', 'source', 'destination', 'dport', 'sport', 'icmp_type', 'limit', 'expires', 'env', 'options', 'from',
 ] as const;
 const RESERVED_INTERFACES = ['any', 'none'];
 const OPTIONS = { disable_env_limit: 'disableEnvLimit', disable_syntax_check: 'disableSyntaxCheck' } as const;
@@ -89,6 +90,12 @@ export function parseRule(file: SourceFile, name: string, nameNode: Node, value:
   const serviceEntry = field('service');
   if (serviceEntry !== undefined && direction === 'in') file.error(serviceEntry.keyNode, '"service" is for outbound rules: an inbound packet has no local socket yet', name);
   if (serviceEntry !== undefined && field('user') !== undefined) file.error(serviceEntry.keyNode, 'a rule takes "user" or "service", not both', name);
+  const from = read('from', (e) => parseFrom(file, e, name));
+  const fromEntry = field('from');
+  if (fromEntry !== undefined && direction === 'in') file.error(fromEntry.keyNode, '"from" is for outbound rules of containers (direction: out); an inbound rule governs published ports by itself', name);
+  if (fromEntry !== undefined && (field('user') !== undefined || serviceEntry !== undefined)) {
+    file.error(fromEntry.keyNode, `a "from" rule filters containers' traffic, which has no local ${field('user') !== undefined ? 'user' : 'service'}: drop one of them`, name);
+  }
   const icmpTypes = read('icmp_type', (e) => parseIcmpTypes(file, e, protocol, name));
   const limit = read('limit', (e) => parseLimit(file, e, name));
   const expires = read('expires', (e) => parseExpires(file, e, name));
@@ -130,6 +137,7 @@ export function parseRule(file: SourceFile, name: string, nameNode: Node, value:
     sport: sport ?? null,
     icmpTypes: icmpTypes ?? null,
     limit: limit ?? null,
+    ...(from == null ? {} : { from }),
     expires: expires ?? null,
     env: env ?? null,
     options: options ?? { disableEnvLimit: false, disableSyntaxCheck: false },

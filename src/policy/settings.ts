@@ -3,6 +3,7 @@ import { isSeq, type Node } from 'yaml';
 import { PORT_PROTOCOLS, PROTOCOLS, type DefaultAction, type Endpoint, type FailsafeEntry, type Settings } from './types.ts';
 import { parseCidr } from './address.ts';
 import { parseAudit } from './audit.ts';
+import { defaultContainerSettings, parseContainers } from './containers.ts';
 import { textEntries } from './endpoints.ts';
 import { booleanField, choiceField, portsField } from './fields.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
@@ -30,6 +31,7 @@ export function defaultSettings(): Settings {
     ruleComments: true,
     defaultAction: 'drop',
     failsafe: { in: [failsafe('tcp', 22)], out: [failsafe('udp', 53), failsafe('tcp', 53)] },
+    containers: defaultContainerSettings(),
   };
 }
 
@@ -86,11 +88,15 @@ function parseSide(file: SourceFile, entry: Entry, side: 'in' | 'out'): Failsafe
 export function parseSettings(file: SourceFile, node: Node | null): Settings {
   const settings = defaultSettings();
   if (node === null) return settings;
-  const entries = file.entries(node, 'settings', { known: [...Object.keys(SWITCHES), 'default_action', 'failsafe', 'mode', 'audit'], noun: 'setting' }) ?? [];
+  const entries = file.entries(node, 'settings', { known: [...Object.keys(SWITCHES), 'default_action', 'failsafe', 'mode', 'audit', 'containers'], noun: 'setting' }) ?? [];
   const audit = parseAudit(file, entries.find((e) => e.key === 'mode'), entries.find((e) => e.key === 'audit'));
   if (audit !== undefined) settings.audit = audit;
   for (const entry of entries) {
     if (entry.key === 'mode' || entry.key === 'audit') continue;
+    if (entry.key === 'containers') {
+      settings.containers = parseContainers(file, entry);
+      continue;
+    }
     if (entry.key === 'default_action') {
       const action = choiceField(file, entry, DEFAULT_ACTIONS);
       if (action !== null) settings.defaultAction = action;

@@ -82,6 +82,11 @@ export interface Rule {
   /** icmp / icmpv6 only: the message types (nft names) the rule matches; null = every type. */
   icmpTypes: string[] | null;
   limit: RateLimit | null;
+  /**
+   * Outbound rules of containers (`from:`): the rule filters traffic the host forwards from its containers
+   * (the forward chain's egress part), not the host's own sockets. Absent or null: a rule of the host.
+   */
+  from?: ContainerOrigin | null;
   /** The rule is left out from this instant on (ISO 8601 as written, and milliseconds since the epoch). */
   expires: { text: string; at: number } | null;
   /** Only hosts of this environment carry the rule. */
@@ -131,7 +136,32 @@ export interface AuditSettings {
   logGroup: number;
 }
 
+/** Where container traffic comes from: every container network, one bridge (or `br-*` pattern), or a network. */
+export type ContainerOrigin =
+  | { kind: 'containers' }
+  | { kind: 'interface'; name: string }
+  | { kind: 'cidr'; text: string; family: 4 | 6; cidr: string };
+
+/**
+ * `settings.containers` (docs/containers.md): whether ports that Docker or kube-proxy publish (DNAT to a
+ * container) obey the host's inbound rules, and what containers may open outward.
+ */
+export interface ContainerSettings {
+  /** enforce (default): the forward chain applies the inbound rules to published ports; off: no forward chain. */
+  mode: 'enforce' | 'off';
+  /** Container-originated connections no `from:` rule accepts: dropped (true) or let through (false, default). */
+  egressDrop: boolean;
+  /** Log what falls off the end of the containers' egress rules. */
+  egressDropLog: boolean;
+  /** The interfaces of container networks; a name ending in `*` is a prefix. */
+  bridges: string[];
+  /** open (default): container-to-container traffic on the host is untouched; rules: it passes the egress rules. */
+  between: 'open' | 'rules';
+}
+
 export interface Settings {
+  /** Published ports and container egress; absent in settings built by hand means the defaults. */
+  containers?: ContainerSettings;
   /** Absent unless `mode: audit` or an `audit:` section is given, so enforced policies are unchanged. */
   audit?: AuditSettings;
   inputDrop: boolean;

@@ -2,6 +2,7 @@
 import type { IrChain, IrRule, Match, Ruleset } from '../compile/ir.ts';
 import type { PortRange, Protocol } from '../policy/types.ts';
 import { InternalError } from '../diagnostics.ts';
+import { checkName } from './escape.ts';
 
 /** Dropped-packet logging is rate limited so a flood cannot fill the disk. */
 export const LOG_RATE_PER_SECOND = 10;
@@ -73,6 +74,26 @@ export function checkCgroupPath(path: string): string {
     throw new InternalError(`unsafe cgroup path ${JSON.stringify(path)}`);
   }
   return path;
+}
+
+/**
+ * An interface name as a renderer writes it: checked like every name, a trailing `*` (a prefix: `br-*`) written
+ * as the backend's wildcard (nft `*`, iptables `+`).
+ */
+export function interfaceText(name: string, wildcard: '*' | '+'): string {
+  if (!name.endsWith('*')) return checkName('interface', name);
+  return `${checkName('interface', name.slice(0, -1))}${wildcard}`;
+}
+
+/** The tcp or udp protocol an original-port match (`ct original proto-dst`) needs before it. */
+export function origPortProtocol(rule: IrRule): 'tcp' | 'udp' {
+  const proto = rule.matches.find((m): m is Extract<Match, { kind: 'proto' }> => m.kind === 'proto');
+  const at = rule.matches.findIndex((m) => m.kind === 'orig-dport');
+  if (proto === undefined || (proto.protocol !== 'tcp' && proto.protocol !== 'udp') || rule.matches.indexOf(proto) > at) {
+    throw new InternalError('an original destination port match needs a tcp or udp protocol match before it');
+  }
+  for (const match of rule.matches) if (match.kind === 'orig-dport') checkPorts(match.ports);
+  return proto.protocol;
 }
 
 /** Rate limits as both nft (`10/minute`) and iptables (`10/minute`) write them. */

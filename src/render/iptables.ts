@@ -7,9 +7,9 @@
  */
 import type { Family, IrChain, IrRawIptables, IrRule, IrSet, Match, Ruleset, Verdict } from '../compile/ir.ts';
 import { InternalError } from '../diagnostics.ts';
-import { IPTABLES_BUILTIN_CHAINS, iptablesOwnChain, iptablesUserChain, type IptablesTableName } from '../layout.ts';
+import { CONTAINERS_CHAIN, IPTABLES_BUILTIN_CHAINS, PUBLISHED_CHAIN, iptablesOwnChain, iptablesUserChain, type IptablesTableName } from '../layout.ts';
 import type { PortRange } from '../policy/types.ts';
-import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, jumpTargets, portProtocol, rateText, type PortMatch } from './common.ts';
+import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, interfaceText, jumpTargets, origPortProtocol, portProtocol, rateText, type PortMatch } from './common.ts';
 import { icmpTypeNumber } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment, shorten } from './escape.ts';
 
@@ -90,7 +90,9 @@ const LINK_TYPES = ['neighbour-solicitation', 'neighbour-advertisement', 'router
 
 /** palisade's chain for a built-in chain (INPUT → PALISADE-INPUT) or a user (www-data → PALISADE-U-www-data). */
 export function iptablesChainName(chain: IrChain): string {
-  const name = chain.hook !== null ? iptablesOwnChain(BUILTIN_CHAIN[chain.hook]) : iptablesUserChain(chain.user?.name ?? chain.name);
+  const part = chain.forward === 'published' ? PUBLISHED_CHAIN : chain.forward === 'containers' ? CONTAINERS_CHAIN : null;
+  const name =
+    chain.hook !== null ? iptablesOwnChain(BUILTIN_CHAIN[chain.hook]) : part !== null ? iptablesOwnChain(part.toUpperCase()) : iptablesUserChain(chain.user?.name ?? chain.name);
   return checkName('chain', shorten(name, IPTABLES_CHAIN_MAX));
 }
 
@@ -114,6 +116,7 @@ function ruleFamily(rule: IrRule): Family | null {
       case 'daddr':
       case 'saddr-net':
       case 'daddr-net':
+      case 'ct-dnat':
         return [m.family];
       case 'proto':
         return m.protocol === 'icmp' ? [4] : m.protocol === 'icmpv6' ? [6] : [];
@@ -161,9 +164,9 @@ function renderPorts(match: PortMatch): string[] {
 function renderMatch(match: Match): string[] {
   switch (match.kind) {
     case 'iif':
-      return [`-i ${checkName('interface', match.name)}`];
+      return [`-i ${interfaceText(match.name, '+')}`];
     case 'oif':
-      return [`-o ${checkName('interface', match.name)}`];
+      return [`-o ${interfaceText(match.name, '+')}`];
     case 'saddr':
     case 'daddr':
       return [`-m set --match-set ${checkName('set', match.set)} ${match.kind === 'saddr' ? 'src' : 'dst'}`];
@@ -189,21 +192,31 @@ function renderMatch(match: Match): string[] {
       ];
     case 'ct-established':
       return ['-m conntrack --ctstate ESTABLISHED,RELATED'];
+    case 'ct-dnat':
+      if (match.addresses.length === 0) throw new InternalError('empty address list');
+      return match.addresses.map((a) => `-m conntrack --ctstate DNAT --ctorigdst ${checkName('address', a)}`);
+    case 'orig-dport':
+      return match.ports.map((p) => `-m conntrack --ctorigdstport ${port(p)}`);
     case 'icmpv6-link':
       return LINK_TYPES.map((type) => `-p ipv6-icmp --icmpv6-type ${type}`);
   }
 }
 
-function renderVerdict(verdict: Verdict, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>, reject: string): string {
+/**
+ * `defers`: the rule is in a forward chain, where accept means "palisade does not object": RETURN to the chain that
+ * jumped to palisade's (FORWARD or DOCKER-USER), so Docker's and kube-proxy's rules still decide, as with nft.
+ */
+function renderVerdict(verdict: Verdict, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>, reject: string, defers: boolean): string {
   switch (verdict.kind) {
     case 'reject':
       return reject;
     case 'accept':
-      return '-j ACCEPT';
+      return defers ? '-j RETURN' : '-j ACCEPT';
     case 'drop':
       return '-j DROP';
     case 'jump':
-      return `-j ${names.get(checkJumpTarget(targets, verdict.chain).name) as string}`;
+    case 'goto':
+      return `${verdict.kind === 'jump' ? '-j' : '-g'} ${names.get(checkJumpTarget(targets, verdict.chain).name) as string}`;
     case 'log': {
       if (verdict.group !== undefined) {
         const nflogPrefix = shorten(safeComment(verdict.prefix, Number.MAX_SAFE_INTEGER), NFLOG_PREFIX_MAX);
@@ -234,20 +247,21 @@ function rejectVariants(rule: IrRule, family: Family): Array<{ prefix: string[];
   return [{ prefix: [], target: proto.protocol === 'tcp' ? tcp : other }];
 }
 
-function renderRule(rule: IrRule, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>): Rendered {
+function renderRule(rule: IrRule, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>, defers: boolean): Rendered {
   if (rule.raw !== undefined) {
     /* Raw text may name addresses of either family; it is written for iptables, not ip6tables. */
     return { lines: { 4: rule.raw.iptables === undefined ? [] : [checkRawText(rule.raw.iptables)], 6: [] } };
   }
   /* Checked here, but `-p` is rendered from the proto match itself. */
   portProtocol(rule);
+  if (rule.matches.some((m) => m.kind === 'orig-dport')) origPortProtocol(rule);
   const family = ruleFamily(rule);
   const comment = rule.comment === null ? '' : safeComment(rule.comment, IPTABLES_COMMENT_MAX);
   const alternatives = combinations(rule.matches.map(renderMatch));
   const linesFor = (f: Family): string[] => {
     if (family !== null && family !== f) return [];
     return rejectVariants(rule, f).flatMap(({ prefix, target }) => {
-      const tail = [...(comment === '' ? [] : [`-m comment --comment "${comment}"`]), renderVerdict(rule.verdict, targets, names, target)];
+      const tail = [...(comment === '' ? [] : [`-m comment --comment "${comment}"`]), renderVerdict(rule.verdict, targets, names, target, defers)];
       return alternatives.map((parts) => [...prefix, ...parts, ...tail].join(' '));
     });
   };
@@ -333,7 +347,7 @@ export function renderIptables(rs: Ruleset): IptablesRuleset {
   const chains = rs.chains.map((chain) => ({
     chain,
     name: names.get(chain.name) as string,
-    rules: chain.rules.map((rule) => renderRule(rule, targets, names)),
+    rules: chain.rules.map((rule) => renderRule(rule, targets, names, chain.forward !== undefined)),
   }));
   return new IptablesRuleset(rs.sets.map(ipset), [filterTable(chains, 4), ...rawTables(rs.rawIptables)], [filterTable(chains, 6)]);
 }

@@ -4,7 +4,7 @@
  */
 import type { Family, IrChain, IrRule, IrSet, Match, Ruleset, Verdict } from '../compile/ir.ts';
 import type { PortRange } from '../policy/types.ts';
-import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, jumpTargets, portProtocol, rateText, type PortMatch } from './common.ts';
+import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, interfaceText, jumpTargets, origPortProtocol, portProtocol, rateText, type PortMatch } from './common.ts';
 import { checkIcmpType } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment } from './escape.ts';
 import { InternalError } from '../diagnostics.ts';
@@ -53,9 +53,9 @@ function renderSet(set: IrSet): string[] {
 function renderMatch(match: Match, l4: 'tcp' | 'udp' | null): string | null {
   switch (match.kind) {
     case 'iif':
-      return `iifname "${checkName('interface', match.name)}"`;
+      return `iifname "${interfaceText(match.name, '*')}"`;
     case 'oif':
-      return `oifname "${checkName('interface', match.name)}"`;
+      return `oifname "${interfaceText(match.name, '*')}"`;
     case 'saddr':
     case 'daddr':
       return `${addressFamily(match.family)} ${match.kind} @${checkName('set', match.set)}`;
@@ -85,6 +85,11 @@ function renderMatch(match: Match, l4: 'tcp' | 'udp' | null): string | null {
     }
     case 'ct-established':
       return 'ct state established,related';
+    case 'ct-dnat':
+      return `ct status dnat ct original ${addressFamily(match.family)} daddr ${list(match.addresses.map((a) => checkName('address', a)))}`;
+    case 'orig-dport':
+      /* Its protocol match was checked (origPortProtocol) and rendered as `meta l4proto` or `tcp sport` before it. */
+      return `ct original proto-dst ${list(match.ports.map(port))}`;
     case 'icmpv6-link':
       return `icmpv6 type ${list(LINK_TYPES)}`;
   }
@@ -107,7 +112,8 @@ function renderVerdict(verdict: Verdict, chains: ReadonlyMap<string, IrChain>, l
     case 'reject':
       return l4 === 'tcp' ? REJECT_TCP : REJECT_OTHER;
     case 'jump':
-      return `jump ${checkName('chain', checkJumpTarget(chains, verdict.chain).name)}`;
+    case 'goto':
+      return `${verdict.kind} ${checkName('chain', checkJumpTarget(chains, verdict.chain).name)}`;
     case 'log': {
       const limit = `limit rate ${LOG_RATE_PER_SECOND}/second burst ${LOG_BURST} packets`;
       if (verdict.group !== undefined) return `${limit} log prefix "${safeComment(verdict.prefix, NFT_LOG_PREFIX_MAX)}" group ${verdict.group}`;
@@ -126,6 +132,7 @@ function ruleProtocol(rule: IrRule): string | null {
 function renderRule(rule: IrRule, chains: ReadonlyMap<string, IrChain>): string[] {
   if (rule.raw !== undefined) return rule.raw.nft === undefined ? [] : [checkRawText(rule.raw.nft)];
   const l4 = portProtocol(rule);
+  if (rule.matches.some((m) => m.kind === 'orig-dport')) origPortProtocol(rule);
   const parts: string[] = [];
   for (const match of rule.matches) {
     const text = renderMatch(match, l4);
