@@ -44,6 +44,45 @@ export const IPTABLES_BUILTIN_CHAINS = {
 } as const satisfies Record<string, readonly string[]>;
 export type IptablesTableName = keyof typeof IPTABLES_BUILTIN_CHAINS;
 
+/**
+ * nftables: the chains of palisade's own table that stand for the built-in chains of iptables' nat, mangle and raw
+ * tables (raw rules of those tables go there, as written in `nft:` or translated by iptables-translate), with the
+ * hook, chain type and priority iptables gives them.
+ */
+export interface NftTableChain {
+  type: 'filter' | 'nat' | 'route';
+  hook: 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+  priority: number;
+}
+export const NFT_TABLE_CHAINS = {
+  nat: {
+    PREROUTING: { type: 'nat', hook: 'prerouting', priority: -100 },
+    INPUT: { type: 'nat', hook: 'input', priority: 100 },
+    OUTPUT: { type: 'nat', hook: 'output', priority: -100 },
+    POSTROUTING: { type: 'nat', hook: 'postrouting', priority: 100 },
+  },
+  mangle: {
+    PREROUTING: { type: 'filter', hook: 'prerouting', priority: -150 },
+    INPUT: { type: 'filter', hook: 'input', priority: -150 },
+    FORWARD: { type: 'filter', hook: 'forward', priority: -150 },
+    OUTPUT: { type: 'route', hook: 'output', priority: -150 },
+    POSTROUTING: { type: 'filter', hook: 'postrouting', priority: -150 },
+  },
+  raw: {
+    PREROUTING: { type: 'filter', hook: 'prerouting', priority: -300 },
+    OUTPUT: { type: 'filter', hook: 'output', priority: -300 },
+  },
+} as const satisfies { [T in Exclude<IptablesTableName, 'filter'>]: Record<(typeof IPTABLES_BUILTIN_CHAINS)[T][number], NftTableChain> };
+export type NftRawTable = keyof typeof NFT_TABLE_CHAINS;
+/** `nat_prerouting`, `raw_output`, ...: the nft chain of a built-in chain of the nat, mangle or raw table. */
+export const nftTableChainName = (table: NftRawTable, builtin: string): string => `${table}_${builtin.toLowerCase()}`;
+/** Every such chain by its nft name. */
+export const NFT_TABLE_CHAIN_NAMES: ReadonlyMap<string, { table: NftRawTable; builtin: string }> = new Map(
+  (Object.keys(NFT_TABLE_CHAINS) as NftRawTable[]).flatMap((table) =>
+    Object.keys(NFT_TABLE_CHAINS[table]).map((builtin) => [nftTableChainName(table, builtin), { table, builtin }] as const),
+  ),
+);
+
 /** Named sets: `pal4_<hash>`, `pal6_<hash>` (named by their definition), and ipset's staging sets `paltmp_<n>`. */
 export const setPrefix = (family: 4 | 6): string => `pal${family}_`;
 export const STAGING_SET_PREFIX = 'paltmp_';

@@ -9,6 +9,7 @@ import type { ControlPlane } from '../compile/control-plane.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { InputError, formatDiagnostic } from '../diagnostics.ts';
 import { backoffDelay } from '../fleet/backoff.ts';
+import { translateRawRules } from '../kernel/iptables-translate.ts';
 import type { Inventory } from '../inventory/types.ts';
 import type { LoadedPolicy } from '../policy/load.ts';
 import { resolveAll, type NameResolution, type Resolver } from '../resolve/resolver.ts';
@@ -88,7 +89,8 @@ export class AgentLoop {
       }
       revision = state.revision;
       const { controlPlane } = this.options;
-      const compiler = sharedCompiler({ policy: state.policy.policy, inventory: state.inventory, names: await this.resolveNames(state), ...(controlPlane === undefined ? {} : { controlPlane }) });
+      const rawTranslations = await translateRawRules(state.policy.policy.raw);
+      const compiler = sharedCompiler({ policy: state.policy.policy, inventory: state.inventory, names: await this.resolveNames(state), rawTranslations, ...(controlPlane === undefined ? {} : { controlPlane }) });
       if (compiler.host(host) === undefined) {
         const why = state.inventory.diagnostics.find((d) => d.host === host);
         throw new InputError([{ severity: 'error', message: `host "${host}" is not in the fleet${why === undefined ? '' : ` (${why.message})`}: keeping the last good ruleset` }]);

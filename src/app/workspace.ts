@@ -7,6 +7,8 @@ import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import { UsageError, type Diagnostic } from '../diagnostics.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { localServices } from '../kernel/cgroup.ts';
+import { translateRawRules } from '../kernel/iptables-translate.ts';
+import type { RawTranslations } from '../compile/raw.ts';
 import { loadInventory } from './inventory.ts';
 import type { Inventory } from '../inventory/types.ts';
 import { loadPolicy } from '../policy/load.ts';
@@ -21,6 +23,8 @@ export interface Workspace {
   policy: Policy;
   inventory: Inventory;
   compiler: FleetCompiler;
+  /** The nft forms iptables-translate gives the raw iptables rules that have none (or why it cannot). */
+  rawTranslations: RawTranslations;
   /** Warnings from loading the policy and the inventory. */
   diagnostics: Diagnostic[];
 }
@@ -40,13 +44,14 @@ export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
     loadPolicy(config.policy),
     loadInventory(config.inventory, { cwd: config.inventoryCwd }),
   ]);
-  const names = await resolveAll(namesToResolve(policy, inventory), resolverFor(config));
+  const [names, rawTranslations] = await Promise.all([resolveAll(namesToResolve(policy, inventory), resolverFor(config)), translateRawRules(policy.raw)]);
   return {
     config,
     policy,
     inventory,
     /* Services and expiry are judged here and now: units running on this machine, rules not yet expired. */
-    compiler: new FleetCompiler({ policy, inventory, names, now: Date.now(), ...localServices(), ...(await fleetControlPlane(config.inventory)) }),
+    compiler: new FleetCompiler({ policy, inventory, names, now: Date.now(), rawTranslations, ...localServices(), ...(await fleetControlPlane(config.inventory)) }),
+    rawTranslations,
     diagnostics: [...policyDiagnostics, ...inventory.diagnostics],
   };
 }

@@ -5,7 +5,7 @@ import type { CompileOptions } from './commands/compile.ts';
 import type { ExplainOptions } from './commands/explain.ts';
 import type { GraphOptions } from './commands/graph.ts';
 import type { PlanOptions } from './commands/plan.ts';
-import { examples, formatOption, sourceOptions } from './options.ts';
+import { backendOption, examples, formatOption, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
 export function registerCompileCommands(program: Command, output: Output, setExit: (code: number) => void): void {
@@ -15,7 +15,8 @@ export function registerCompileCommands(program: Command, output: Output, setExi
         .command('check')
         .description('validate policy and inventory; every error with file:line:col and rule name')
         .option('--strict', 'warnings are errors too (exit 1): for CI')
-        .addOption(formatOption(['text', 'json'])),
+        .addOption(formatOption(['text', 'json']))
+        .addOption(backendOption()),
     ),
     ['palisade check', 'palisade check --strict --format json', 'palisade check --policy policy.yaml roles/ --inventory hosts.yaml', "palisade check --inventory 'exec:knife search node \"*:*\" -F json'"],
   ).action(async (opts: CheckOptions) => setExit(await (await import('./commands/check.ts')).checkCommand(opts, output)));

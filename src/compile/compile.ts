@@ -13,7 +13,7 @@ import { controlPlaneFailsafe, type ControlPlane } from './control-plane.ts';
 import type { Family, IrChain, IrRule, IrSet, Match, Ruleset, Verdict } from './ir.ts';
 import { normaliseNetworks } from './networks.ts';
 import { endpointsUseSametag, setDefinition, setName, type SetScope } from './set-definitions.ts';
-import { rawRulesFor } from './raw.ts';
+import { rawRulesFor, type RawTranslations } from './raw.ts';
 import { forwardChains, originMatches } from './forward.ts';
 import { InternalError } from '../diagnostics.ts';
 import {
@@ -48,6 +48,11 @@ export interface CompileInputs {
   cgroupMount?: string;
   /** In fleet mode: the etcd members, kept reachable by an automatic failsafe (src/compile/control-plane.ts). */
   controlPlane?: ControlPlane;
+  /**
+   * nft forms of the raw iptables rules that have none, from iptables-translate. Absent: such rules are left out
+   * of the nft form with a warning.
+   */
+  rawTranslations?: RawTranslations;
 }
 
 /** The warning of a rule left out because it expired: `plan` shows these on every host. */
@@ -180,7 +185,7 @@ export class FleetCompiler {
       ...this.essentials(comment),
       ...failsafeRules([...settings.failsafe.out, ...plane.out], 'out', comment),
     ];
-    const raw = rawRulesFor(policy.raw.filter((r) => this.carries(r, host, hostIndex)), comment);
+    const raw = rawRulesFor(policy.raw.filter((r) => this.carries(r, host, hostIndex)), comment, this.inputs.rawTranslations);
     input.unshift(...raw.top.input);
     output.unshift(...raw.top.output);
     input.push(...raw.input);
@@ -269,6 +274,7 @@ export class FleetCompiler {
       sets: [...sets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       rawIptables: raw.rawIptables,
       warnings,
+      ...(raw.untranslatable.length > 0 ? { untranslatable: raw.untranslatable } : {}),
       policyRevision: policy.revision,
       inventoryRevision: this.inputs.inventory.revision,
     };

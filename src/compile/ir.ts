@@ -2,6 +2,7 @@
  * The ruleset of one host: backend-neutral chains, rules and named sets.
  * Both renderers and `explain` read only this, so what is explained is what is loaded.
  */
+import type { Diagnostic } from '../diagnostics.ts';
 import type { Protocol, PortRange, RateLimit } from '../policy/types.ts';
 
 export type Family = 4 | 6;
@@ -101,10 +102,15 @@ export interface IrSet {
   definition: string;
 }
 
-/** Raw iptables rules of the nat, mangle and raw tables: they go to palisade's own chain in their table. */
+/**
+ * Raw rules of the nat, mangle and raw tables: iptables puts them in palisade's own chain in their table
+ * (PALISADE-<chain>), nft in the chain of palisade's table that stands for the built-in chain (`nat_prerouting`).
+ */
 export interface IrRawIptables {
-  /** The rule text after `-A <CHAIN>`. */
-  rule: string;
+  /** The iptables rule text after `-A <CHAIN>`; absent: a rule written for nft only, which iptables skips. */
+  rule?: string;
+  /** The nft rule text: the raw rule's `nft:` form or iptables-translate's translation; absent: nft skips it. */
+  nft?: string;
   table: 'nat' | 'mangle' | 'raw';
   /** The built-in chain, e.g. PREROUTING; rendered as PALISADE-<chain> jumped to from it. */
   chain: string;
@@ -120,6 +126,12 @@ export interface Ruleset {
   rawIptables: IrRawIptables[];
   /** Raw rules with no form for a backend, and other things skipped on this host. */
   warnings: string[];
+  /**
+   * Raw iptables rules of this host that have no `nft:` form and that iptables-translate cannot translate: errors
+   * naming each rule, raised when the ruleset is rendered for nft (the iptables backend loads them as written).
+   * Absent when there are none.
+   */
+  untranslatable?: Diagnostic[];
   policyRevision: string;
   inventoryRevision: string;
 }

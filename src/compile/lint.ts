@@ -5,6 +5,7 @@ import type { QueryNode } from '../query/ast.ts';
 import type { FleetCompiler } from './compile.ts';
 import type { Policy } from '../policy/types.ts';
 import type { Inventory } from '../inventory/types.ts';
+import { untranslatableError, type RawTranslations } from './raw.ts';
 
 export function lintPolicy(policy: Policy, inventory: Inventory, compiler: FleetCompiler): Diagnostic[] {
   const findings: Diagnostic[] = [];
@@ -45,4 +46,13 @@ export function lintPolicy(policy: Policy, inventory: Inventory, compiler: Fleet
 function selectsAnyHost(query: QueryNode, rule: Policy['rules'][number], inventory: Inventory, compiler: FleetCompiler): boolean {
   if (!usesSametag(query)) return compiler.index.select(query, { environment: null, self: null }).length > 0;
   return inventory.hosts.some((host, i) => compiler.carries(rule, host, i) && compiler.index.select(query, { environment: null, self: host }).length > 0);
+}
+
+/** For the nft backend: every raw rule some host carries that has no nft form and no translation, as an error naming it. */
+export function untranslatableRules(policy: Policy, inventory: Inventory, compiler: FleetCompiler, translations: RawTranslations): Diagnostic[] {
+  return policy.raw.flatMap((rule) => {
+    const translation = translations.get(rule.name);
+    if (rule.nft !== null || translation === undefined || !('error' in translation)) return [];
+    return inventory.hosts.some((host, i) => compiler.carries(rule, host, i)) ? [untranslatableError(rule, translation.error)] : [];
+  });
 }

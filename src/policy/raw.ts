@@ -6,12 +6,12 @@ import { choiceField, nameField, stringField } from './fields.ts';
 import { unsafeCharacter } from './raw-text.ts';
 import { parseOn } from './rule.ts';
 import { didYouMean } from '../suggest.ts';
-import { IPTABLES_BUILTIN_CHAINS, type IptablesTableName } from '../layout.ts';
+import { IPTABLES_BUILTIN_CHAINS, NFT_TABLE_CHAIN_NAMES, type IptablesTableName } from '../layout.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
 
-const NFT_CHAINS = ['input', 'output', 'forward'] as const;
+const NFT_CHAINS = ['input', 'output', 'forward', ...NFT_TABLE_CHAIN_NAMES.keys()];
 const TABLES = Object.keys(IPTABLES_BUILTIN_CHAINS) as IptablesTableName[];
-const NFT_FORM = '"add rule inet palisade <input|output|forward> <rule>"';
+const NFT_FORM = '"add rule inet palisade <input|output|forward|nat_prerouting|...> <rule>"';
 
 type Iptables = NonNullable<RawRule['iptables']>;
 
@@ -34,7 +34,7 @@ function parseNft(file: SourceFile, entry: Entry, rule: string): RawRule['nft'] 
     return null;
   }
   const chain = match[1] ?? '';
-  if (!(NFT_CHAINS as readonly string[]).includes(chain)) {
+  if (!NFT_CHAINS.includes(chain)) {
     file.error(entry.value, `"nft": chain "${chain}" is not one of ${NFT_CHAINS.join(', ')}${didYouMean(chain, NFT_CHAINS)}`, rule);
     return null;
   }
@@ -43,7 +43,7 @@ function parseNft(file: SourceFile, entry: Entry, rule: string): RawRule['nft'] 
     file.error(entry.value, `"nft": the rule after "${chain}" is missing`, rule);
     return null;
   }
-  return { chain: chain as (typeof NFT_CHAINS)[number], rule: body };
+  return { chain, rule: body };
 }
 
 /** `{ table, rule }`: our `iptables:` mapping, and AFW's predefined rule hash. */

@@ -102,8 +102,11 @@ export interface RawRule {
   onText: string | null;
   /** Only hosts of this environment carry the rule. */
   env: string | null;
-  /** `add rule inet palisade <chain> <rule>` split into its chain and the rule text. */
-  nft: { chain: 'input' | 'output' | 'forward'; rule: string } | null;
+  /**
+   * `add rule inet palisade <chain> <rule>` split into its chain and the rule text: `input`, `output`, `forward`,
+   * or a chain standing for a built-in chain of the nat, mangle or raw table (`nat_prerouting`, see src/layout.ts).
+   */
+  nft: { chain: string; rule: string } | null;
   /**
    * `-A <CHAIN> <rule>` (or `-I`: `insert`, at the top of palisade's chain for CHAIN) in `table`; built-in chain
    * names are mapped to palisade's own chains when rendering.

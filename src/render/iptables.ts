@@ -286,7 +286,7 @@ function filterTable(chains: readonly RenderedChain[], family: Family): Iptables
 /** Raw rules of the nat, mangle and raw tables, in palisade's own chain of their built-in chain. */
 function rawTables(raw: readonly IrRawIptables[]): IptablesTable[] {
   return IPTABLES_TABLES_V4.filter((t) => t !== 'filter').flatMap((name): IptablesTable[] => {
-    const rules = raw.filter((r) => r.table === name);
+    const rules = raw.filter((r): r is IrRawIptables & { rule: string } => r.table === name && r.rule !== undefined);
     if (rules.length === 0) return [];
     const builtins = [...new Set(rules.map((r) => r.chain))];
     const known: readonly string[] = IPTABLES_BUILTIN_CHAINS[name];

@@ -7,8 +7,8 @@ import type { PortRange } from '../policy/types.ts';
 import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, interfaceText, jumpTargets, origPortProtocol, portProtocol, rateText, type PortMatch } from './common.ts';
 import { checkIcmpType } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment } from './escape.ts';
-import { InternalError } from '../diagnostics.ts';
-import { NFT_FAMILY, NFT_TABLE } from '../layout.ts';
+import { InputError, InternalError } from '../diagnostics.ts';
+import { NFT_FAMILY, NFT_TABLE, NFT_TABLE_CHAINS, nftTableChainName, type NftRawTable } from '../layout.ts';
 
 /** nft refuses longer rule comments. */
 export const NFT_COMMENT_MAX = 128;
@@ -171,10 +171,32 @@ function renderChain(chain: IrChain, chains: ReadonlyMap<string, IrChain>): stri
   return lines;
 }
 
+/** The chains standing for the nat, mangle and raw tables' built-in chains that have raw rules with an nft form. */
+function tableChains(rs: Ruleset): string[][] {
+  return (Object.keys(NFT_TABLE_CHAINS) as NftRawTable[]).flatMap((table) =>
+    Object.entries(NFT_TABLE_CHAINS[table]).flatMap(([builtin, { type, hook, priority }]) => {
+      const rules = rs.rawIptables.filter((r) => r.table === table && r.chain === builtin && r.nft !== undefined);
+      if (rules.length === 0) return [];
+      return [
+        [
+          `\tchain ${nftTableChainName(table, builtin)} {`,
+          `\t\ttype ${type} hook ${hook} priority ${priority}; policy accept;`,
+          ...rules.map((r) => `\t\t${checkRawText(r.nft as string)}`),
+          '\t}',
+        ],
+      ];
+    }),
+  );
+}
+
+/** The nft script of a ruleset; an InputError when the host carries raw iptables rules nft has no form for. */
 export function renderNft(rs: Ruleset): string {
+  if (rs.untranslatable !== undefined && rs.untranslatable.length > 0) throw new InputError(rs.untranslatable);
+  const unknown = rs.rawIptables.find((r) => NFT_TABLE_CHAINS[r.table]?.[r.chain as never] === undefined);
+  if (unknown !== undefined) throw new InternalError(`raw rule in chain "${unknown.chain}", which is not a built-in chain of table ${unknown.table}`);
   const chains = jumpTargets(rs);
   const meterSets = [...meters(rs)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, family]) => renderMeter(name, family));
-  const blocks = [...rs.sets.map(renderSet), ...meterSets, ...rs.chains.map((chain) => renderChain(chain, chains))];
+  const blocks = [...rs.sets.map(renderSet), ...meterSets, ...rs.chains.map((chain) => renderChain(chain, chains)), ...tableChains(rs)];
   const body = blocks.map((lines) => lines.join('\n')).join('\n\n');
   return `table ${NFT_FAMILY} ${NFT_TABLE} {\n${body}${body === '' ? '' : '\n'}}\n`;
 }

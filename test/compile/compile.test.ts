@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IrRule, Ruleset } from '../../src/compile/ir.ts';
 import { diffRulesets } from '../../src/compile/diff.ts';
-import { compilerFor, SMALL_INVENTORY } from '../helpers/compiler.ts';
+import { FleetCompiler } from '../../src/compile/compile.ts';
+import { compilerFor, compilerInputs, SMALL_INVENTORY } from '../helpers/compiler.ts';
 
 const chain = (rs: Ruleset, name: string): IrRule[] => rs.chains.find((c) => c.name === name)?.rules ?? [];
 const ruleNamed = (rs: Ruleset, chainName: string, rule: string): IrRule[] =>
@@ -203,4 +204,39 @@ test('raw rules sit at the rules position; other tables go to the raw iptables l
   assert.deepEqual(web.rawIptables.map((r) => [r.table, r.chain, r.name]), [['nat', 'POSTROUTING', 'Masquerade']]);
   assert.ok(web.warnings.some((w) => w.includes('"Masquerade" has no nft form')));
   assert.equal(chain(compiler.compile('db-1'), 'input').some((r) => r.origin.kind === 'raw'), false);
+});
+
+test('a raw iptables rule without nft form takes its translation, in the chain of its table; an untranslatable one is an error of the hosts carrying it', () => {
+  const policy = `
+raw:
+  Redirect:
+    on: roles:web
+    iptables: { table: nat, rule: "-A PREROUTING -p tcp --dport 80 -j REDIRECT --to-ports 8080" }
+  Bridge:
+    on: roles:web
+    iptables: { table: filter, rule: "-I FORWARD -m physdev --physdev-is-bridged -j ACCEPT" }
+  Trusted:
+    iptables: { table: filter, rule: "-I INPUT -s 192.0.2.1 -j ACCEPT" }
+  Own form:
+    nft: add rule inet palisade nat_postrouting oifname "eth0" masquerade
+`;
+  const rawTranslations = new Map([
+    ['Redirect', { nft: ['meta nfproto ipv4 tcp dport 80 counter redirect to :8080'] }],
+    ['Bridge', { error: 'no nft equivalent' }],
+    ['Trusted', { nft: ['meta nfproto ipv4 ip saddr 192.0.2.1 counter accept'] }],
+  ]);
+  const compiler = new FleetCompiler({ ...compilerInputs(policy, SMALL_INVENTORY), rawTranslations });
+  const web = compiler.compile('web-1');
+  assert.deepEqual(web.rawIptables, [
+    { rule: '-p tcp --dport 80 -j REDIRECT --to-ports 8080', nft: 'meta nfproto ipv4 tcp dport 80 counter redirect to :8080', table: 'nat', chain: 'PREROUTING', name: 'Redirect' },
+    { nft: 'oifname "eth0" masquerade', table: 'nat', chain: 'POSTROUTING', name: 'Own form' },
+  ]);
+  assert.deepEqual(chain(web, 'input')[0]?.raw, { nft: 'meta nfproto ipv4 ip saddr 192.0.2.1 counter accept', iptables: '-s 192.0.2.1 -j ACCEPT' }, '-I: at the top');
+  assert.deepEqual(chain(web, 'forward').map((r) => r.raw), [{ iptables: '-m physdev --physdev-is-bridged -j ACCEPT' }]);
+  assert.deepEqual(web.untranslatable?.map((d) => [d.rule, d.line, d.severity]), [['Bridge', 6, 'error']]);
+  assert.match(web.untranslatable?.[0]?.message ?? '', /no nft form, and iptables-translate cannot translate the iptables form \(no nft equivalent\): write its nft form/);
+  assert.ok(web.warnings.some((w) => w.includes('"Own form" has no iptables form')));
+  assert.equal(compiler.compile('db-1').untranslatable, undefined, 'db-1 does not carry the rule');
+  const untranslated = compilerFor(policy, SMALL_INVENTORY).compile('web-1');
+  assert.ok(untranslated.warnings.some((w) => w.includes('"Redirect" has no nft form: the nft backend skips it')), 'without translations: skipped with a warning');
 });

@@ -10,12 +10,16 @@ export function compilerFor(
   names: Record<string, NameResolution> = {},
   options: Pick<CompileInputs, 'now' | 'serviceRunning' | 'cgroupMount'> = {},
 ): FleetCompiler {
-  return new FleetCompiler({
+  return new FleetCompiler({ ...compilerInputs(policy, inventory, names), ...options });
+}
+
+/** The compiler's inputs from inline YAML. */
+export function compilerInputs(policy: string, inventory: string, names: Record<string, NameResolution> = {}): CompileInputs {
+  return {
     policy: parsePolicyFiles([{ path: 'policy.yaml', text: policy }]).policy,
     inventory: parseInventoryDocument(inventory, 'inventory.yaml'),
     names: new Map(Object.entries(names)),
-    ...options,
-  });
+  };
 }
 
 /** A small fleet: two environments, two tags, v4 and v6. */

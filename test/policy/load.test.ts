@@ -357,10 +357,13 @@ test('raw rules: forms, chains, tables and required parts', () => {
   const raw = (body: string): string[] => errors(`raw:\n  X:\n    ${body}\n`);
   assert.deepEqual(raw('on: roles:x'), ['policy.yaml:2:3: error: rule "X": a raw rule needs "nft", "iptables" or both']);
   assert.deepEqual(raw('nft: "add rule inet filter input accept"'), [
-    'policy.yaml:3:10: error: rule "X": "nft" must be "add rule inet palisade <input|output|forward> <rule>": raw rules go into palisade\'s own table only',
+    'policy.yaml:3:10: error: rule "X": "nft" must be "add rule inet palisade <input|output|forward|nat_prerouting|...> <rule>": raw rules go into palisade\'s own table only',
   ]);
   assert.deepEqual(raw('nft: "add rule inet palisade inptu accept"'), [
-    'policy.yaml:3:10: error: rule "X": "nft": chain "inptu" is not one of input, output, forward (did you mean "input"?)',
+    'policy.yaml:3:10: error: rule "X": "nft": chain "inptu" is not one of input, output, forward, nat_prerouting, nat_input, nat_output, nat_postrouting, mangle_prerouting, mangle_input, mangle_forward, mangle_output, mangle_postrouting, raw_prerouting, raw_output (did you mean "input"?)',
+  ]);
+  assert.deepEqual(raw('nft: "add rule inet palisade raw_input notrack"'), [
+    'policy.yaml:3:10: error: rule "X": "nft": chain "raw_input" is not one of input, output, forward, nat_prerouting, nat_input, nat_output, nat_postrouting, mangle_prerouting, mangle_input, mangle_forward, mangle_output, mangle_postrouting, raw_prerouting, raw_output (did you mean "nat_input"?)',
   ]);
   assert.deepEqual(raw('nft: "add rule inet palisade input"'), ['policy.yaml:3:10: error: rule "X": "nft": the rule after "input" is missing']);
   assert.deepEqual(raw('iptables: { rule: "-A PREROUTING -j ACCEPT" }'), [

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NFT_COMMENT_MAX, renderNft } from '../../src/render/nft.ts';
+import type { Ruleset } from '../../src/compile/ir.ts';
+import { InputError } from '../../src/diagnostics.ts';
 import { LONG_USER, acceptRule, emptyRuleset, fixture, withInputRule } from './fixture.ts';
 
 const lines = (text: string): string[] => text.split('\n').map((l) => l.trim());
@@ -148,5 +150,35 @@ describe('renderNft', () => {
       () => renderNft(withInputRule({ ...acceptRule([]), verdict: { kind: 'jump', chain: 'user_nobody' } })),
       /not a user chain/,
     );
+  });
+});
+
+describe('nft rendering of the nat, mangle and raw tables', () => {
+  const withTableRules = (rawIptables: Ruleset['rawIptables'], untranslatable?: Ruleset['untranslatable']): Ruleset => ({
+    ...emptyRuleset(),
+    rawIptables,
+    ...(untranslatable === undefined ? {} : { untranslatable }),
+  });
+
+  it('puts each rule with an nft form in the chain of its built-in chain, with iptables\' hook and priority; iptables-only ones are left out', () => {
+    const out = renderNft(
+      withTableRules([
+        { table: 'raw', chain: 'OUTPUT', nft: 'meta nfproto ipv4 udp dport 53 counter notrack', rule: '-p udp --dport 53 -j NOTRACK', name: 'a' },
+        { table: 'nat', chain: 'PREROUTING', nft: 'meta nfproto ipv4 tcp dport 80 counter redirect to :8080', name: 'b' },
+        { table: 'mangle', chain: 'OUTPUT', nft: 'meta mark set 0x1', name: 'c' },
+        { table: 'nat', chain: 'POSTROUTING', rule: '-o eth0 -j MASQUERADE', name: 'd' },
+      ]),
+    );
+    assert.ok(out.includes('\tchain nat_prerouting {\n\t\ttype nat hook prerouting priority -100; policy accept;\n\t\tmeta nfproto ipv4 tcp dport 80 counter redirect to :8080\n\t}\n'));
+    assert.ok(out.includes('\tchain mangle_output {\n\t\ttype route hook output priority -150; policy accept;\n\t\tmeta mark set 0x1\n\t}\n'));
+    assert.ok(out.includes('\tchain raw_output {\n\t\ttype filter hook output priority -300; policy accept;\n'));
+    assert.ok(!out.includes('postrouting') && !out.includes('MASQUERADE'));
+  });
+
+  it('refuses a ruleset with untranslatable raw rules (an InputError naming them) and raw text that breaks out', () => {
+    const diagnostic = { severity: 'error' as const, message: 'no nft form', file: 'p.yaml', line: 3, col: 3, rule: 'Bridge' };
+    assert.throws(() => renderNft(withTableRules([], [diagnostic])), (e: unknown) => e instanceof InputError && e.diagnostics[0] === diagnostic);
+    assert.throws(() => renderNft(withTableRules([{ table: 'nat', chain: 'PREROUTING', nft: 'accept\nflush ruleset', name: 'x' }])), /control character/);
+    assert.throws(() => renderNft(withTableRules([{ table: 'raw', chain: 'INPUT', nft: 'notrack', name: 'x' }])), /not a built-in chain of table raw/);
   });
 });

@@ -1,4 +1,5 @@
-import { lintPolicy } from '../../compile/lint.ts';
+import { lintPolicy, untranslatableRules } from '../../compile/lint.ts';
+import type { BackendName } from '../../kernel/backend.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
 import { InputError, type Diagnostic } from '../../diagnostics.ts';
 import { reportDiagnostics, toJson, type Output } from '../output.ts';
@@ -8,6 +9,8 @@ export interface CheckOptions extends ConfigOverrides {
   /** Warnings fail the check too (for CI). */
   strict?: boolean;
   format?: 'text' | 'json';
+  /** The backend the hosts load with: raw iptables rules nft has no form for are errors for nft. */
+  backend?: BackendName;
 }
 
 /** `--format json`: what tools read, errors included (the exit code says the same as in text). */
@@ -26,6 +29,12 @@ export async function checkCommand(options: CheckOptions, output: Output): Promi
     return 1;
   }
   const findings = [...ws.diagnostics, ...lintPolicy(ws.policy, ws.inventory, ws.compiler)];
+  const errors = options.backend === 'iptables' ? [] : untranslatableRules(ws.policy, ws.inventory, ws.compiler, ws.rawTranslations);
+  if (errors.length > 0) {
+    if (!json) throw new InputError([...errors, ...findings]);
+    checkJson(output, false, [...errors, ...findings], null);
+    return 1;
+  }
   const strict = options.strict === true;
   const failed = strict && findings.length > 0;
   const counts = { rules: ws.policy.rules.length, raw: ws.policy.raw.length, files: ws.policy.files.length, hosts: ws.inventory.hosts.length, inventory: ws.inventory.source };
