@@ -9,6 +9,7 @@ import { registerApplyCommands } from './register-apply.ts';
 import { registerFleetCommands } from './register-fleet.ts';
 import { registerAuditCommands } from './register-audit.ts';
 import { registerCompileCommands } from './register-compile.ts';
+import { registerAdoptCommands } from './register-adopt.ts';
 
 
 export function buildProgram(output: Output, setExit: (code: number) => void): Command {
@@ -25,6 +26,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
   registerLabCommands(program, output, setExit);
   registerFleetCommands(program, output, setExit);
   registerAuditCommands(program, output, setExit);
+  registerAdoptCommands(program, output, setExit);
   return program;
 }
 

@@ -59,3 +59,8 @@ export function parsePorts(value: unknown): PortRange[] {
   }
   return [parseOne(value)];
 }
+
+/** Ports for people: `22`, `7000-7010`, `80,443`. */
+export function formatPorts(ranges: readonly PortRange[]): string {
+  return ranges.map((r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(',');
+}
