@@ -1,38 +1,59 @@
 #!/usr/bin/env node
-// Runs the bundle (dist/palisade.cjs, built by `npm ci` through the `prepare` script) when it is at least as
-// new as every file under src/ and package.json; otherwise the TypeScript sources through tsx, so an edit in
-// src/ takes effect at once (`npm run build` makes startup fast again). The bundle is compiled with V8's code
-// cache (dist/palisade.cjs.cache, written by the first run that finds none or a stale one).
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
+// Runs the built CLI (dist/cli/, built by `npm ci` through the `prepare` script) when it is at least as new as
+// every file under src/ and package.json; otherwise the TypeScript sources through tsx, so an edit in src/
+// takes effect at once (`npm run build` makes startup fast again).
+//
+// dist/cli/ holds CommonJS chunks (scripts/build.js): the entry, one per command and the ones they share.
+// Each is compiled when first required, with V8's code cache kept beside it (CHUNK.<mtime>.cache, written at
+// exit by the first run that finds none; named after the chunk's mtime, as V8 checks only a cache's source
+// length), so a command reads and compiles only its own code, mostly from the cache.
+//
+// It requires node's modules rather than importing them: an ESM import of node:fs builds its ESM facade,
+// which loads the streams, a tenth of the startup.
+import { createRequire } from 'node:module';
 import { isFresh } from '../scripts/fresh.js';
 
-const path = (relative) => fileURLToPath(new URL(relative, import.meta.url));
-const bundle = path('../dist/palisade.cjs');
+const require = createRequire(import.meta.url);
+const { existsSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { dirname } = require('node:path');
+const { Script } = require('node:vm');
+const { fileURLToPath } = require('node:url');
 
-function runBundle() {
-  const cache = `${bundle}.cache`;
-  const cachedData = existsSync(cache) ? readFileSync(cache) : undefined;
-  const script = new Script(Module.wrap(readFileSync(bundle, 'utf8')), { filename: bundle, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) {
-    process.once('exit', () => {
+const entry = fileURLToPath(new URL('../dist/cli/run.cjs', import.meta.url));
+
+function runBuilt() {
+  const modules = new Map();
+  const toCache = [];
+  const load = (file) => {
+    const known = modules.get(file);
+    if (known !== undefined) return known.exports;
+    const module = { exports: {} };
+    modules.set(file, module);
+    const cache = `${file}.${statSync(file).mtimeMs}.cache`;
+    const cachedData = existsSync(cache) ? readFileSync(cache) : undefined;
+    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+    if (cachedData === undefined || script.cachedDataRejected) toCache.push([script, cache]);
+    const requireOutside = Module.createRequire(file);
+    const requireChunk = (id) => (id.startsWith('./') ? load(`${dirname(file)}/${id.slice(2)}`) : requireOutside(id));
+    script.runInThisContext()(module.exports, requireChunk, module, file, dirname(file));
+    return module.exports;
+  };
+  process.once('exit', () => {
+    for (const [script, cache] of toCache) {
       try {
         writeFileSync(`${cache}.${process.pid}`, script.createCachedData());
         renameSync(`${cache}.${process.pid}`, cache);
       } catch {
         // A read-only installation runs without the cache.
       }
-    });
-  }
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+    }
+  });
+  load(entry);
 }
 
-if (isFresh(bundle)) {
-  runBundle();
+if (isFresh(entry)) {
+  runBuilt();
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -1,16 +1,27 @@
 #!/usr/bin/env node
-// Bundles the CLI into one CommonJS file, dist/palisade.cjs (no TypeScript at run time; CommonJS because
-// Node 20's single executable applications run only CommonJS). Every module reachable from src/cli/run.ts is
-// included as it is in src/ now. Run by `npm ci` (the `prepare` script) and `npm run build`.
-import { readFileSync } from 'node:fs';
+// Builds the CLI for `npx palisade` (dist/cli/, run by bin/palisade.js) and, for the single executable, the
+// whole CLI in one CommonJS file (dist/palisade.cjs). No TypeScript at run time; CommonJS because Node 20's
+// single executable applications run only CommonJS, and because only a script compiled through node:vm gets
+// V8's code cache on Node 20. Every module reachable from src/cli/run.ts is included as it is in src/ now.
+// `npm ci` (the `prepare` script) and `npm run build` build dist/cli/; `npm run build:binary` the single file.
+//
+// dist/cli/ is split: esbuild's ESM code splitting gives the entry, one chunk per command (the dynamic
+// imports of src/cli/register-*.ts) and the chunks they share; each is then turned into CommonJS, so a
+// command reads and compiles only what it uses (`palisade --help` loads commander and the command table,
+// no command and no etcd/gRPC, zod, yaml or prom-client), and bin/palisade.js compiles each chunk with its
+// own code cache. The entry is written last: its mtime is the build's (scripts/fresh.js).
+import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import protobuf from 'protobufjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const require = createRequire(import.meta.url);
+
+export const CLI_DIR = join(root, 'dist/cli');
+export const CLI_ENTRY = join(CLI_DIR, 'run.cjs');
 
 // etcd3 reads its .proto files from disk next to its own code when loaded; the bundle and the executable have
 // no such files, so the service definitions are parsed now and embedded as JSON (the same options etcd3 uses).
@@ -28,22 +39,54 @@ const etcdProto = {
   },
 };
 
+// src/self.ts runs palisade again from import.meta.url: in a built file, the URL of the file to run with node.
+const common = {
+  entryPoints: [join(root, 'src/cli/run.ts')],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  define: { 'import.meta.url': 'PALISADE_ENTRY_URL', PALISADE_BUNDLED: 'true' },
+  plugins: [etcdProto],
+};
+
+/** dist/cli/: the entry run.cjs and its chunks, CommonJS, each loaded when first required. */
+export async function buildCli() {
+  const split = await build({ ...common, format: 'esm', splitting: true, outdir: CLI_DIR, chunkNames: '[name]-[hash]', outExtension: { '.js': '.cjs' }, write: false });
+  if (split.errors.length > 0) process.exit(1);
+  const files = await Promise.all(
+    split.outputFiles.map(async (file) => {
+      const cjs = await transform(file.text, {
+        format: 'cjs',
+        platform: 'node',
+        target: 'node20',
+        minify: true,
+        keepNames: true,
+        // import('./chunk.cjs') becomes a require of the chunk, which bin/palisade.js loads with its code cache.
+        supported: { 'dynamic-import': false },
+        banner: '"use strict";var PALISADE_ENTRY_URL=require("node:url").pathToFileURL(require("node:path").join(__dirname,"run.cjs")).href;',
+      });
+      return { path: file.path, code: cjs.code };
+    }),
+  );
+  rmSync(CLI_DIR, { recursive: true, force: true });
+  mkdirSync(CLI_DIR, { recursive: true });
+  files.sort((a, b) => Number(a.path === CLI_ENTRY) - Number(b.path === CLI_ENTRY));
+  for (const file of files) writeFileSync(file.path, file.code);
+  return CLI_ENTRY;
+}
+
+/** dist/palisade.cjs: the whole CLI in one file, for the single executable (scripts/build-binary.js). */
 export async function buildBundle() {
   const outfile = join(root, 'dist/palisade.cjs');
   const result = await build({
-    entryPoints: [join(root, 'src/cli/run.ts')],
+    ...common,
     outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
     format: 'cjs',
-    minify: true,
-    keepNames: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-    define: { 'import.meta.url': 'PALISADE_BUNDLE_URL', PALISADE_BUNDLED: 'true' },
-    banner: { js: '"use strict";var PALISADE_BUNDLE_URL=require("node:url").pathToFileURL(__filename).href;' },
-    plugins: [etcdProto],
+    banner: { js: '"use strict";var PALISADE_ENTRY_URL=require("node:url").pathToFileURL(__filename).href;' },
   });
   if (result.errors.length > 0) process.exit(1);
   return outfile;
@@ -51,5 +94,5 @@ export async function buildBundle() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   require.resolve('esbuild');
-  console.log(`built ${await buildBundle()}`);
+  console.log(`built ${await buildCli()}`);
 }

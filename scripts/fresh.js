@@ -1,19 +1,26 @@
-// Whether a built artifact (the bundle, the executable) still reflects the sources: it is at least as new as
-// every file under src/ and package.json. bin/palisade.js and the build scripts decide with this.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Whether a built artifact (dist/cli/, the executable) still reflects the sources: it is at least as new as
+// every file under src/ and package.json. bin/palisade.js and the build scripts decide with this; it runs at
+// every start of `npx palisade`, so it stats files and builds paths by concatenation, nothing more (about 200
+// stats), and requires node's modules: an ESM import of node:fs builds its ESM facade, which loads the streams.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { existsSync, readdirSync, statSync } = require('node:fs');
+const { fileURLToPath } = require('node:url');
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 
-export function newestSource() {
-  let newest = statSync(join(root, 'package.json')).mtimeMs;
-  const src = join(root, 'src');
-  if (!existsSync(src)) return newest;
-  for (const entry of readdirSync(src, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+function newestUnder(dir, newest) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    newest = entry.isDirectory() ? newestUnder(path, newest) : Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
+}
+
+export function newestSource() {
+  const newest = statSync(`${root}package.json`).mtimeMs;
+  return existsSync(`${root}src`) ? newestUnder(`${root}src`, newest) : newest;
 }
 
 export function isFresh(artifact) {
