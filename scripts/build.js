@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, transform } from 'esbuild';
 import protobuf from 'protobufjs';
+import { bundleConsoleUi } from './console-ui.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -53,9 +54,14 @@ const common = {
   plugins: [etcdProto],
 };
 
+/** The console's page (src/console/assets.ts), embedded where the console command's code is. */
+async function withConsolePage(options) {
+  return { ...options, define: { ...options.define, PALISADE_CONSOLE_ASSETS: JSON.stringify(await bundleConsoleUi(root)) } };
+}
+
 /** dist/cli/: the entry run.cjs and its chunks, CommonJS, each loaded when first required. */
 export async function buildCli() {
-  const split = await build({ ...common, format: 'esm', splitting: true, outdir: CLI_DIR, chunkNames: '[name]-[hash]', outExtension: { '.js': '.cjs' }, write: false });
+  const split = await build({ ...(await withConsolePage(common)), format: 'esm', splitting: true, outdir: CLI_DIR, chunkNames: '[name]-[hash]', outExtension: { '.js': '.cjs' }, write: false });
   if (split.errors.length > 0) process.exit(1);
   const files = await Promise.all(
     split.outputFiles.map(async (file) => {
@@ -83,7 +89,7 @@ export async function buildCli() {
 export async function buildBundle() {
   const outfile = join(root, 'dist/palisade.cjs');
   const result = await build({
-    ...common,
+    ...(await withConsolePage(common)),
     outfile,
     format: 'cjs',
     banner: { js: '"use strict";var PALISADE_ENTRY_URL=require("node:url").pathToFileURL(__filename).href;' },

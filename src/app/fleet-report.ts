@@ -14,6 +14,7 @@ import type { Conflict } from '../fleet/published.ts';
 import { readPerHost } from '../fleet/snapshot.ts';
 import { parseStatus, type AgentStatus } from '../fleet/status.ts';
 import { readFleetView, withFleet, type FleetOptions } from './fleet.ts';
+import type { FleetView } from '../fleet/view.ts';
 
 export type HostState = 'ok' | 'static' | 'lagging' | 'conflict' | 'drifted' | 'failing' | 'down' | 'missing' | 'unregistered' | 'invalid';
 
@@ -81,28 +82,33 @@ export async function readFleetReport(options: FleetOptions): Promise<FleetRepor
   return withFleet(options, async (fleet) => {
     const view = await readFleetView(fleet);
     const [statuses, alive] = await Promise.all([readPerHost(fleet.client, fleet.keys.status), readPerHost(fleet.client, fleet.keys.alive)]);
-    let policyRevision: string | null = null;
-    let policyError: string | null = null;
-    try {
-      policyRevision = view.policy()?.policy.revision ?? null;
-    } catch (cause) {
-      policyError = (cause as Error).message;
-    }
-    const inventory = view.inventory();
-    const { registrations, unregistered, conflicts } = view.trusted();
-    const names = [...new Set([...registrations.keys(), ...unregistered, ...statuses.keys()])].sort();
-    const current = { policy: policyRevision, inventory: inventory.revision };
-    const hosts = names.map((host): HostRow => {
-      const registration = registrations.get(host);
-      const facts: HostFacts = {
-        registered: registration !== undefined,
-        agent: registration?.agent === true || view.observed(host),
-        member: view.observed(host),
-        alive: alive.has(host),
-        conflict: conflicts.some((c) => c.loser === host),
-      };
-      return { host, registered: facts.registered, member: facts.member, alive: facts.alive, ...hostState(facts, statuses.get(host), current) };
-    });
-    return { url: fleet.url, revision: view.revision, policyRevision, policyError, inventoryRevision: inventory.revision, hosts, conflicts, rollout: rolloutOf(view.candidate()), diagnostics: inventory.diagnostics };
+    return fleetReportOf(fleet.url, view, statuses, new Set(alive.keys()));
   });
+}
+
+/** Pure: the report of a fleet view with the agents' statuses and the hosts whose agents heartbeat (the console keeps these current from watches). */
+export function fleetReportOf(url: string, view: FleetView, statuses: ReadonlyMap<string, string>, alive: ReadonlySet<string>): FleetReport {
+  let policyRevision: string | null = null;
+  let policyError: string | null = null;
+  try {
+    policyRevision = view.policy()?.policy.revision ?? null;
+  } catch (cause) {
+    policyError = (cause as Error).message;
+  }
+  const inventory = view.inventory();
+  const { registrations, unregistered, conflicts } = view.trusted();
+  const names = [...new Set([...registrations.keys(), ...unregistered, ...statuses.keys()])].sort();
+  const current = { policy: policyRevision, inventory: inventory.revision };
+  const hosts = names.map((host): HostRow => {
+    const registration = registrations.get(host);
+    const facts: HostFacts = {
+      registered: registration !== undefined,
+      agent: registration?.agent === true || view.observed(host),
+      member: view.observed(host),
+      alive: alive.has(host),
+      conflict: conflicts.some((c) => c.loser === host),
+    };
+    return { host, registered: facts.registered, member: facts.member, alive: facts.alive, ...hostState(facts, statuses.get(host), current) };
+  });
+  return { url, revision: view.revision, policyRevision, policyError, inventoryRevision: inventory.revision, hosts, conflicts, rollout: rolloutOf(view.candidate()), diagnostics: inventory.diagnostics };
 }

@@ -10,6 +10,7 @@ import { registerFleetCommands } from './register-fleet.ts';
 import { registerAuditCommands } from './register-audit.ts';
 import { registerCompileCommands } from './register-compile.ts';
 import { registerAdoptCommands } from './register-adopt.ts';
+import { registerConsoleCommands } from './register-console.ts';
 
 
 export function buildProgram(output: Output, setExit: (code: number) => void): Command {
@@ -27,6 +28,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
   registerFleetCommands(program, output, setExit);
   registerAuditCommands(program, output, setExit);
   registerAdoptCommands(program, output, setExit);
+  registerConsoleCommands(program, output, setExit);
   return program;
 }
 

@@ -27,7 +27,7 @@ const URL = 'etcd://10.0.0.5:2379,10.0.0.6:2379,10.0.0.7:2379/palisade';
 
 
 /** Credentials and TLS for etcd (flags, else PALISADE_ETCD_* variables). */
-function etcdOptions(command: Command): Command {
+export function etcdOptions(command: Command): Command {
   return command
     .option('--user <name>', 'etcd user (else $PALISADE_ETCD_USER)')
     .option('--password-file <file>', "file holding the etcd user's password (else $PALISADE_ETCD_PASSWORD_FILE)")

@@ -5,21 +5,9 @@
  */
 import { runAgent, type AgentOptions } from '../../agent/run.ts';
 import type { Output } from '../output.ts';
+import { stopSignal } from '../stop-signal.ts';
 
 export type { AgentOptions };
-
-/** Resolves on the first SIGTERM or SIGINT. */
-function stopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (signal: string): void => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
-      resolve(signal);
-    };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
-  });
-}
 
 export async function agentCommand(options: AgentOptions, output: Output): Promise<number> {
   const mode = await runAgent(options, stopSignal);

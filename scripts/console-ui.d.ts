@@ -1,0 +1,1 @@
+export function bundleConsoleUi(root: string): Promise<{ html: string; css: string; js: string }>;

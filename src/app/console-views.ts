@@ -1,0 +1,321 @@
+/**
+ * The console's answers, computed from a ConsoleWorld (src/app/console.ts): the map with its overlays (observed
+ * flows, hosts' health), the hosts table, a host's page, explain by pointing (the deciding rule's file:line and
+ * the set it matches), and a pending policy's effect (map changes, plan, cut flows, suggested rules). Every
+ * front end may call these; the HTTP layer only parses requests and writes JSON.
+ */
+import { hostByAddress, analyseImpact, type ImpactGroup } from '../audit/impact.ts';
+import { enforcedCompiler } from '../audit/enforced.ts';
+import { formatSuggestions, suggestRules } from '../audit/suggest.ts';
+import type { FlowVerdict } from '../audit/flow.ts';
+import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
+import type { Ruleset } from '../compile/ir.ts';
+import { describeOrigin } from '../compile/origin.ts';
+import { InputError, UsageError, type Diagnostic } from '../diagnostics.ts';
+import { explainFlow, ExplainError, type FlowExplanation } from '../explain/flow.ts';
+import { layoutGraph, type MapLayout } from '../graph/layout.ts';
+import { buildRoleGraph, type GraphEdge, type GraphNode, type RoleGraph } from '../graph/model.ts';
+import { nftLoadScript } from '../kernel/nft.ts';
+import { makePlan } from '../plan/plan.ts';
+import { parsePolicyFiles } from '../policy/load.ts';
+import { resolveAll } from '../resolve/resolver.ts';
+import type { ConsoleWorld } from './console.ts';
+import type { HostRow, HostState } from './fleet-report.ts';
+import { expandedRoles, mapFilter, type MapRequest } from './graph.ts';
+import { filterGraph } from '../graph/model.ts';
+import { parsePortSpec } from './port-spec.ts';
+
+/** Observed flows between two nodes of the map, by verdict. */
+export interface FlowOverlay {
+  from: string;
+  to: string;
+  verdict: FlowVerdict;
+  /** Distinct flows and the records they add up. */
+  flows: number;
+  records: number;
+  services: string[];
+}
+
+export interface MapView {
+  generation: number;
+  mode: ConsoleWorld['mode'];
+  source: string;
+  graph: RoleGraph;
+  layout: MapLayout;
+  flows: FlowOverlay[];
+  /** Fleet mode: node id → how many of its hosts are in each state. */
+  health: Record<string, Partial<Record<HostState, number>>>;
+  problems: string[];
+}
+
+const cache = new WeakMap<ConsoleWorld, Map<string, RoleGraph>>();
+
+/** The whole map of a world, for an expand list; built once per world and expansion. */
+function fullGraph(world: ConsoleWorld, expand: readonly string[]): RoleGraph {
+  let byExpand = cache.get(world);
+  if (byExpand === undefined) cache.set(world, (byExpand = new Map()));
+  const key = JSON.stringify([...expand].sort());
+  let graph = byExpand.get(key);
+  if (graph === undefined) {
+    graph = buildRoleGraph(world.compiler, world.policy, world.inventory, { expand: expandedRoles(world, expand) });
+    if (byExpand.size >= 16) byExpand.clear();
+    byExpand.set(key, graph);
+  }
+  return graph;
+}
+
+function nodeOfHost(graph: RoleGraph): Map<string, GraphNode> {
+  const byHost = new Map<string, GraphNode>();
+  for (const node of graph.nodes) for (const host of node.hosts) byHost.set(host, node);
+  return byHost;
+}
+
+function flowOverlay(world: ConsoleWorld, graph: RoleGraph): FlowOverlay[] {
+  const owner = hostByAddress(world.inventory.hosts);
+  const byHost = nodeOfHost(graph);
+  const overlays = new Map<string, FlowOverlay>();
+  for (const flow of world.flows) {
+    const from = byHost.get(owner(flow.source)?.name ?? '');
+    const to = byHost.get(owner(flow.destination)?.name ?? '');
+    if (from === undefined || to === undefined) continue;
+    const key = `${from.id} ${to.id} ${flow.verdict}`;
+    const entry = overlays.get(key) ?? { from: from.id, to: to.id, verdict: flow.verdict, flows: 0, records: 0, services: [] };
+    entry.flows += 1;
+    entry.records += flow.count;
+    const service = flow.port === null ? flow.protocol : `${flow.protocol} ${flow.port}`;
+    if (!entry.services.includes(service)) entry.services.push(service);
+    overlays.set(key, entry);
+  }
+  return [...overlays.values()];
+}
+
+function health(world: ConsoleWorld, graph: RoleGraph): MapView['health'] {
+  if (world.hosts === null) return {};
+  const byHost = nodeOfHost(graph);
+  const result: MapView['health'] = {};
+  for (const row of world.hosts) {
+    const node = byHost.get(row.host);
+    if (node === undefined) continue;
+    const counts = (result[node.id] ??= {});
+    counts[row.state] = (counts[row.state] ?? 0) + 1;
+  }
+  return result;
+}
+
+export function mapView(world: ConsoleWorld, request: MapRequest = {}): MapView {
+  const filter = mapFilter(request);
+  const full = fullGraph(world, request.expand ?? []);
+  const graph = Object.keys(filter).length === 0 ? full : filterGraph(full, filter);
+  const keep = new Set(graph.nodes.map((n) => n.id));
+  return {
+    generation: world.generation,
+    mode: world.mode,
+    source: world.source,
+    graph,
+    layout: layoutGraph(graph),
+    flows: flowOverlay(world, graph).filter((f) => keep.has(f.from) && keep.has(f.to)),
+    health: health(world, graph),
+    problems: world.problems,
+  };
+}
+
+export interface HostSummary {
+  name: string;
+  environment: string;
+  roles: string[];
+  tags: string[];
+  addresses: string[];
+  /** Fleet mode: the host's state and what its agent applied. */
+  fleet: HostRow | null;
+}
+
+export function hostsView(world: ConsoleWorld): { generation: number; hosts: HostSummary[] } {
+  const rows = new Map((world.hosts ?? []).map((r) => [r.host, r]));
+  const hosts = world.inventory.hosts.map(
+    (h): HostSummary => ({ name: h.name, environment: h.environment, roles: h.roles, tags: h.tags, addresses: [...h.addresses.v4, ...h.addresses.v6], fleet: rows.get(h.name) ?? null }),
+  );
+  /* Hosts the fleet knows of but the inventory does not hold (missing, unregistered): still rows. */
+  const known = new Set(hosts.map((h) => h.name));
+  for (const row of world.hosts ?? []) if (!known.has(row.host)) hosts.push({ name: row.host, environment: '', roles: [], tags: [], addresses: [], fleet: row });
+  return { generation: world.generation, hosts };
+}
+
+export interface HostPage extends HostSummary {
+  users: Record<string, number>;
+  nft: string;
+  warnings: string[];
+  sets: Array<{ name: string; definition: string; elements: number }>;
+  rules: number;
+}
+
+export function hostPage(world: ConsoleWorld, name: string): HostPage {
+  const host = world.compiler.host(name);
+  if (host === undefined) throw new UsageError(`host "${name}" is not in the inventory`);
+  const rs = world.compiler.compile(name);
+  const summary = hostsView(world).hosts.find((h) => h.name === name) as HostSummary;
+  return {
+    ...summary,
+    users: host.users,
+    nft: nftLoadScript(rs),
+    warnings: rs.warnings,
+    sets: rs.sets.map((s) => ({ name: s.name, definition: s.definition, elements: s.elements.length })),
+    rules: rs.chains.reduce((n, c) => n + c.rules.length, 0),
+  };
+}
+
+/** The set a side's deciding rule matches the peer in, from that host's ruleset. */
+interface SideSet {
+  host: string;
+  rule: string;
+  set: string;
+  definition: string;
+  elements: number;
+}
+
+export interface PointedExplanation {
+  explanation: FlowExplanation;
+  /** Per side decided by a policy rule: where the rule is written. */
+  rules: Array<{ host: string; rule: string; file: string; line: number }>;
+  sets: SideSet[];
+}
+
+function setsOfRule(rs: Ruleset, rule: string): SideSet[] {
+  const byName = new Map(rs.sets.map((s) => [s.name, s]));
+  const found: SideSet[] = [];
+  for (const chain of rs.chains) {
+    for (const r of chain.rules) {
+      if (describeOrigin(r.origin) !== rule) continue;
+      for (const m of r.matches) {
+        if (m.kind !== 'saddr' && m.kind !== 'daddr') continue;
+        const set = byName.get(m.set);
+        if (set !== undefined && !found.some((f) => f.set === set.name)) found.push({ host: rs.host, rule, set: set.name, definition: set.definition, elements: set.elements.length });
+      }
+    }
+  }
+  return found;
+}
+
+export interface ExplainRequest {
+  from: string;
+  to: string;
+  port: string;
+  user?: string;
+}
+
+export function explainView(world: ConsoleWorld, request: ExplainRequest): PointedExplanation {
+  const { protocol, port } = parsePortSpec(request.port);
+  let explanation: FlowExplanation;
+  try {
+    explanation = explainFlow(world.compiler, world.inventory.hosts, {
+      source: request.from,
+      destination: request.to,
+      protocol,
+      port,
+      sourcePort: null,
+      user: request.user === undefined || request.user === '' ? null : request.user,
+      family: null,
+    });
+  } catch (cause) {
+    if (cause instanceof ExplainError) throw new UsageError(cause.message);
+    throw cause;
+  }
+  const rules: PointedExplanation['rules'] = [];
+  const sets: SideSet[] = [];
+  for (const side of explanation.sides) {
+    if (side.kind !== 'rule') continue;
+    const name = /^rule "(.*)"$/s.exec(side.decidedBy)?.[1];
+    const rule = world.policy.rules.find((r) => r.name === name);
+    if (rule !== undefined) rules.push({ host: side.host, rule: rule.name, file: rule.origin.file, line: rule.origin.line });
+    if (world.compiler.host(side.host) !== undefined) sets.push(...setsOfRule(world.compiler.compile(side.host), side.decidedBy));
+  }
+  return { explanation, rules, sets };
+}
+
+export interface EdgeChange {
+  from: string;
+  to: string;
+  /** Node labels qualified by environment, e.g. `production/api`. */
+  fromLabel: string;
+  toLabel: string;
+  change: 'added' | 'removed' | 'changed';
+  before: string[];
+  after: string[];
+}
+
+export interface PendingView {
+  /** The candidate policy's warnings (errors are an InputError with positions). */
+  diagnostics: Diagnostic[];
+  graph: RoleGraph;
+  layout: MapLayout;
+  /** Edge changes against the current map, keyed by the pending graph's edge id where it has one. */
+  changes: EdgeChange[];
+  plan: { totals: ReturnType<typeof makePlan>['totals']; hosts: Array<{ host: string; status: string; rules: number; elements: number }> };
+  /** Observed flows the candidate would cut, grouped as `impact` groups them. */
+  cut: ImpactGroup[];
+  checked: number;
+  /** `suggest`'s rules for the cut flows, as a policy file to copy. */
+  suggest: string;
+}
+
+/** The largest pending policy the console accepts (bytes). */
+export const MAX_PENDING_BYTES = 1024 * 1024;
+const PENDING_FILE = 'pending.yaml';
+
+const nodeKey = (n: GraphNode): string => `${n.kind}\u0000${n.environment ?? ''}\u0000${n.label}`;
+const qualified = (n: GraphNode): string => (n.environment === null ? n.label : `${n.environment}/${n.label}`);
+
+function edgeChanges(before: RoleGraph, after: RoleGraph): EdgeChange[] {
+  const index = (g: RoleGraph): Map<string, { edge: GraphEdge; from: GraphNode; to: GraphNode }> => {
+    const nodes = new Map(g.nodes.map((n) => [n.id, n]));
+    return new Map(
+      g.edges.map((edge) => {
+        const from = nodes.get(edge.from) as GraphNode;
+        const to = nodes.get(edge.to) as GraphNode;
+        return [`${nodeKey(from)}\u0001${nodeKey(to)}`, { edge, from, to }];
+      }),
+    );
+  };
+  const was = index(before);
+  const now = index(after);
+  const describe = (e: GraphEdge): string[] => e.permissions.map((p) => `${p.action} ${p.protocol}${p.ports === null ? '' : ` ${p.ports}`}${p.user === null ? '' : ` as ${p.user}`} (${p.direction}: ${p.rule})`).sort();
+  const changes: EdgeChange[] = [];
+  for (const [key, n] of now) {
+    const w = was.get(key);
+    const after2 = describe(n.edge);
+    const before2 = w === undefined ? [] : describe(w.edge);
+    if (w !== undefined && JSON.stringify(before2) === JSON.stringify(after2)) continue;
+    changes.push({ from: n.edge.from, to: n.edge.to, fromLabel: qualified(n.from), toLabel: qualified(n.to), change: w === undefined ? 'added' : 'changed', before: before2, after: after2 });
+  }
+  for (const [key, w] of was) {
+    if (now.has(key)) continue;
+    changes.push({ from: '', to: '', fromLabel: qualified(w.from), toLabel: qualified(w.to), change: 'removed', before: describe(w.edge), after: [] });
+  }
+  return changes;
+}
+
+/** A candidate policy (YAML or JSON text), judged against the world: errors are an InputError naming pending.yaml:line:col. */
+export async function pendingView(world: ConsoleWorld, text: string): Promise<PendingView> {
+  if (Buffer.byteLength(text) > MAX_PENDING_BYTES) throw new InputError([{ severity: 'error', message: `the policy is larger than ${MAX_PENDING_BYTES} bytes`, file: PENDING_FILE }]);
+  const { policy, diagnostics } = parsePolicyFiles([{ path: PENDING_FILE, text }]);
+  const names = await resolveAll(namesToResolve(policy, world.inventory), world.resolver);
+  const compiler = new FleetCompiler({ policy, inventory: world.inventory, names, now: world.compiler.now });
+  const before = fullGraph(world, []);
+  const graph = buildRoleGraph(compiler, policy, world.inventory);
+  const plan = makePlan(compiler.compileAll(), world.compiler.compileAll());
+  const enforced = await enforcedCompiler(policy, world.inventory, world.resolver);
+  const impact = analyseImpact(enforced, world.inventory.hosts, world.flows);
+  const suggestions = suggestRules(enforced, world.inventory.hosts, policy, world.flows);
+  return {
+    diagnostics,
+    graph,
+    layout: layoutGraph(graph),
+    changes: edgeChanges(before, graph),
+    plan: {
+      totals: plan.totals,
+      hosts: plan.hosts.filter((h) => h.status !== 'unchanged').slice(0, 500).map((h) => ({ host: h.host, status: h.status, rules: h.rules, elements: h.elements })),
+    },
+    cut: impact.groups,
+    checked: impact.checked,
+    suggest: formatSuggestions(suggestions, ['the observed flows']),
+  };
+}
