@@ -4,8 +4,8 @@
  * turns what the kernel has into what is wanted: jumps from built-in chains inserted once (never duplicated on
  * re-apply, extra copies deleted), chains no longer wanted flushed and deleted with their jumps.
  */
-import { isIptablesOwnChain } from '../layout.ts';
-import { ruleLine, type IptablesJump, type IptablesTable, type IptablesTableName } from '../render/iptables.ts';
+import { DOCKER_USER_CHAIN, isIptablesOwnChain } from '../layout.ts';
+import { IptablesRuleset, ruleLine, type IptablesJump, type IptablesTable, type IptablesTableName } from '../render/iptables.ts';
 
 /** palisade's part of `iptables-save -t <table>` output (one or more tables), in the order saved. */
 export function parseSaved(text: string): IptablesTable[] {
@@ -82,4 +82,20 @@ export function canonicalTables(prefix: string, saved: readonly IptablesTable[])
     for (const line of [...table.chains.map((c) => `chain ${c}`), ...table.rules.map(ruleLine), ...jumps]) lines.push(`${prefix} ${table.name}: ${line}`);
   }
   return lines;
+}
+
+/** Whether `iptables-save -t filter` output declares Docker's DOCKER-USER chain. */
+export const hasDockerUser = (savedFilter: string): boolean => savedFilter.split('\n').some((line) => line.startsWith(`:${DOCKER_USER_CHAIN} `));
+
+/**
+ * Where palisade's forward chain is jumped to from, per family: Docker's DOCKER-USER when the kernel has it (the
+ * hook Docker documents for an administrator's rules, which Docker keeps first in FORWARD), else FORWARD.
+ * Docker's own chains are never edited: the jump is palisade's, removed with palisade's chains.
+ */
+export function placeForwardJump(ruleset: IptablesRuleset, dockerUser: { v4: boolean; v6: boolean }): IptablesRuleset {
+  const place = (tables: readonly IptablesTable[], docker: boolean): IptablesTable[] =>
+    !docker
+      ? [...tables]
+      : tables.map((t) => (t.name !== 'filter' ? t : { ...t, jumps: t.jumps.map((j) => (j.from === 'FORWARD' ? { ...j, from: DOCKER_USER_CHAIN } : j)) }));
+  return new IptablesRuleset(ruleset.sets, place(ruleset.v4, dockerUser.v4), place(ruleset.v6, dockerUser.v6));
 }

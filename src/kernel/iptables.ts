@@ -13,7 +13,7 @@ import { IPTABLES_TABLES_V4, IPTABLES_TABLES_V6, IptablesRuleset, renderIptables
 import type { Backend } from './backend.ts';
 import { KernelError } from './error.ts';
 import { execTool, runTool, type Target } from './exec.ts';
-import { canonicalTables, parseSaved, planRestore } from './iptables-plan.ts';
+import { canonicalTables, hasDockerUser, parseSaved, placeForwardJump, planRestore } from './iptables-plan.ts';
 import { canonicalSets, destroyScript, membershipScripts, parseSavedSets, stageScript, swapScript } from './ipset.ts';
 import { clearJournal, pendingJournal, withBatchFile, writeJournal, type JournalEntry, type Snapshot } from './journal.ts';
 import { readIptablesCounters, type ChainCounters } from './counters.ts';
@@ -37,6 +37,8 @@ export function iptablesText(files: IptablesFiles): string {
 interface KernelView {
   snapshot: Snapshot;
   staging: string[];
+  /** Per family, whether Docker's DOCKER-USER chain is there (palisade's forward chain is jumped to from it). */
+  dockerUser: { v4: boolean; v6: boolean };
 }
 
 const EMPTY = new IptablesRuleset([], [], []);
@@ -84,17 +86,22 @@ export class IptablesBackend implements Backend {
     return this.batch('ipset', ['restore', '-file'], script, doing);
   }
 
-  private async tables(family: FamilyTools): Promise<Snapshot['v4']> {
+  private async tables(family: FamilyTools): Promise<{ tables: Snapshot['v4']; dockerUser: boolean }> {
     const tables = [];
-    for (const table of family.tables) tables.push(...parseSaved(await this.run(family.save, ['-t', table], undefined, `${family.save} -t ${table}`)));
-    return tables;
+    let dockerUser = false;
+    for (const table of family.tables) {
+      const saved = await this.run(family.save, ['-t', table], undefined, `${family.save} -t ${table}`);
+      if (table === 'filter') dockerUser = hasDockerUser(saved);
+      tables.push(...parseSaved(saved));
+    }
+    return { tables, dockerUser };
   }
 
   private async view(): Promise<KernelView> {
     const v4 = await this.tables(V4);
     const v6 = await this.tables(V6);
     const { sets, staging } = parseSavedSets(await this.run('ipset', ['save'], undefined, 'ipset save'));
-    return { snapshot: { sets, v4, v6 }, staging };
+    return { snapshot: { sets, v4: v4.tables, v6: v6.tables }, staging, dockerUser: { v4: v4.dockerUser, v6: v6.dockerUser } };
   }
 
   /** Sets staged (staging sets, and new real sets created empty) and rules tested; throws without swapping anything. */
@@ -176,16 +183,17 @@ export class IptablesBackend implements Backend {
   }
 
   /** Replaces palisade's part of the kernel with `want`, all or nothing. */
-  private async replace(want: IptablesRuleset): Promise<void> {
+  private async replace(rendered: IptablesRuleset): Promise<void> {
     await this.settle(true);
     const have = await this.view();
+    const want = placeForwardJump(rendered, have.dockerUser);
     await this.journaled({ kind: 'snapshot', snapshot: have.snapshot }, () => this.converge(want, have, true));
   }
 
   async check(rs: Ruleset): Promise<void> {
     await this.settle(true);
     const have = await this.view();
-    const want = renderIptables(rs);
+    const want = placeForwardJump(renderIptables(rs), have.dockerUser);
     await this.journaled({ kind: 'snapshot', snapshot: have.snapshot }, async () => {
       await this.prepare(want, have);
       /* Nothing was swapped or loaded: the staging sets and the real sets staging created are all to remove. */
