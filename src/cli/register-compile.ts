@@ -56,11 +56,12 @@ export function registerCompileCommands(program: Command, output: Output, setExi
         .option('-u, --user <user>', 'local user owning the socket on the source host (outbound rules are per user)')
         .option('--service <unit>', 'systemd unit owning the socket on the source host (rules with service:)')
         .option('--sport <port>', 'source port of the flow')
+        .option('--dnat <address:port>', 'the destination publishes PORT by DNAT to this container (Docker -p, a NodePort): its forward chain decides')
         .addOption(new Option('--family <n>', 'address family to use when both ends have both').choices(['4', '6']))
         .option('--exit-code', 'exit 3 when the flow is denied (0 when allowed)')
         .addOption(formatOption()),
     ),
-    ['palisade explain web-1 mongodb-1 27017', 'palisade explain web-1 mongodb-1 27017/tcp --user www-data', 'palisade explain 192.0.2.7 lb-1 443 --family 4', 'palisade explain web-1 db-1 5432 --exit-code || alert'],
+    ['palisade explain web-1 mongodb-1 27017', 'palisade explain web-1 mongodb-1 27017/tcp --user www-data', 'palisade explain 192.0.2.7 lb-1 443 --family 4', 'palisade explain web-1 db-1 5432 --exit-code || alert', 'palisade explain api-1 docker-1 5432 --dnat 172.17.0.2:5432'],
   ).action(async (src: string, dst: string, port: string, opts: ExplainOptions) =>
     setExit(await (await import('./commands/explain.ts')).explainCommand(src, dst, port, opts, output)),
   );

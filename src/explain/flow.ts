@@ -20,6 +20,11 @@ export interface FlowQuery {
   /** The systemd unit on the source host whose process owns the socket. */
   service?: string | null;
   family: Family | null;
+  /**
+   * The destination publishes the port by DNAT (Docker, kube-proxy) to this container address and port: its
+   * forward chain decides (settings.containers), not its input chain.
+   */
+  dnat?: { address: string; port: number } | null;
 }
 
 export interface FlowEnd {
@@ -44,6 +49,8 @@ export interface SideExplanation {
   notes?: string[];
   /** The deciding rule is rate limited: its limit, and what decides the packets beyond it. */
   beyondLimit?: { limit: string; decision: Decision; decidedBy: string };
+  /** A published port: the container address and port the host DNATs it to. */
+  published?: string;
 }
 
 export interface FlowExplanation {
@@ -80,7 +87,8 @@ function interfaceOf(host: Host | null, address: string): string | null {
   return found?.[0] ?? host.lan ?? null;
 }
 
-function describe(rule: IrRule | null, hook: 'input' | 'output', accepted: boolean, audited: boolean): Pick<SideExplanation, 'decidedBy' | 'kind'> {
+function describe(rule: IrRule | null, hook: 'input' | 'output', accepted: boolean, audited: boolean, forwardless = false): Pick<SideExplanation, 'decidedBy' | 'kind'> {
+  if (rule === null && forwardless) return { decidedBy: 'nothing in palisade: settings.containers is off, published ports bypass the inbound rules', kind: 'default' };
   if (rule === null) return { decidedBy: 'the chain policy (accept): nothing in palisade drops it', kind: 'default' };
   const origin = rule.origin;
   switch (origin.kind) {
@@ -106,7 +114,7 @@ function limitText(rule: IrRule | null): string {
   return `${limit.rate}/${limit.unit} (burst ${limit.burst}${limit.per === 'rule' ? '' : `, per ${limit.per}`})`;
 }
 
-function side(host: Host, direction: 'in' | 'out', verdict: ChainVerdict): SideExplanation {
+function side(host: Host, direction: 'in' | 'out', verdict: ChainVerdict, forwardless = false): SideExplanation {
   const hook = direction === 'in' ? 'input' : 'output';
   const beyond = verdict.beyondLimit;
   return {
@@ -114,7 +122,7 @@ function side(host: Host, direction: 'in' | 'out', verdict: ChainVerdict): SideE
     direction,
     accepted: verdict.accepted,
     decision: verdict.decision,
-    ...describe(verdict.rule, hook, verdict.accepted, audited(verdict)),
+    ...describe(verdict.rule, hook, verdict.accepted, audited(verdict), forwardless),
     chain: verdict.chain,
     logged: verdict.logged,
     unevaluated: verdict.unevaluated,
@@ -156,10 +164,17 @@ export function explainFlow(compiler: FleetCompiler, hosts: readonly Host[], que
     if (inactive.length > 0) out.notes = inactive.map((w) => `service ${w}`);
     sides.push(out);
   }
-  if (dst.host !== null) {
+  const dnat = query.dnat ?? null;
+  if (dnat !== null && familyOf(dnat.address) !== family) throw new ExplainError(`the DNAT address ${dnat.address} is not of the flow's family (IPv${family})`);
+  if (dst.host !== null && dnat !== null) {
+    const rs = compiler.compile(dst.host.name);
+    const verdict = evaluateChain(rs, 'forward', { ...packet, uid: null, cgroup: null, iif: interfaceOf(dst.host, daddr), oif: null, dnat: { daddr: dnat.address, dport: dnat.port } });
+    const to = family === 6 ? `[${dnat.address}]:${dnat.port}` : `${dnat.address}:${dnat.port}`;
+    sides.push({ ...side(dst.host, 'in', verdict, !rs.chains.some((c) => c.hook === 'forward')), published: to });
+  } else if (dst.host !== null) {
     const rs = compiler.compile(dst.host.name);
     sides.push(side(dst.host, 'in', evaluateChain(rs, 'input', { ...packet, uid: null, cgroup: null, iif: interfaceOf(dst.host, daddr), oif: null })));
-  }
+  } else if (dnat !== null) throw new ExplainError(`--dnat: ${query.destination} is not an inventory host, so palisade does not filter what it publishes`);
   if (sides.length === 0) throw new ExplainError('neither end is an inventory host: palisade filters neither');
   return {
     source: { host: src.host?.name ?? null, address: saddr, interface: interfaceOf(src.host, saddr) },
@@ -178,7 +193,8 @@ export function formatExplanation(e: FlowExplanation): string {
   const lines = [`${end(e.source)} -> ${end(e.destination)} ${what}${e.user === null ? '' : ` as user ${e.user}`}: ${e.allowed ? 'ALLOWED' : 'DENIED'}`];
   for (const s of e.sides) {
     const where = s.chain === 'input' || s.chain === 'output' ? '' : ` (chain ${s.chain})`;
-    lines.push(`  ${s.direction} on ${s.host}: ${VERB[s.decision]} by ${s.decidedBy}${where}${s.logged.length > 0 ? `, logged as ${s.logged.join(', ')}` : ''}`);
+    const published = s.published === undefined ? '' : `published port, DNAT to ${s.published}, `;
+    lines.push(`  ${s.direction} on ${s.host}: ${published}${VERB[s.decision]} by ${s.decidedBy}${where}${s.logged.length > 0 ? `, logged as ${s.logged.join(', ')}` : ''}`);
     if (s.beyondLimit !== undefined) {
       lines.push(`    rate-limited to ${s.beyondLimit.limit}: beyond it the packet falls through and is ${VERB[s.beyondLimit.decision]} by ${s.beyondLimit.decidedBy}`);
     }

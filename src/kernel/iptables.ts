@@ -17,6 +17,7 @@ import { canonicalTables, hasDockerUser, parseSaved, placeForwardJump, planResto
 import { canonicalSets, destroyScript, membershipScripts, parseSavedSets, stageScript, swapScript } from './ipset.ts';
 import { clearJournal, pendingJournal, withBatchFile, writeJournal, type JournalEntry, type Snapshot } from './journal.ts';
 import { readIptablesCounters, type ChainCounters } from './counters.ts';
+import { containerNotes } from './containers.ts';
 
 interface FamilyTools {
   label: 'v4' | 'v6';
@@ -204,7 +205,7 @@ export class IptablesBackend implements Backend {
 
   async load(rs: Ruleset): Promise<string[]> {
     await this.replace(renderIptables(rs));
-    return [];
+    return containerNotes(this.target, rs);
   }
 
   async updateMembership(before: Ruleset, after: Ruleset): Promise<void> {

@@ -2,6 +2,7 @@
  * The nftables backend: `table inet palisade` replaced in one `nft -f` transaction (add, delete, define),
  * membership changes as `add element` / `delete element` in one transaction, and a canonical JSON listing.
  */
+import { containerNotes } from './containers.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { diffRulesets } from '../compile/diff.ts';
 import { NFT_FAMILY, NFT_TABLE } from '../layout.ts';
@@ -133,7 +134,7 @@ export class NftBackend implements Backend {
     const script = nftLoadScript(rs);
     await runTool(this.target, 'nft', ['-c', '-f', '-'], script, 'nft -c (validating the ruleset)');
     await this.transaction(script, 'nft -f (loading the ruleset)');
-    return [];
+    return containerNotes(this.target, rs);
   }
 
   /** One atomic `nft -f` of element deletions and additions: nothing to validate first, a refusal changes nothing. */

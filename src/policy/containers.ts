@@ -11,7 +11,7 @@
  *       between: open               # open: container to container untouched | rules: through the `from:` rules
  */
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
-import type { ContainerOrigin, ContainerSettings } from './types.ts';
+import type { ContainerOrigin, ContainerSettings, Policy } from './types.ts';
 import { parseCidr } from './address.ts';
 import { booleanField, choiceField, stringField } from './fields.ts';
 import { nameProblem } from '../inventory/names.ts';
@@ -152,4 +152,22 @@ export function describeFrom(from: ContainerOrigin): string {
     case 'cidr':
       return `containers in ${from.cidr}`;
   }
+}
+
+/**
+ * What settings.containers does, in one line for `check` and `plan`. What runs on a host (Docker, kube-proxy,
+ * Calico, Cilium) is only known where apply runs: apply says what it found there.
+ */
+export function containersSummary(policy: Pick<Policy, 'settings' | 'rules'>): string {
+  const settings = policy.settings.containers ?? defaultContainerSettings();
+  if (settings.mode === 'off') return 'containers: off: ports Docker or kube-proxy publish (DNAT) bypass the inbound rules, container traffic is not filtered';
+  const from = policy.rules.filter((r) => r.from != null).length;
+  const egress =
+    from === 0 && !settings.egressDrop
+      ? 'container egress not filtered (no from: rules)'
+      : `container egress: ${from} from: rule(s), the rest ${settings.egressDrop ? 'dropped' : 'let through'} (egress_drop: ${settings.egressDrop})`;
+  return (
+    'containers: enforce (default): ports published by DNAT to a host\'s own addresses (Docker, kube-proxy NodePorts) follow its inbound rules; ' +
+    `${egress}; apply detects Docker, kube-proxy, Calico and Cilium on the host and says what it found`
+  );
 }

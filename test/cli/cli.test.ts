@@ -61,7 +61,7 @@ describe('palisade on the bundled example', () => {
     assert.equal(r.code, 0, r.stderr);
     const rs = JSON.parse(r.stdout) as { host: string; chains: Array<{ name: string }> };
     assert.equal(rs.host, 'lb-1');
-    assert.deepEqual(rs.chains.map((c) => c.name), ['input', 'output', 'user_haproxy']);
+    assert.deepEqual(rs.chains.map((c) => c.name), ['input', 'output', 'forward', 'published', 'containers', 'user_haproxy']);
   });
 
   it('compile of an unknown host is a usage error', async () => {

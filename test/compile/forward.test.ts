@@ -151,3 +151,16 @@ test('audit mode: what the published chain would drop is logged to NFLOG and acc
   const end = chain(rs, 'published').rules.slice(-2);
   assert.deepEqual(end.map((r) => r.verdict), [{ kind: 'log', prefix: 'AUDIT_PAL_PUBLISHED', group: 7 }, { kind: 'accept' }]);
 });
+
+test('explain --dnat: "published port, DNAT to ..., decided by rule X", and what containers: off means', async () => {
+  const { explainFlow, formatExplanation } = await import('../../src/explain/flow.ts');
+  const { parseInventoryDocument } = await import('../../src/inventory/document.ts');
+  const hosts = parseInventoryDocument(SMALL_INVENTORY, 'inventory.yaml').hosts;
+  const query = { source: 'web-1', destination: 'db-1', protocol: 'tcp' as const, port: 5432, sourcePort: null, user: null, family: 4 as const, dnat: { address: '172.17.0.2', port: 5432 } };
+  const text = formatExplanation(explainFlow(compilerFor(POLICY, SMALL_INVENTORY), hosts, query));
+  assert.match(text, /in on db-1: published port, DNAT to 172\.17\.0\.2:5432, accepted by rule "Postgres from the web" \(chain published\)/);
+  const denied = formatExplanation(explainFlow(compilerFor(POLICY, SMALL_INVENTORY), hosts, { ...query, source: 'mon-1' }));
+  assert.match(denied, /published port, DNAT to 172\.17\.0\.2:5432, dropped by the default policy \(input_drop: true\) \(chain published\), logged as DROP_PAL_PUBLISHED/);
+  const off = formatExplanation(explainFlow(compilerFor(`settings:\n  containers: off\n${POLICY}`, SMALL_INVENTORY), hosts, { ...query, source: 'mon-1' }));
+  assert.match(off, /accepted by nothing in palisade: settings\.containers is off, published ports bypass the inbound rules/);
+});

@@ -181,6 +181,7 @@ for (const runtime of ['docker', 'nodeport'] as const) {
       it('after apply: accepted from the source the policy allows, dropped from another', async () => {
         const r = await cli(s, 'apply', '--backend', backend);
         assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, runtime === 'docker' ? /Docker found \(docker0, .*\): ports it publishes follow/ : /kube-proxy \(iptables mode\) found: NodePorts follow/);
         assert.equal(await connects(s.client, s.hostIp, port, s.apiIp), true, 'the API host reaches the published port');
         assert.equal(await connects(s.client, s.hostIp, port, s.strangerIp), false, 'a stranger no longer does');
         if (runtime === 'docker') {

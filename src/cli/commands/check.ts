@@ -4,6 +4,7 @@ import type { ConfigOverrides } from '../../app/config.ts';
 import { InputError, type Diagnostic } from '../../diagnostics.ts';
 import { reportDiagnostics, toJson, type Output } from '../output.ts';
 import { loadWorkspace } from '../../app/workspace.ts';
+import { containersSummary } from '../../policy/containers.ts';
 
 export interface CheckOptions extends ConfigOverrides {
   /** Warnings fail the check too (for CI). */
@@ -37,7 +38,7 @@ export async function checkCommand(options: CheckOptions, output: Output): Promi
   }
   const strict = options.strict === true;
   const failed = strict && findings.length > 0;
-  const counts = { rules: ws.policy.rules.length, raw: ws.policy.raw.length, files: ws.policy.files.length, hosts: ws.inventory.hosts.length, inventory: ws.inventory.source };
+  const counts = { rules: ws.policy.rules.length, raw: ws.policy.raw.length, files: ws.policy.files.length, hosts: ws.inventory.hosts.length, inventory: ws.inventory.source, containers: containersSummary(ws.policy) };
   if (json) {
     checkJson(output, !failed, strict ? findings.map((d) => ({ ...d, severity: 'error' as const })) : findings, counts);
     return failed ? 1 : 0;
@@ -51,5 +52,6 @@ export async function checkCommand(options: CheckOptions, output: Output): Promi
     `ok: ${counts.rules} rules and ${counts.raw} raw rules in ${counts.files} file(s), ` +
       `${counts.hosts} hosts from ${counts.inventory}; ${findings.length} warning(s)`,
   );
+  output.out(counts.containers);
   return 0;
 }
