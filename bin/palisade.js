@@ -25,6 +25,9 @@ const entry = fileURLToPath(new URL('../dist/cli/run.cjs', import.meta.url));
 function runBuilt() {
   const modules = new Map();
   const toCache = [];
+  const dir = dirname(entry);
+  // Chunks require one another (./chunk-X.cjs) and node's built-ins; everything else is bundled in them.
+  const requireChunk = (id) => (id.startsWith('./') ? load(`${dir}/${id.slice(2)}`) : require(id));
   const load = (file) => {
     const known = modules.get(file);
     if (known !== undefined) return known.exports;
@@ -34,9 +37,7 @@ function runBuilt() {
     const cachedData = existsSync(cache) ? readFileSync(cache) : undefined;
     const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
     if (cachedData === undefined || script.cachedDataRejected) toCache.push([script, cache]);
-    const requireOutside = Module.createRequire(file);
-    const requireChunk = (id) => (id.startsWith('./') ? load(`${dirname(file)}/${id.slice(2)}`) : requireOutside(id));
-    script.runInThisContext()(module.exports, requireChunk, module, file, dirname(file));
+    script.runInThisContext()(module.exports, requireChunk, module, file, dir);
     return module.exports;
   };
   process.once('exit', () => {

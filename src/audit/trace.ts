@@ -3,8 +3,9 @@
  * own table is never touched) gets a chain at priority -350 (before everything) on output in the source
  * namespace and on prerouting in the destination namespace, marking only the flow's packets with
  * `meta nftrace set 1` (the mark does not survive crossing namespaces, so each end marks its own).
- * `nft monitor trace` runs in each while the source sends one packet; the trace table is deleted
- * afterwards whatever happens. Needs root and the nft backend.
+ * `nft monitor trace` runs in each while the source sends one packet (by `send`: the lab's probe agent, i.e.
+ * palisade itself, so no other program is needed); the trace table is deleted afterwards whatever happens.
+ * Needs root and the nft backend.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -73,18 +74,31 @@ function monitor(netns: string): { child: ChildProcess; text: () => string } {
   return { child, text: () => text };
 }
 
-/** A one-packet client run with node in the source namespace: prints connected, refused, timeout or sent. */
-function clientScript(r: TraceRequest): string {
-  const to = JSON.stringify(r.destinationAddress);
-  const from = JSON.stringify(r.sourceAddress);
-  if (r.protocol === 'udp') {
-    return `const s=require('dgram').createSocket(${isIPv6(r.destinationAddress) ? "'udp6'" : "'udp4'"});s.bind(0,${from},()=>s.send('palisade trace',${r.port},${to},(e)=>{console.log(e?'error':'sent');s.close();}));`;
-  }
-  return `const s=require('net').connect({host:${to},port:${r.port},localAddress:${from},timeout:${r.timeoutMs}});s.on('connect',()=>{console.log('connected');s.destroy();});s.on('timeout',()=>{console.log('timeout');s.destroy();});s.on('error',(e)=>console.log(e.code==='ECONNREFUSED'?'refused':'error '+e.code));`;
+/** What became of the packet, as the sending socket saw it (passed: connected, or a UDP answer came back). */
+export interface Sent {
+  outcome: 'passed' | 'timeout' | 'blocked' | 'refused' | 'error';
+  detail: string;
 }
 
+/** Sends the request's one packet from its source namespace, as its uid. */
+export type Send = (request: TraceRequest) => Promise<Sent>;
 
-export async function trace(request: TraceRequest): Promise<TraceResult> {
+/** The outcome in words: connected, refused, timeout (tcp), sent (udp, no answer), blocked (the source's own kernel refused to send). */
+export function outcomeWords(request: TraceRequest, sent: Sent): string {
+  switch (sent.outcome) {
+    case 'passed':
+      return request.protocol === 'tcp' ? 'connected' : 'answered';
+    case 'timeout':
+      return request.protocol === 'tcp' ? 'timeout' : 'sent, no answer';
+    case 'blocked':
+    case 'refused':
+      return sent.outcome;
+    case 'error':
+      return `error ${sent.detail}`;
+  }
+}
+
+export async function trace(request: TraceRequest, send: Send): Promise<TraceResult> {
   if (!(isIPv4(request.sourceAddress) || isIPv6(request.sourceAddress)) || !(isIPv4(request.destinationAddress) || isIPv6(request.destinationAddress))) {
     throw new TraceError('trace needs the source and destination addresses');
   }
@@ -95,11 +109,8 @@ export async function trace(request: TraceRequest): Promise<TraceResult> {
     for (const end of ends) await nft(end.netns, traceTable(request, end.hook));
     for (const end of ends) monitors.push(monitor(end.netns));
     await sleep(300);
-    const node = [process.execPath, '-e', clientScript(request)];
-    const [command, ...args] = (request.uid === null ? node : ['setpriv', '--reuid', String(request.uid), '--regid', String(request.uid), '--clear-groups', ...node]) as [string, ...string[]];
-    const client = await execTool({ netns: request.sourceNetns }, command, args);
+    const outcome = outcomeWords(request, await send(request));
     await sleep(300);
-    const outcome = client.stdout.trim() || `error: ${client.stderr.trim()}`;
     return {
       request,
       outcome,

@@ -107,6 +107,20 @@ function listenError(state: LabState, l: { host: string; protocol: string; addre
     : new LabError(`cannot listen on ${where} for the probes: ${error}`);
 }
 
+/**
+ * One connection from a namespace, as a uid (0: root), by a probe agent of its own: the packet of
+ * `palisade trace`. The agent is the running palisade (src/self.ts), so it works from the single executable.
+ */
+export async function probeOnce(namespace: string, uid: number, request: Extract<Request, { op: 'connect' }>): Promise<{ outcome: Outcome; detail: string }> {
+  const agent = new Agent(namespace, uid);
+  try {
+    const reply = await agent.request(request);
+    return 'outcome' in reply ? reply : { outcome: 'error', detail: reply.ok ? 'no outcome' : reply.error };
+  } finally {
+    await agent.close();
+  }
+}
+
 export async function runProbes(state: LabState, plan: ProbePlan, options: RunOptions = DEFAULT_RUN_OPTIONS): Promise<ProbeResult[]> {
   const agents = new Map<string, Agent>();
   const agent = (host: string, uid: number): Agent => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { formatTrace, trace, traceTable, type TraceRequest } from '../../src/audit/trace.ts';
+import { sendByProbeAgent } from '../../src/cli/commands/trace.ts';
 import { renderNft } from '../../src/render/nft.ts';
 import { compilerFor } from '../helpers/compiler.ts';
 import { inNamespace, namespaceName, run, skipUnlessRoot as skip } from '../helpers/netns.ts';
@@ -60,10 +61,10 @@ test('a real trace between two namespaces: the user chain accepts uid 4200, root
       run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], renderNft(compiler.compile(host)));
     }
     const request = { ...REQUEST, sourceNetns: a, destinationNetns: b, sourceAddress: '10.77.0.1', destinationAddress: '10.77.0.2', port: 9999 };
-    const asApp = await trace({ ...request, uid: 4200 });
+    const asApp = await trace({ ...request, uid: 4200 }, sendByProbeAgent);
     assert.deepEqual(asApp.ends.map((e) => [e.decision?.chain, e.decision?.verdict]), [['user_app', 'accept'], ['input', 'drop']]);
     assert.match(asApp.ends[0]?.decision?.rule ?? '', /comment "App out"$/);
-    const asRoot = await trace(request);
+    const asRoot = await trace(request, sendByProbeAgent);
     assert.deepEqual(asRoot.ends.map((e) => [e.decision?.chain, e.decision?.verdict]), [['output', 'drop'], [undefined, undefined]]);
     for (const ns of [a, b]) assert.doesNotMatch(run('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables']), /palisade_trace/);
   } finally {

@@ -4,7 +4,7 @@
  * namespace, etcd, temp dirs) is removed in after(), even on failure.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -86,5 +86,12 @@ describe('the single executable runs a fleet agent with metrics', { skip }, () =
     assert.match(text, /^palisade_dropped_packets\{chain="input"\} \d+$/m, 'kernel counters read in the namespace');
     const version = etcd.ctl(['get', '/palisade/status/app-1', '--print-value-only']);
     assert.equal((JSON.parse(version) as { version?: string }).version, VERSION);
+  });
+
+  it('trace sends its packet and reads the verdict with no node on PATH (its probe agent is the executable)', () => {
+    const traced = spawnSync(binary, ['trace', address, address, '9/tcp', '--netns', ns, '--timeout', '2000'], { encoding: 'utf8', env: { ...process.env, PATH: pathWithoutNode() } });
+    assert.equal(traced.status, 0, traced.stderr);
+    assert.match(traced.stdout, new RegExp(`^${address.replace(/\./g, '\\.')} -> \\S+ tcp/9: refused\n  out in ${ns}: accept in chain output by `), traced.stdout);
+    assert.doesNotMatch(spawnSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' }).stdout, /palisade_trace/);
   });
 });

@@ -1,7 +1,8 @@
 /** `palisade trace`: one real packet through the lab's (or given) namespaces, and what decided it on each end. */
-import { formatTrace, trace, TraceError, type TraceRequest } from '../../audit/trace.ts';
+import { formatTrace, trace, TraceError, type Send, type TraceRequest } from '../../audit/trace.ts';
 import { loadInventory } from '../../app/inventory.ts';
 import type { Host } from '../../inventory/types.ts';
+import { probeOnce } from '../../lab/probe-run.ts';
 import { checkLabName, readState } from '../../lab/state.ts';
 import type { Output } from '../output.ts';
 import { UsageError } from '../../diagnostics.ts';
@@ -39,6 +40,10 @@ async function labEnds(lab: string, src: string, dst: string, user: string | und
   return { sourceNetns: s.netns, destinationNetns: d.netns, sourceAddress: lanAddress(s.host, family) as string, destinationAddress: lanAddress(d.host, family) as string, uid };
 }
 
+/** The packet comes from the lab's probe agent: palisade itself, run again in the source namespace (also from the single executable). */
+export const sendByProbeAgent: Send = (r) =>
+  probeOnce(r.sourceNetns, r.uid ?? 0, { op: 'connect', protocol: r.protocol, address: r.destinationAddress, port: r.port, localAddress: r.sourceAddress, localPort: null, timeoutMs: r.timeoutMs });
+
 function numericUid(user: string | undefined): number | null {
   if (user === undefined) return null;
   if (!/^\d+$/.test(user)) throw new UsageError(`--user ${user}: without --lab, give a numeric uid`);
@@ -55,7 +60,7 @@ export async function traceCommand(src: string, dst: string, spec: string, optio
   else if (options.netns !== undefined) {
     ends = { sourceNetns: options.netns, destinationNetns: options.dstNetns ?? null, sourceAddress: src, destinationAddress: dst, uid: numericUid(options.user) };
   } else throw new UsageError('trace needs --lab NAME, or --netns for the source namespace (and --dst-netns)');
-  const result = await trace({ ...ends, protocol, port, timeoutMs });
+  const result = await trace({ ...ends, protocol, port, timeoutMs }, sendByProbeAgent);
   output.out(formatTrace(result));
   return 0;
 }
