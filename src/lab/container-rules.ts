@@ -54,6 +54,14 @@ const port = (n: number): number => {
 
 /** `iptables-save` of a Docker host's nat and filter tables (Docker Engine 20.10 to 27, iptables-nft). */
 export function dockerIptablesSave(networks: readonly DockerNetwork[]): string {
+  for (const n of networks) {
+    checked('bridge', n.bridge);
+    checked('subnet', n.subnet);
+    for (const c of n.containers) {
+      checked('address', c.address);
+      for (const p of c.ports) for (const n of [p.host, p.container]) port(n);
+    }
+  }
   const nat = ['*nat', ':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':DOCKER - [0:0]'];
   nat.push('-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER', '-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER');
   for (const n of networks) nat.push(`-A POSTROUTING -s ${checked('subnet', n.subnet)} ! -o ${checked('bridge', n.bridge)} -j MASQUERADE`);
@@ -123,6 +131,12 @@ function kubeChain(prefix: string, ...parts: string[]): string {
 
 /** `iptables-save` of a kube-proxy node (iptables mode, Kubernetes 1.28+) with NodePort services. */
 export function kubeProxyIptablesSave(services: readonly NodePortService[]): string {
+  for (const s of services) {
+    checked('service', s.name);
+    checked('address', s.clusterIp);
+    checked('address', s.endpoint.address);
+    for (const n of [s.nodePort, s.port, s.endpoint.port]) port(n);
+  }
   const chains = services.map((s) => ({
     s,
     svc: kubeChain('KUBE-SVC-', checked('service', s.name), s.protocol),
