@@ -1,10 +1,9 @@
-import { lintPolicy, untranslatableRules } from '../../compile/lint.ts';
+import { checkWorkspace, type CheckCounts } from '../../app/check.ts';
 import type { BackendName } from '../../kernel/backend.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
 import { InputError, type Diagnostic } from '../../diagnostics.ts';
 import { reportDiagnostics, toJson, type Output } from '../output.ts';
 import { loadWorkspace } from '../../app/workspace.ts';
-import { containersSummary } from '../../policy/containers.ts';
 
 export interface CheckOptions extends ConfigOverrides {
   /** Warnings fail the check too (for CI). */
@@ -15,7 +14,7 @@ export interface CheckOptions extends ConfigOverrides {
 }
 
 /** `--format json`: what tools read, errors included (the exit code says the same as in text). */
-function checkJson(output: Output, ok: boolean, diagnostics: readonly Diagnostic[], counts: Record<string, number | string> | null): void {
+function checkJson(output: Output, ok: boolean, diagnostics: readonly Diagnostic[], counts: CheckCounts | null): void {
   output.out(toJson({ ok, ...(counts ?? {}), diagnostics }));
 }
 
@@ -29,8 +28,7 @@ export async function checkCommand(options: CheckOptions, output: Output): Promi
     checkJson(output, false, cause.diagnostics, null);
     return 1;
   }
-  const findings = [...ws.diagnostics, ...lintPolicy(ws.policy, ws.inventory, ws.compiler)];
-  const errors = options.backend === 'iptables' ? [] : untranslatableRules(ws.policy, ws.inventory, ws.compiler, ws.rawTranslations);
+  const { errors, findings, counts } = checkWorkspace(ws, options.backend);
   if (errors.length > 0) {
     if (!json) throw new InputError([...errors, ...findings]);
     checkJson(output, false, [...errors, ...findings], null);
@@ -38,7 +36,6 @@ export async function checkCommand(options: CheckOptions, output: Output): Promi
   }
   const strict = options.strict === true;
   const failed = strict && findings.length > 0;
-  const counts = { rules: ws.policy.rules.length, raw: ws.policy.raw.length, files: ws.policy.files.length, hosts: ws.inventory.hosts.length, inventory: ws.inventory.source, containers: containersSummary(ws.policy) };
   if (json) {
     checkJson(output, !failed, strict ? findings.map((d) => ({ ...d, severity: 'error' as const })) : findings, counts);
     return failed ? 1 : 0;
