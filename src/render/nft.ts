@@ -88,7 +88,7 @@ function renderMatch(match: Match, l4: 'tcp' | 'udp' | null): string | null {
     case 'ct-dnat':
       return `ct status dnat ct original ${addressFamily(match.family)} daddr ${list(match.addresses.map((a) => checkName('address', a)))}`;
     case 'orig-dport':
-      /* Its protocol match was checked (origPortProtocol) and rendered as `meta l4proto` or `tcp sport` before it. */
+      /* Its protocol match was checked (origPortProtocol) and rendered as `meta l4proto` before it (renderRule). */
       return `ct original proto-dst ${list(match.ports.map(port))}`;
     case 'icmpv6-link':
       return `icmpv6 type ${list(LINK_TYPES)}`;
@@ -132,10 +132,12 @@ function ruleProtocol(rule: IrRule): string | null {
 function renderRule(rule: IrRule, chains: ReadonlyMap<string, IrChain>): string[] {
   if (rule.raw !== undefined) return rule.raw.nft === undefined ? [] : [checkRawText(rule.raw.nft)];
   const l4 = portProtocol(rule);
-  if (rule.matches.some((m) => m.kind === 'orig-dport')) origPortProtocol(rule);
+  /* `ct original proto-dst` needs its protocol stated before it, even when a later `tcp sport` would imply it. */
+  const original = rule.matches.some((m) => m.kind === 'orig-dport');
+  if (original) origPortProtocol(rule);
   const parts: string[] = [];
   for (const match of rule.matches) {
-    const text = renderMatch(match, l4);
+    const text = original && match.kind === 'proto' ? `meta l4proto ${L4_PROTOCOL[match.protocol]}` : renderMatch(match, l4);
     if (text !== null) parts.push(text);
   }
   const comment = rule.comment === null ? '' : safeComment(rule.comment, NFT_COMMENT_MAX);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderIptables } from '../../src/render/iptables.ts';
 import { renderNft } from '../../src/render/nft.ts';
-import { LONG_USER, emptyRuleset, fixture } from './fixture.ts';
+import { LONG_USER, acceptRule, emptyRuleset, fixture } from './fixture.ts';
 import { execIn, namespaceName, run, skipUnlessRoot } from '../helpers/netns.ts';
 
 const skip = skipUnlessRoot;
@@ -40,6 +40,12 @@ describe('kernel tools accept the rendered files', () => {
   it('nft -c accepts the script', { skip }, () => {
     inNs('nft', ['-c', '-f', file('ruleset.nft', renderNft(fixture()))]);
     inNs('nft', ['-c', '-f', file('empty.nft', renderNft(emptyRuleset()))]);
+  });
+
+  it('nft -c accepts a published-port match whose protocol is also implied by a later source port (found by the fuzz test)', { skip }, () => {
+    const rs = emptyRuleset();
+    rs.chains.push({ name: 'forward', hook: 'forward', rules: [acceptRule([{ kind: 'proto', protocol: 'udp' }, { kind: 'orig-dport', ports: [{ from: 5353, to: 5353 }] }, { kind: 'sport', ports: [{ from: 53, to: 53 }] }])] });
+    inNs('nft', ['-c', '-f', file('orig-dport.nft', renderNft(rs))]);
   });
 
   it('nft -f loads it next to another table, which survives', { skip }, () => {
