@@ -178,6 +178,9 @@ export async function startConsoleServer(source: ConsoleSource, assets: ConsoleA
   if (!isLoopback(options.host) && options.token === null && options.tls?.ca == null) {
     throw new UsageError(`listening on ${options.host} (not loopback) needs --token-file or TLS client authentication (--tls-cert, --tls-key, --tls-client-ca)`);
   }
+  /* The default map is built before the first page asks, and again after every change of the world. */
+  mapView(source.world());
+  const unsubscribe = source.subscribe((world) => void mapView(world));
   let port = options.port;
   const app = consoleApp(source, assets, options, () => port);
   const tls = options.tls;
@@ -193,9 +196,10 @@ export async function startConsoleServer(source: ConsoleSource, assets: ConsoleA
       },
       () => resolve(s as Server),
     ) as Server;
-    s.once('error', (cause: NodeJS.ErrnoException) =>
-      reject(new OperationError(`cannot listen on ${options.host}:${options.port}: ${cause.code === 'EADDRINUSE' ? 'the port is in use' : cause.message}`, { kind: 'other', unchanged: true, cause })),
-    );
+    s.once('error', (cause: NodeJS.ErrnoException) => {
+      unsubscribe();
+      reject(new OperationError(`cannot listen on ${options.host}:${options.port}: ${cause.code === 'EADDRINUSE' ? 'the port is in use' : cause.message}`, { kind: 'other', unchanged: true, cause }));
+    });
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -206,6 +210,7 @@ export async function startConsoleServer(source: ConsoleSource, assets: ConsoleA
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        unsubscribe();
         server.closeAllConnections?.();
         server.close(() => resolve());
       }),
