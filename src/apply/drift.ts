@@ -5,6 +5,7 @@
 import type { BackendName } from '../kernel/backend.ts';
 import type { Target } from '../kernel/exec.ts';
 import { backendFor } from '../kernel/load.ts';
+import { nftListingLineText } from '../kernel/nft-text.ts';
 import type { AppliedRecord } from './state.ts';
 
 export interface Drift {
@@ -43,10 +44,12 @@ export async function detectDrift(applied: AppliedRecord | null, backend: Backen
   return compareListings(name, applied?.listing ?? null, await backendFor(name, target).listing());
 }
 
+/** The lines of a drift as nft syntax (nft backend; iptables-save lines are already text). */
 export function describeDrift(drift: Drift, max = 10): string[] {
   if (!drift.drifted) return [];
+  const text = drift.backend === 'nft' ? nftListingLineText : (l: string): string => l;
   const show = (sign: string, lines: string[]): string[] => [
-    ...lines.slice(0, max).map((l) => `  ${sign} ${l}`),
+    ...lines.slice(0, max).map((l) => `  ${sign} ${text(l)}`),
     ...(lines.length > max ? [`  ${sign} ... ${lines.length - max} more`] : []),
   ];
   const body = [...show('+', drift.extra), ...show('-', drift.missing)];

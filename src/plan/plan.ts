@@ -2,6 +2,7 @@
 import { diffRulesets, rulesetSize, type RulesetDiff, type RulesetSize } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { isExpiredNote } from '../compile/compile.ts';
+import { formatReview, reviewRules, type RuleReview } from './review.ts';
 
 export type HostStatus = 'new' | 'removed' | 'changed' | 'membership-only' | 'unchanged' | 'compiled';
 
@@ -10,6 +11,8 @@ export interface HostPlan extends RulesetSize {
   status: HostStatus;
   warnings: string[];
   changes: RulesetDiff | null;
+  /** Rule by rule, with the fields that changed (null without an earlier version; empty for a new or removed host). */
+  review: RuleReview[] | null;
 }
 
 export interface Plan {
@@ -33,9 +36,11 @@ export function makePlan(after: readonly Ruleset[], before: readonly Ruleset[] |
     const now = afterByHost.get(host);
     const then = beforeByHost.get(host);
     const size = rulesetSize(now ?? (then as Ruleset));
-    if (before === null) return { host, ...size, status: 'compiled', warnings: now?.warnings ?? [], changes: null };
+    if (before === null) return { host, ...size, status: 'compiled', warnings: now?.warnings ?? [], changes: null, review: null };
     const changes = diffRulesets(then ?? null, now ?? null);
-    return { host, ...size, status: statusOf(changes, then, now), warnings: now?.warnings ?? [], changes };
+    /* A new or removed host is one line: its whole ruleset is the change. */
+    const review = changes.unchanged || then === undefined || now === undefined ? [] : reviewRules(then, now);
+    return { host, ...size, status: statusOf(changes, then, now), warnings: now?.warnings ?? [], changes, review };
   });
   const count = (s: HostStatus): number => hosts.filter((h) => h.status === s).length;
   return {
@@ -64,7 +69,8 @@ function changeSummary(h: HostPlan): string {
   return `${h.status}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
 }
 
-export function formatPlan(plan: Plan, verbose: boolean): string {
+/** `name` shows an address with its host's name (`web-7 (10.0.1.17)`) in the verbose review. */
+export function formatPlan(plan: Plan, verbose: boolean, name?: (address: string) => string): string {
   const width = Math.max(4, ...plan.hosts.map((h) => h.host.length));
   const withChanges = plan.hosts.some((h) => h.changes !== null);
   const header = `${'HOST'.padEnd(width)}  ${'RULES'.padStart(5)}  ${'SETS'.padStart(4)}  ${'ELEMENTS'.padStart(8)}${withChanges ? '  CHANGE' : ''}`;
@@ -72,12 +78,7 @@ export function formatPlan(plan: Plan, verbose: boolean): string {
   for (const h of plan.hosts) {
     lines.push(`${h.host.padEnd(width)}  ${String(h.rules).padStart(5)}  ${String(h.sets).padStart(4)}  ${String(h.elements).padStart(8)}${withChanges ? `  ${changeSummary(h)}` : ''}`);
     for (const w of h.warnings) if (verbose || isExpiredNote(w)) lines.push(`    note: ${w}`);
-    if (verbose && h.changes !== null) {
-      for (const r of h.changes.rulesAdded) lines.push(`    + ${r}`);
-      for (const r of h.changes.rulesRemoved) lines.push(`    - ${r}`);
-      for (const [set, elements] of Object.entries(h.changes.elementsAdded)) lines.push(`    + ${set}: ${elements.join(', ')}`);
-      for (const [set, elements] of Object.entries(h.changes.elementsRemoved)) lines.push(`    - ${set}: ${elements.join(', ')}`);
-    }
+    if (verbose && h.review !== null) for (const r of h.review) lines.push(`    ${formatReview(r, name)}`);
   }
   const t = plan.totals;
   lines.push(

@@ -3,6 +3,7 @@ import type { ConfigOverrides } from '../../app/config.ts';
 import { toJson, type Output } from '../output.ts';
 import { loadEarlierWorkspace, loadWorkspace } from '../../app/workspace.ts';
 import { containersSummary } from '../../policy/containers.ts';
+import { namerOfHosts, withName } from '../../audit/host-names.ts';
 
 export interface PlanOptions extends ConfigOverrides {
   against?: string;
@@ -14,6 +15,8 @@ export async function planCommand(options: PlanOptions, output: Output): Promise
   const ws = await loadWorkspace(options);
   const before = options.against === undefined ? null : await loadEarlierWorkspace(options.against, options);
   const plan = makePlan(ws.compiler.compileAll(), before?.compiler.compileAll() ?? null);
-  output.out(options.format === 'json' ? toJson({ ...plan, containers: containersSummary(ws.policy) }) : `${formatPlan(plan, options.verbose === true)}\n${containersSummary(ws.policy)}`);
+  const namer = namerOfHosts([...ws.inventory.hosts, ...(before?.inventory.hosts ?? [])]);
+  const text = (): string => formatPlan(plan, options.verbose === true, (address) => withName(address, namer(address)));
+  output.out(options.format === 'json' ? toJson({ ...plan, containers: containersSummary(ws.policy) }) : `${text()}\n${containersSummary(ws.policy)}`);
   return 0;
 }
