@@ -18,7 +18,7 @@ import type { AddAgentOptions, InitAuthOptions } from './commands/fleet-auth.ts'
 import type { FleetOptions } from '../app/fleet.ts';
 import type { FleetFlowsOptions } from './commands/fleet-flows.ts';
 import type { FleetStatusOptions } from './commands/fleet-status.ts';
-import type { HostsPutOptions } from './commands/hosts.ts';
+import type { HostsPutOptions, HostsSyncOptions } from './commands/hosts.ts';
 import type { PushOptions } from '../app/push.ts';
 import { backendOption, duration, examples, formatOption, hostOptions, positiveInt, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
@@ -116,6 +116,21 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
   examples(fleetSource(hosts.command('rm').description('remove a host key').argument('<name>', 'host name')), [`palisade hosts rm backup-nas --inventory ${URL}`]).action(
     async (name: string, opts: FleetOptions) => setExit(await (await import('./commands/hosts.ts')).hostsRmCommand(name, opts, output)),
   );
+
+  examples(
+    fleetSource(
+      hosts
+        .command('sync')
+        .description(
+          'register and deregister hosts from a source of truth (a file, or exec:COMMAND such as knife search): validated like an inventory, written in one transaction; removes only hosts an earlier sync registered, and refuses to remove most of them (an empty or failed search) without --force',
+        )
+        .requiredOption('--from <source>', 'inventory: FILE.yaml|json or exec:COMMAND printing JSON hosts (Chef nodes are mapped)')
+        .option('-n, --dry-run', 'print what would be added, updated and removed; write nothing')
+        .option('--force', 'remove hosts even when the source drops more than half of those the last sync registered')
+        .addOption(formatOption()),
+    ),
+    [`palisade hosts sync --from "exec:knife search node '*:*' -F json" --dry-run --inventory ${URL}`, 'palisade hosts sync --from cmdb-export.json'],
+  ).action(async (opts: HostsSyncOptions) => setExit(await (await import('./commands/hosts.ts')).hostsSyncCommand(opts, output)));
 
   const fleet = program.command('fleet').description('state and security of an etcd fleet');
   examples(

@@ -18,6 +18,8 @@ export interface Keys {
   status: string;
   /** `<prefix>/flows/`: every agent's summary of its denied or audited flows (issue 6). */
   flows: string;
+  /** `<prefix>/hosts-sync`: the source and host names of the last `hosts sync` (the hosts it may remove). */
+  sync: string;
   host(name: string): string;
   member(name: string): string;
   /** `members/<name>/`: the prefix of the host's address claims. */
@@ -37,6 +39,7 @@ export function fleetKeys(prefix: string): Keys {
     candidate: `${prefix}/policy-candidate`,
     status: `${prefix}/status/`,
     flows: `${prefix}/flows/`,
+    sync: `${prefix}/hosts-sync`,
     host: (name) => `${prefix}/hosts/${name}`,
     member: (name) => `${prefix}/members/${name}`,
     claims: (name) => `${prefix}/members/${name}/`,

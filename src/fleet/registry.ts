@@ -39,11 +39,16 @@ export class RegistrationError extends Error {
   }
 }
 
+/** The deletions that remove everything of host `name` (its registration first), for one transaction. */
+export function removalOps(client: Etcd3, keys: Keys, name: string): Array<ReturnType<Etcd3['delete']>> {
+  return [client.delete().key(keys.host(name)), client.delete().key(keys.member(name)), client.delete().prefix(keys.claims(name)), client.delete().key(keys.aliveOf(name))];
+}
+
 /** Removes everything of host `name`; returns whether it had a registration. */
 export async function removeHost(client: Etcd3, keys: Keys, name: string): Promise<boolean> {
   const result = await client
     .if(keys.host(name), 'Mod', '>', -1)
-    .then(client.delete().key(keys.host(name)), client.delete().key(keys.member(name)), client.delete().prefix(keys.claims(name)), client.delete().key(keys.aliveOf(name)))
+    .then(...removalOps(client, keys, name))
     .commit();
   const first = result.responses[0]?.response_delete_range;
   return Number(first?.deleted ?? 0) > 0;

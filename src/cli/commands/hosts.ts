@@ -1,8 +1,9 @@
-/** `palisade hosts put FILE | --name ...` and `palisade hosts rm NAME`: static hosts of a fleet (src/app/hosts.ts). */
+/** `palisade hosts put FILE | --name ...`, `hosts rm NAME` and `hosts sync --from SOURCE` (src/app/hosts.ts, src/app/hosts-sync.ts). */
 import type { FleetOptions } from '../../app/fleet.ts';
 import { registerHosts, removeHost, staticHosts, type HostFields } from '../../app/hosts.ts';
-import { OperationError } from '../../diagnostics.ts';
-import { reportDiagnostics, type Output } from '../output.ts';
+import { syncHosts, type SyncOptions, type SyncPlan } from '../../app/hosts-sync.ts';
+import { OperationError, sanitize } from '../../diagnostics.ts';
+import { reportDiagnostics, toJson, type Output } from '../output.ts';
 
 export interface HostsPutOptions extends FleetOptions, HostFields {}
 
@@ -18,5 +19,27 @@ export async function hostsRmCommand(name: string, options: FleetOptions, output
   const { url, removed } = await removeHost(name, options);
   if (!removed) throw new OperationError(`no host "${name}" in ${url}`, { kind: 'fleet' });
   output.out(`removed host ${name} from ${url}`);
+  return 0;
+}
+
+export interface HostsSyncOptions extends SyncOptions {
+  format: 'text' | 'json';
+}
+
+function formatPlan(plan: SyncPlan): string {
+  const lines = [`${sanitize(plan.source)} lists ${plan.listed} host(s); ${plan.url}:`];
+  for (const { name } of plan.add) lines.push(`  add     ${name}`);
+  for (const { name, fields } of plan.update) lines.push(`  update  ${name}: ${fields.join(', ')}`);
+  for (const name of plan.remove) lines.push(`  remove  ${name}`);
+  lines.push(`  unchanged: ${plan.unchanged}`);
+  const counts = `${plan.add.length} added, ${plan.update.length} updated, ${plan.remove.length} removed`;
+  lines.push(plan.written ? `synced: ${counts}` : `dry run, nothing written: would be ${counts}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function hostsSyncCommand(options: HostsSyncOptions, output: Output): Promise<number> {
+  const plan = await syncHosts(options);
+  reportDiagnostics(output, plan.diagnostics);
+  output.out(options.format === 'json' ? toJson({ ...plan, diagnostics: undefined }) : formatPlan(plan));
   return 0;
 }
