@@ -1,5 +1,5 @@
 /** The `palisade lab ...` commands: a network-namespace lab that loads every host's ruleset and probes it for real. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { LabOptions, LabSubcommand } from './commands/lab.ts';
 import { backendOption, examples, formatOption, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
@@ -62,6 +62,25 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
     ),
     ['palisade lab audit && palisade flows --lab lab', 'palisade lab audit --lab shop; palisade flows --lab shop --format json > seen.json; palisade suggest --flows seen.json'],
   ).action(run('audit'));
+
+  examples(
+    labOption(
+      lab
+        .command('container')
+        .description("put a container (Docker) or pod (kube-proxy NodePort) behind a lab host, its ports published by the runtime's rules as the runtime writes them")
+        .requiredOption('--host <host>', 'the lab host the container runs on')
+        .addOption(new Option('--runtime <runtime>', 'whose rules publish the ports').choices(['docker', 'nodeport']).default('docker'))
+        .requiredOption('--publish <ports...>', 'HOST_PORT[:CONTAINER_PORT][/tcp|/udp], as docker run -p (a NodePort for nodeport)'),
+    ),
+    ['palisade lab container --host db-1 --publish 5432:5432 8080:80', 'palisade lab container --host node-1 --runtime nodeport --publish 30080:8080'],
+  ).action(run('container'));
+
+  examples(
+    labOption(sourceOptions(lab.command('published').description('connections from every other lab host to every published port, compared with explain --dnat; exit 3 on any difference'))).addOption(
+      formatOption(),
+    ),
+    ['palisade lab published', 'palisade lab published --format json'],
+  ).action(run('published'));
 
   examples(labOption(lab.command('logs').description("drop and log counters of palisade's chains in every lab host")).addOption(formatOption()), [
     'palisade lab logs',

@@ -35,7 +35,8 @@ export const DEFAULT_RUN_OPTIONS: RunOptions = { timeoutMs: 300, retryTimeoutMs:
 
 type Request = AgentRequest extends infer R ? (R extends AgentRequest ? Omit<R, 'id'> : never) : never;
 
-class Agent {
+/** A probe agent in a namespace (src/lab/probe-agent.ts), as root or a uid. */
+export class Agent {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly pending = new Map<number, (reply: AgentReply) => void>();
   private next = 1;

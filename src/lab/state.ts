@@ -55,6 +55,18 @@ export interface LabState {
   revision: string | null;
   /** The directory of `lab audit`'s ulogd2 configurations and records, null before one. */
   audit: string | null;
+  /** Containers put behind hosts by `lab container` (src/lab/containers.ts); absent before one. */
+  containers?: LabContainer[];
+}
+
+/** A container (or pod) namespace behind a lab host's bridge, with the runtime's DNAT for its published ports. */
+export interface LabContainer {
+  host: string;
+  runtime: 'docker' | 'nodeport';
+  namespace: string;
+  /** The container's address (no prefix). */
+  address: string;
+  ports: Array<{ protocol: 'tcp' | 'udp'; host: number; container: number }>;
 }
 
 /** A lab failure the user can act on (the CLI prints it and exits 1). */

@@ -5,7 +5,8 @@ import { loadInventoryOf, loadWorkspace } from '../../app/workspace.ts';
 import { UsageError } from '../../diagnostics.ts';
 import { EXIT } from '../../exit-codes.ts';
 import type { BackendName } from '../../kernel/backend.ts';
-import { labApply } from '../../lab/apply.ts';
+import { checkSameHosts, labApply } from '../../lab/apply.ts';
+import { formatPublished, labContainerAdd, labPublishedProbe } from '../../lab/containers.ts';
 import { labAudit } from '../../lab/audit.ts';
 import { readCounters } from '../../lab/counters.ts';
 import { NEEDS_ROOT, labDemo } from '../../lab/demo.ts';
@@ -23,9 +24,23 @@ export interface LabOptions extends ConfigOverrides {
   format?: 'text' | 'json';
   port?: string[];
   logGroup?: string;
+  host?: string;
+  runtime?: 'docker' | 'nodeport';
+  publish?: string[];
 }
 
-export type LabSubcommand = 'up' | 'down' | 'apply' | 'probe' | 'audit' | 'logs';
+export type LabSubcommand = 'up' | 'down' | 'apply' | 'probe' | 'audit' | 'logs' | 'container' | 'published';
+
+/** `--publish 5432`, `8080:80`, `5353:53/udp`: the host's port, the container's, the protocol (tcp by default). */
+function publishedPort(text: string): { protocol: 'tcp' | 'udp'; host: number; container: number } {
+  const match = /^(\d{1,5})(?::(\d{1,5}))?(?:\/(tcp|udp))?$/.exec(text);
+  const host = Number(match?.[1]);
+  const container = Number(match?.[2] ?? match?.[1]);
+  if (match === null || host < 1 || host > 65535 || container < 1 || container > 65535) {
+    throw new UsageError(`--publish ${text}: expected HOST_PORT[:CONTAINER_PORT][/tcp|/udp], e.g. 5432 or 8080:80`);
+  }
+  return { protocol: (match[3] as 'tcp' | 'udp' | undefined) ?? 'tcp', host, container };
+}
 
 const isRoot = (): boolean => process.getuid?.() === 0;
 
@@ -84,6 +99,23 @@ export async function labCommand(subcommand: LabSubcommand, opts: LabOptions, ou
       const group = parseLogGroup(opts.logGroup ?? '7');
       await withLabLock(opts.lab, async () => labAudit(await upState(opts.lab), group, log));
       return EXIT.ok;
+    }
+    case 'container': {
+      if (opts.host === undefined) throw new UsageError('lab container needs --host HOST');
+      const ports = (opts.publish ?? []).map(publishedPort);
+      const host = opts.host;
+      await withLabLock(opts.lab, async () => labContainerAdd(await upState(opts.lab), host, opts.runtime ?? 'docker', ports, log));
+      return EXIT.ok;
+    }
+    case 'published': {
+      const ws = await loadWorkspace(opts);
+      const results = await withLabLock(opts.lab, async () => {
+        const state = await upState(opts.lab);
+        checkSameHosts(state, ws.inventory.hosts);
+        return labPublishedProbe(state, ws, 1000);
+      });
+      output.out(opts.format === 'json' ? toJson({ lab: opts.lab, results }) : formatPublished(results));
+      return results.some((r) => r.mismatch) ? EXIT.attention : EXIT.ok;
     }
     case 'logs': {
       const state = await upState(opts.lab);
