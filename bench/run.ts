@@ -1,10 +1,11 @@
 /** `npm run bench`: every benchmark, each against its baseline measured in the same run. */
 import { benchApply } from './apply.ts';
 import { benchCompile } from './compile.ts';
+import { benchConsole } from './console.ts';
 import { benchConvergence } from './convergence.ts';
 import { benchInventory } from './inventory.ts';
 import { benchJoin } from './join.ts';
 import { benchStartup } from './startup.ts';
 
-const sections = [benchStartup(), benchInventory(), benchCompile(), await benchApply(), await benchConvergence(), await benchJoin()];
+const sections = [benchStartup(), benchInventory(), benchCompile(), await benchApply(), await benchConvergence(), await benchJoin(), await benchConsole()];
 process.stdout.write(`${sections.join('\n')}\n`);

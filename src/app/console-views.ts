@@ -10,6 +10,7 @@ import { formatSuggestions, suggestRules } from '../audit/suggest.ts';
 import type { FlowVerdict } from '../audit/flow.ts';
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import type { Ruleset } from '../compile/ir.ts';
+import type { Host } from '../inventory/types.ts';
 import { describeOrigin } from '../compile/origin.ts';
 import { InputError, UsageError, type Diagnostic } from '../diagnostics.ts';
 import { explainFlow, ExplainError, type FlowExplanation } from '../explain/flow.ts';
@@ -129,11 +130,18 @@ export interface HostSummary {
   fleet: HostRow | null;
 }
 
+const summaryOf = (h: Host, row: HostRow | null): HostSummary => ({
+  name: h.name,
+  environment: h.environment,
+  roles: h.roles,
+  tags: h.tags,
+  addresses: [...h.addresses.v4, ...h.addresses.v6],
+  fleet: row,
+});
+
 export function hostsView(world: ConsoleWorld): { generation: number; hosts: HostSummary[] } {
   const rows = new Map((world.hosts ?? []).map((r) => [r.host, r]));
-  const hosts = world.inventory.hosts.map(
-    (h): HostSummary => ({ name: h.name, environment: h.environment, roles: h.roles, tags: h.tags, addresses: [...h.addresses.v4, ...h.addresses.v6], fleet: rows.get(h.name) ?? null }),
-  );
+  const hosts = world.inventory.hosts.map((h) => summaryOf(h, rows.get(h.name) ?? null));
   /* Hosts the fleet knows of but the inventory does not hold (missing, unregistered): still rows. */
   const known = new Set(hosts.map((h) => h.name));
   for (const row of world.hosts ?? []) if (!known.has(row.host)) hosts.push({ name: row.host, environment: '', roles: [], tags: [], addresses: [], fleet: row });
@@ -152,9 +160,8 @@ export function hostPage(world: ConsoleWorld, name: string): HostPage {
   const host = world.compiler.host(name);
   if (host === undefined) throw new UsageError(`host "${name}" is not in the inventory`);
   const rs = world.compiler.compile(name);
-  const summary = hostsView(world).hosts.find((h) => h.name === name) as HostSummary;
   return {
-    ...summary,
+    ...summaryOf(host, world.hosts?.find((r) => r.host === name) ?? null),
     users: host.users,
     nft: nftLoadScript(rs),
     warnings: rs.warnings,
