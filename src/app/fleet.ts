@@ -1,7 +1,7 @@
 /** What every fleet operation needs first: the etcd:// location (flag or palisade.yaml), a client for it, and its view. */
 import type { Etcd3 } from 'etcd3';
 import { InputError, UsageError, error } from '../diagnostics.ts';
-import { connectEtcd, type EtcdAuthOptions } from '../fleet/client.ts';
+import { connectEtcd, describeEtcdFailure, type EtcdAuthOptions } from '../fleet/client.ts';
 import { fleetKeys, type Keys } from '../fleet/keys.ts';
 import { readSnapshot } from '../fleet/snapshot.ts';
 import { isEtcdUrl, parseEtcdUrl, type EtcdLocation } from '../fleet/url.ts';
@@ -40,7 +40,7 @@ export async function withFleet<T>(options: FleetOptions, fn: (fleet: Fleet) => 
     return await fn(fleet);
   } catch (cause) {
     if (cause instanceof InputError || cause instanceof UsageError) throw cause;
-    throw new InputError([error(`etcd: ${(cause as Error).message}`, { file: fleet.url })]);
+    throw new InputError([error(describeEtcdFailure((cause as Error).message, options), { file: fleet.url })]);
   } finally {
     fleet.client.close();
   }

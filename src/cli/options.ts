@@ -3,6 +3,7 @@
  * light modules: a command's implementation loads when the command runs (`palisade --help` loads none).
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { UsageError } from '../diagnostics.ts';
 import { DEFAULT_STATE_DIR } from '../defaults.ts';
 import { parseDuration } from '../duration.ts';
 import { BACKENDS, type BackendName } from '../kernel/backend.ts';
@@ -56,4 +57,18 @@ export function formatOption(formats: readonly string[] = ['text', 'json']): Opt
 export function backendOption(fallback: BackendName | null = 'nft'): Option {
   const option = new Option('-b, --backend <backend>', 'kernel backend').choices(BACKENDS);
   return fallback === null ? option : option.default(fallback);
+}
+
+/** A flag that would put a secret on the command line: accepted only to be refused by refuseSecretFlags, never shown in help. */
+export function refusedSecret(flag: string): Option {
+  return new Option(`${flag} <password>`).hideHelp();
+}
+
+/** Refuses `--x-password VALUE` (seen by every user through `ps`, kept in shell history), naming the flag to use instead; never echoes the value. */
+export function refuseSecretFlags(options: object, flags: Record<string, string>): void {
+  for (const [key, flag] of Object.entries(flags)) {
+    if ((options as Record<string, unknown>)[key] === undefined) continue;
+    const file = `${flag}-file`;
+    throw new UsageError(`${flag} is refused: a password on the command line is visible to every user in ps and stays in the shell history. Use ${file} FILE (read, or created with a generated password and mode 0600), ${file} - to read it from standard input, or the environment variable`);
+  }
 }

@@ -20,7 +20,7 @@ import type { FleetFlowsOptions } from './commands/fleet-flows.ts';
 import type { FleetStatusOptions } from './commands/fleet-status.ts';
 import type { HostsPutOptions, HostsSyncOptions } from './commands/hosts.ts';
 import type { PushOptions } from '../app/push.ts';
-import { backendOption, duration, examples, formatOption, hostOptions, positiveInt, sourceOptions } from './options.ts';
+import { backendOption, duration, examples, formatOption, hostOptions, positiveInt, refusedSecret, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
 const URL = 'etcd://10.0.0.5:2379,10.0.0.6:2379,10.0.0.7:2379/palisade';
@@ -159,10 +159,12 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
         .description('create users root and admin and role admin (read-write on the prefix), then enable etcd auth')
         .option('--endpoints <list>', 'HOST:PORT,... of the members (instead of --inventory)')
         .option('--prefix <prefix>', 'key prefix, with --endpoints (default /palisade)')
-        .option('--root-password <password>', 'password for root (default: generated and printed)')
-        .option('--admin-password <password>', 'password for admin (default: generated and printed)'),
+        .option('--root-password-file <file>', "root's password: read from FILE (- for standard input), else $PALISADE_ROOT_PASSWORD, else generated and written to FILE with mode 0600 (printed once without FILE)")
+        .option('--admin-password-file <file>', "admin's password, as --root-password-file ($PALISADE_ADMIN_PASSWORD)")
+        .addOption(refusedSecret('--root-password'))
+        .addOption(refusedSecret('--admin-password')),
     ),
-    ['palisade fleet init-auth --endpoints 10.0.0.5:2379,10.0.0.6:2379 --root-password "$(cat root.pass)"', `palisade fleet init-auth --inventory ${URL}`],
+    ['palisade fleet init-auth --endpoints 10.0.0.5:2379,10.0.0.6:2379 --root-password-file root.pass --admin-password-file admin.pass', `palisade fleet init-auth --inventory ${URL}`],
   ).action(async (opts: InitAuthOptions) => setExit(await (await import('./commands/fleet-auth.ts')).initAuthCommand(opts, output)));
   examples(
     fleetSource(
@@ -178,7 +180,8 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
         .option('--address <addresses...>', 'addresses to pin (they beat any claim)')
         .option('--lan <interface>', 'default interface')
         .option('--max-addresses <n>', `observed addresses kept at most (default ${DEFAULT_MAX_ADDRESSES})`, positiveInt)
-        .option('--agent-password <password>', 'its password (default: generated and printed)'),
+        .option('--agent-password-file <file>', "its password: read from FILE (- for standard input), else $PALISADE_AGENT_PASSWORD, else generated and written to FILE with mode 0600 (printed once without FILE)")
+        .addOption(refusedSecret('--agent-password')),
     ),
     [
       `palisade fleet add-agent web-1 --role webserver --tag shop --environment production --network 10.0.1.0/24 --user root --password-file root.pass --inventory ${URL}`,

@@ -92,3 +92,19 @@ export function clientOptions(location: EtcdLocation, options: EtcdAuthOptions):
 export function connectEtcd(location: EtcdLocation, options: EtcdAuthOptions = {}): Etcd3 {
   return new Etcd3(clientOptions(location, withEnvironment(options)));
 }
+
+/** etcd's answer in words a user can act on: which flag or file to give when credentials are missing or wrong. */
+export function describeEtcdFailure(message: string, options: EtcdAuthOptions): string {
+  const auth = withEnvironment(options);
+  if (/user name is empty/i.test(message)) {
+    return 'etcd has authentication on and no user was given: pass --user NAME --password-file FILE (or set PALISADE_ETCD_USER and PALISADE_ETCD_PASSWORD_FILE)';
+  }
+  if (/authentication failed|invalid user ID or password/i.test(message)) {
+    const from = auth.passwordFile === undefined ? 'the password given' : `the password in ${auth.passwordFile}`;
+    return `etcd refused user "${auth.user ?? ''}" with ${from}: check --user and --password-file`;
+  }
+  if (/permission denied/i.test(message)) {
+    return `etcd user "${auth.user ?? '(none)'}" may not do this (permission denied): an admin's command needs --user admin (or root) --password-file FILE`;
+  }
+  return `etcd: ${message}`;
+}

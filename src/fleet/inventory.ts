@@ -1,7 +1,7 @@
 /** One-shot read of a fleet's inventory (for check, plan, compile, push): a snapshot, validated like a file. */
 import { InputError, error } from '../diagnostics.ts';
 import type { Inventory } from '../inventory/types.ts';
-import { connectEtcd, type EtcdAuthOptions } from './client.ts';
+import { connectEtcd, describeEtcdFailure, type EtcdAuthOptions } from './client.ts';
 import { fleetKeys } from './keys.ts';
 import { readSnapshot } from './snapshot.ts';
 import { parseEtcdUrl } from './url.ts';
@@ -18,7 +18,8 @@ async function readFleetView(source: string, auth: EtcdAuthOptions = {}): Promis
     return view;
   } catch (cause) {
     if (cause instanceof InputError) throw cause;
-    throw new InputError([error(`cannot read the fleet from etcd: ${(cause as Error).message}`, { file: source })]);
+    const failure = describeEtcdFailure((cause as Error).message, auth);
+    throw new InputError([error(failure.startsWith('etcd: ') ? `cannot read the fleet from ${failure}` : `cannot read the fleet: ${failure}`, { file: source })]);
   } finally {
     client.close();
   }

@@ -1,6 +1,6 @@
 /** push, hosts put/rm, fleet status, init-auth and add-agent through the CLI, against a real etcd. */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,13 +93,32 @@ describe('fleet commands', () => {
 
   it('with auth on, an agent writes its own keys only; without credentials nothing is readable', async () => {
     const authUrl = etcd.url('/secure');
-    const init = await runCli(['fleet', 'init-auth', '--endpoints', etcd.endpoints.join(','), '--prefix', '/secure', '--root-password', 'rootpw']);
-    assert.equal(init.code, 0, init.stderr);
+    const refused = await runCli(['fleet', 'init-auth', '--endpoints', etcd.endpoints.join(','), '--prefix', '/secure', '--root-password', 'hunter2']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--root-password is refused: a password on the command line is visible to every user in ps .* Use --root-password-file FILE/);
+    assert.doesNotMatch(refused.stdout + refused.stderr, /hunter2/, 'the refused secret is never echoed');
     writeFileSync(join(dir, 'root.pass'), 'rootpw\n');
-    const add = await runCli(['fleet', 'add-agent', 'web-1', '--role', 'web', '--network', '10.0.0.0/24', '--inventory', authUrl, '--user', 'root', '--password-file', join(dir, 'root.pass')]);
+    const adminFile = join(dir, 'admin.pass');
+    const init = await runCli(['fleet', 'init-auth', '--endpoints', etcd.endpoints.join(','), '--prefix', '/secure', '--root-password-file', join(dir, 'root.pass'), '--admin-password-file', adminFile]);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /admin password: generated, written to .*admin\.pass \(mode 0600\)/);
+    assert.doesNotMatch(init.stdout, /rootpw/);
+    assert.equal(statSync(adminFile).mode & 0o777, 0o600);
+    assert.match(readFileSync(adminFile, 'utf8'), /^\S{20,}\n$/);
+    const anonymousPush = await runCli(['push', '--inventory', authUrl, '--policy', join(dir, 'policy.yaml')]);
+    assert.equal(anonymousPush.code, 1);
+    assert.match(anonymousPush.stderr, /etcd has authentication on and no user was given: pass --user NAME --password-file FILE \(or set PALISADE_ETCD_USER and PALISADE_ETCD_PASSWORD_FILE\)/);
+    assert.doesNotMatch(anonymousPush.stderr, /user name is empty/);
+    writeFileSync(join(dir, 'wrong.pass'), 'nope\n');
+    const wrong = await runCli(['fleet', 'status', '--inventory', authUrl, '--user', 'admin', '--password-file', join(dir, 'wrong.pass')]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /etcd refused user "admin" with the password in .*wrong\.pass: check --user and --password-file/);
+    const agentFile = join(dir, 'web-1.pass');
+    const add = await runCli(['fleet', 'add-agent', 'web-1', '--role', 'web', '--network', '10.0.0.0/24', '--inventory', authUrl, '--user', 'root', '--password-file', join(dir, 'root.pass'), '--agent-password-file', agentFile]);
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /registered web-1 \(roles web; addresses in 10\.0\.0\.0\/24\)/);
-    const password = /password: (\S+)/.exec(add.stdout)?.[1] as string;
+    assert.match(add.stdout, /password: generated, written to .*web-1\.pass \(mode 0600\)/);
+    const password = readFileSync(agentFile, 'utf8').trim();
     const agent = connectEtcd(parseEtcdUrl(authUrl), { user: 'web-1', password });
     const secure = fleetKeys('/secure');
     try {
