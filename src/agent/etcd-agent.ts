@@ -89,6 +89,7 @@ export class EtcdAgent {
       report: (outcome) => this.report(outcome),
       ...(options.quietMs === undefined ? {} : { quietMs: options.quietMs }),
       ...(options.maxMs === undefined ? {} : { maxMs: options.maxMs }),
+      revision: () => this.view.revision,
     });
     this.watch = new FleetWatch(options.client, keys, this.view, {
       log,
@@ -98,7 +99,11 @@ export class EtcdAgent {
         options.metrics?.etcdChange();
         if (change?.kind === 'rejected') log.warn({ key: change.diagnostic.file }, change.diagnostic.message);
         if (deleted === true && (change?.kind === 'observation' || change?.kind === 'claim') && change.name === host) void this.membership.republish(`${keys.member(host)} disappeared`);
-        this.loop.trigger();
+        /* Another host's keys: dropped when no rule of this host selects it, set elements when one does (issue 15). */
+        if (change !== undefined && change !== null && change.kind !== 'rejected' && change.name !== host) {
+          const { name } = change;
+          this.loop.hostChanged(name, (before) => this.view.isolated(name, before));
+        } else this.loop.trigger();
         void this.refreshFactsIfPolicyUsersChanged();
       },
     });
@@ -160,18 +165,24 @@ export class EtcdAgent {
     }
   }
 
+  /**
+   * The status is written only when what it says changes: the ruleset applied (hash, revisions, mode), drift or
+   * the error. A cycle that applied nothing new keeps the revision and mode of the last change, so periodic checks
+   * and other hosts' irrelevant changes write nothing.
+   */
   private report(outcome: Outcome): void {
     const now = new Date().toISOString();
     const previous = this.lastStatus;
+    const same = outcome.ok && outcome.result.mode === 'unchanged' && outcome.result.hash === previous.hash;
     this.lastStatus = outcome.ok
       ? {
           host: this.options.host,
-          revision: outcome.state.revision,
+          revision: same ? previous.revision : outcome.revision,
           policyRevision: outcome.ruleset.policyRevision,
           inventoryRevision: outcome.ruleset.inventoryRevision,
           hash: outcome.result.hash,
-          mode: outcome.result.mode,
-          appliedAt: outcome.result.mode === 'unchanged' && previous.appliedAt !== null ? previous.appliedAt : now,
+          mode: same ? previous.mode : outcome.result.mode,
+          appliedAt: same && previous.appliedAt !== null ? previous.appliedAt : now,
           drift: outcome.result.drifted === true,
           error: null,
           errorAt: null,

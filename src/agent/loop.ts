@@ -6,11 +6,12 @@
  */
 import { namesToResolve } from '../compile/compile.ts';
 import type { ControlPlane } from '../compile/control-plane.ts';
+import { IncrementalRuleset, type Isolated } from '../compile/incremental.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { InputError, formatDiagnostic } from '../diagnostics.ts';
 import { backoffDelay } from '../fleet/backoff.ts';
 import { translateRawRules } from '../kernel/iptables-translate.ts';
-import type { Inventory } from '../inventory/types.ts';
+import type { Host, Inventory } from '../inventory/types.ts';
 import type { LoadedPolicy } from '../policy/load.ts';
 import { resolveAll, type NameResolution, type Resolver } from '../resolve/resolver.ts';
 import type { AppliedResult, Applier } from './applier.ts';
@@ -27,7 +28,8 @@ export interface FleetState {
 }
 
 export type Outcome =
-  | { ok: true; state: FleetState; ruleset: Ruleset; result: AppliedResult }
+  /** `revision`: the source's revision the ruleset reflects; `incremental`: set elements updated without a compile. */
+  | { ok: true; revision: number; ruleset: Ruleset; result: AppliedResult; incremental: boolean }
   | { ok: false; revision: number; error: string };
 
 export interface LoopOptions {
@@ -42,6 +44,8 @@ export interface LoopOptions {
   report?: (outcome: Outcome) => void;
   quietMs?: number;
   maxMs?: number;
+  /** The source's revision now (for incremental updates, which read no state); with it, other hosts' changes can be applied incrementally (hostChanged). */
+  revision?: () => number;
 }
 
 
@@ -56,13 +60,36 @@ export class AgentLoop {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private appliedRevision: number | null = null;
+  /** The last compile, to follow other hosts' changes with set-element updates; null: the next cycle compiles. */
+  private incremental: IncrementalRuleset | null = null;
+  private recompile = true;
+  /** Full compiles, incremental updates, and other hosts' changes dropped as irrelevant (tests, benchmarks). */
+  readonly counts = { compiles: 0, updates: 0, dropped: 0 };
 
   constructor(private readonly options: LoopOptions) {
     this.debouncer = new Debouncer(() => this.cycle(), options.quietMs ?? DEFAULT_QUIET_MS, options.maxMs ?? DEFAULT_MAX_MS);
   }
 
+  /** Something the whole ruleset depends on may have changed (policy, this host, a resync, the drift timer): compile again. */
   trigger(): void {
+    this.recompile = true;
     this.debouncer.trigger();
+  }
+
+  /**
+   * Another host's keys changed. Dropped at once when no set of this host selects it (before or after);
+   * otherwise its set-element changes are applied at the next cycle, or everything is compiled again when a
+   * delta cannot express the change (src/compile/incremental.ts).
+   */
+  hostChanged(name: string, isolate: (before: Host | null) => Isolated): void {
+    const incremental = this.recompile ? null : this.incremental;
+    const relevance = incremental === null ? 'recompile' : incremental.note(name, isolate);
+    if (relevance === 'irrelevant') {
+      this.counts.dropped++;
+      return;
+    }
+    if (relevance === 'recompile') this.trigger();
+    else this.debouncer.trigger();
   }
 
   idle(): Promise<void> {
@@ -79,6 +106,10 @@ export class AgentLoop {
   }
 
   private async cycle(): Promise<void> {
+    if (!this.recompile && this.incremental !== null) return this.update(this.incremental);
+    this.recompile = false;
+    /* Changes seen while this compile runs must not be noted on the old one: they make the next cycle compile too. */
+    this.incremental = null;
     const { host, log } = this.options;
     let revision = 0;
     try {
@@ -96,20 +127,45 @@ export class AgentLoop {
         throw new InputError([{ severity: 'error', message: `host "${host}" is not in the fleet${why === undefined ? '' : ` (${why.message})`}: keeping the last good ruleset` }]);
       }
       const ruleset = compiler.compile(host);
+      this.counts.compiles++;
       const result = await this.options.applier.apply(ruleset);
       this.failures = 0;
+      if (this.options.revision !== undefined && !this.recompile) this.incremental = new IncrementalRuleset(compiler, ruleset, compiler.host(host) as Host);
       const sets = ruleset.sets.reduce((n, s) => n + s.elements.length, 0);
       /* The periodic drift check cycles without changes: a cycle that changed nothing at a revision already applied logs at debug. */
       const level = result.mode === 'unchanged' && revision === this.appliedRevision ? 'debug' : 'info';
       this.appliedRevision = revision;
       log[level]({ revision, mode: result.mode, hash: result.hash.slice(0, 12), hosts: state.inventory.hosts.length, elements: sets }, 'ruleset applied');
       for (const w of [...ruleset.warnings, ...result.warnings]) log[level === 'info' ? 'warn' : 'debug'](w);
-      this.options.report?.({ ok: true, state, ruleset, result });
+      this.options.report?.({ ok: true, revision, ruleset, result, incremental: false });
     } catch (cause) {
-      const message = describe(cause);
-      log.error({ revision, err: message }, 'not applied; the last good ruleset stays');
-      this.options.report?.({ ok: false, revision, error: message });
-      if (!(cause instanceof InputError)) this.scheduleRetry();
+      this.failed(revision, cause);
+    }
+  }
+
+  private failed(revision: number, cause: unknown): void {
+    const message = describe(cause);
+    this.options.log.error({ revision, err: message }, 'not applied; the last good ruleset stays');
+    this.options.report?.({ ok: false, revision, error: message });
+    if (!(cause instanceof InputError)) this.scheduleRetry();
+  }
+
+  /** Other hosts joined, left or changed: their set-element changes, no compile. */
+  private async update(incremental: IncrementalRuleset): Promise<void> {
+    const revision = this.options.revision?.() ?? 0;
+    const ruleset = incremental.update();
+    try {
+      const result = await this.options.applier.apply(ruleset);
+      this.failures = 0;
+      this.counts.updates++;
+      this.appliedRevision = revision;
+      this.options.log.info({ revision, mode: result.mode, hash: result.hash.slice(0, 12) }, 'set elements updated');
+      this.options.report?.({ ok: true, revision, ruleset, result, incremental: true });
+    } catch (cause) {
+      /* What the kernel holds is the previous ruleset: compile again from the fleet's state. */
+      this.incremental = null;
+      this.recompile = true;
+      this.failed(revision, cause);
     }
   }
 

@@ -5,7 +5,9 @@
  * expected, no membership: never joined, or gone longer than the grace period); down (a member whose agent
  * stopped heartbeating: still in its peers' sets for the grace period); failing (the agent reports an error);
  * drifted (the kernel differs from what the agent applied); conflict (an address it claims belongs to
- * another host); lagging (applied revisions differ from the current ones); ok; static (no agent).
+ * another host); lagging (the policy revision it applied is not the current one); ok; static (no agent).
+ * Inventory revisions are per host (what its ruleset depends on, src/compile/compile.ts): an agent never hears of
+ * a host no rule of it selects, so its inventory revision is not compared with the fleet's.
  */
 import { EXIT } from '../exit-codes.ts';
 import type { Diagnostic } from '../diagnostics.ts';
@@ -63,7 +65,7 @@ export const reportExitCode = (report: FleetReport): number => (report.hosts.som
 const rolloutOf = (candidate: Candidate | null): FleetReport['rollout'] => (candidate === null ? null : { canaries: candidate.canaries, startedAt: candidate.startedAt });
 
 /** Pure: the state of one host. */
-export function hostState(facts: HostFacts, raw: string | undefined, current: { policy: string | null; inventory: string }): { state: HostState; status: AgentStatus | null } {
+export function hostState(facts: HostFacts, raw: string | undefined, current: { policy: string | null }): { state: HostState; status: AgentStatus | null } {
   const status = raw === undefined ? null : parseStatus(raw);
   if (raw !== undefined && status === null) return { state: 'invalid', status };
   if (!facts.registered) return { state: facts.member ? 'unregistered' : 'missing', status };
@@ -74,8 +76,7 @@ export function hostState(facts: HostFacts, raw: string | undefined, current: { 
   if (status.error !== null) return { state: 'failing', status };
   if (status.drift === true) return { state: 'drifted', status };
   if (facts.conflict) return { state: 'conflict', status };
-  const lagging = status.policyRevision !== current.policy || status.inventoryRevision !== current.inventory;
-  return { state: lagging ? 'lagging' : 'ok', status };
+  return { state: status.policyRevision !== current.policy ? 'lagging' : 'ok', status };
 }
 
 export async function readFleetReport(options: FleetOptions): Promise<FleetReport> {
@@ -98,7 +99,7 @@ export function fleetReportOf(url: string, view: FleetView, statuses: ReadonlyMa
   const inventory = view.inventory();
   const { registrations, unregistered, conflicts } = view.trusted();
   const names = [...new Set([...registrations.keys(), ...unregistered, ...statuses.keys()])].sort();
-  const current = { policy: policyRevision, inventory: inventory.revision };
+  const current = { policy: policyRevision };
   const hosts = names.map((host): HostRow => {
     const registration = registrations.get(host);
     const facts: HostFacts = {

@@ -3,6 +3,8 @@
  * byte for byte once rendered. Query results and sets are cached across hosts, so compiling a whole fleet
  * costs little more than compiling the distinct (environment, tags) combinations it has.
  */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../inventory/revision.ts';
 import type { Host, Inventory } from '../inventory/types.ts';
 import type { Endpoint, FailsafeEntry, Policy, Rule, Settings } from '../policy/types.ts';
 import type { QueryNode } from '../query/ast.ts';
@@ -75,9 +77,44 @@ function ruleVerdict(rule: Rule): Verdict {
   }
 }
 
+/**
+ * What a named set selects: its rule's peers in the scope it was resolved for. The elements are the addresses
+ * of the hosts its queries (and inventory host names) select, plus `fixed`: its networks and resolved names.
+ */
+export interface SetSource {
+  peers: readonly Endpoint[];
+  scope: SetScope;
+  family: Family;
+  interval: boolean;
+  /** Normalised elements that come from no inventory host. */
+  fixed: readonly string[];
+}
+
 interface ResolvedSet {
   set: IrSet;
+  source: SetSource;
   warnings: string[];
+}
+
+const setDigests = new WeakMap<IrSet, string>();
+
+/**
+ * The inventory revision of one host's ruleset: a digest of the host's own facts and of its sets' elements,
+ * i.e. of exactly the inventory it depends on. A host joining that no rule of this host selects leaves it as it
+ * is (an agent need not write its status again), and an incremental update reaches the same value as a compile.
+ */
+export function rulesetInventoryRevision(host: Host, sets: readonly IrSet[]): string {
+  const { origin: _origin, ...facts } = host;
+  const hash = createHash('sha256').update(canonicalJson(facts));
+  for (const set of sets) {
+    let digest = setDigests.get(set);
+    if (digest === undefined) {
+      digest = createHash('sha256').update(set.elements.join(',')).digest('hex');
+      setDigests.set(set, digest);
+    }
+    hash.update(`\n${set.name}:${digest}`);
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** Host names the policy uses that are not inventory hosts: they need DNS before compiling. */
@@ -131,6 +168,11 @@ export class FleetCompiler {
 
   host(name: string): Host | undefined {
     return this.hostsByName.get(name);
+  }
+
+  /** What a set this compiler built selects (src/compile/incremental.ts updates its elements from it). */
+  setSource(name: string): SetSource | undefined {
+    return this.setsByName.get(name)?.source;
   }
 
   compileAll(): Ruleset[] {
@@ -268,15 +310,16 @@ export class FleetCompiler {
       ...serviceChains,
       ...userChains,
     ];
+    const sorted = [...sets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return {
       host: host.name,
       chains,
-      sets: [...sets.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      sets: sorted,
       rawIptables: raw.rawIptables,
       warnings,
       ...(raw.untranslatable.length > 0 ? { untranslatable: raw.untranslatable } : {}),
       policyRevision: policy.revision,
-      inventoryRevision: this.inputs.inventory.revision,
+      inventoryRevision: rulesetInventoryRevision(host, sorted),
     };
   }
 
@@ -363,10 +406,19 @@ export class FleetCompiler {
 
   private buildSet(rule: Rule, host: Host, family: Family, scope: SetScope, name: string, definition: string): ResolvedSet {
     const members: string[] = [];
+    const fixed: string[] = [];
     const warnings: string[] = [];
-    for (const peer of rule.peers) members.push(...this.peerAddresses(peer, host, family, scope, warnings));
+    for (const peer of rule.peers) {
+      const addresses = this.peerAddresses(peer, host, family, scope, warnings);
+      members.push(...addresses);
+      if (peer.kind === 'cidr' || (peer.kind === 'hostname' && !this.hostsByName.has(peer.name))) fixed.push(...addresses);
+    }
     const interval = rule.peers.some((p) => p.kind === 'cidr' && p.family === family && !p.cidr.endsWith(family === 4 ? '/32' : '/128'));
-    return { set: { name, family, elements: normaliseNetworks(members, family), interval, definition }, warnings };
+    return {
+      set: { name, family, elements: normaliseNetworks(members, family), interval, definition },
+      source: { peers: rule.peers, scope, family, interval, fixed: normaliseNetworks(fixed, family) },
+      warnings,
+    };
   }
 
   private peerAddresses(peer: Endpoint, host: Host, family: Family, scope: SetScope, warnings: string[]): string[] {

@@ -4,7 +4,7 @@
  * parsed policy are derived lazily and cached until the next change.
  */
 import { warning, type Diagnostic } from '../diagnostics.ts';
-import type { Inventory } from '../inventory/types.ts';
+import type { Host, Inventory } from '../inventory/types.ts';
 import type { LoadedPolicy } from '../policy/load.ts';
 import { memberKey, nameUnder, type Keys } from './keys.ts';
 import { decodeCandidate, type Candidate } from './candidate.ts';
@@ -25,10 +25,15 @@ export interface Snapshot {
 /** What happened to one key, for the caller's log. */
 export type KeyChange = { kind: 'registration' | 'observation' | 'claim'; name: string } | { kind: 'rejected'; diagnostic: Diagnostic } | null;
 
+/** The addresses a registration pins (its `interfaces`). */
+const pinned = (checked: Checked<Registration> | undefined): string[] => Object.values(checked?.value?.host.interfaces ?? {}).flat();
+
 export class FleetView {
   private readonly registrations = new Map<string, Checked<Registration>>();
   private readonly observations = new Map<string, Checked<Observation>>();
   private readonly claims = new Map<string, Map<string, number>>();
+  /** Address -> the hosts that pin (registration) or claim it: who keeps a shared one is decided fleet-wide. */
+  private readonly holders = new Map<string, Set<string>>();
   /** Keys under hosts/ or members/ that are none of the above, with why. */
   private readonly strays = new Map<string, Diagnostic>();
   private policyText: string | null = null;
@@ -50,6 +55,7 @@ export class FleetView {
     this.registrations.clear();
     this.observations.clear();
     this.claims.clear();
+    this.holders.clear();
     this.strays.clear();
     for (const entry of snapshot.hosts) this.apply(entry);
     this.policyText = snapshot.policy;
@@ -75,7 +81,9 @@ export class FleetView {
     const host = nameUnder(entry.key, this.keys.hosts);
     if (host !== null) {
       const checked = checkRegistration(entry, host);
+      this.unpin(host);
       this.registrations.set(host, checked);
+      for (const address of pinned(checked)) this.hold(address, host);
       return checked.value === null ? { kind: 'rejected', diagnostic: checked.diagnostics[0] as Diagnostic } : { kind: 'registration', name: host };
     }
     const member = memberKey(entry.key, this.keys);
@@ -88,6 +96,7 @@ export class FleetView {
       let claims = this.claims.get(member.name);
       if (claims === undefined) this.claims.set(member.name, (claims = new Map()));
       claims.set(member.address, entry.createRevision);
+      this.hold(member.address, member.name);
       return { kind: 'claim', name: member.name };
     }
     const diagnostic = warning('rejected, not trusted: not a hosts/<name>, members/<name> or members/<name>/<address> key', { file: entry.key });
@@ -97,17 +106,58 @@ export class FleetView {
 
   private remove(key: string): KeyChange {
     const host = nameUnder(key, this.keys.hosts);
-    if (host !== null) return this.registrations.delete(host) ? { kind: 'registration', name: host } : null;
+    if (host !== null) {
+      this.unpin(host);
+      return this.registrations.delete(host) ? { kind: 'registration', name: host } : null;
+    }
     const member = memberKey(key, this.keys);
     if (member !== null && member.address === null) return this.observations.delete(member.name) ? { kind: 'observation', name: member.name } : null;
     if (member !== null && member.address !== null) {
       const claims = this.claims.get(member.name);
       if (claims?.delete(member.address) !== true) return null;
+      if (!pinned(this.registrations.get(member.name)).includes(member.address)) this.release(member.address, member.name);
       if (claims.size === 0) this.claims.delete(member.name);
       return { kind: 'claim', name: member.name };
     }
     this.strays.delete(key);
     return null;
+  }
+
+  private hold(address: string, name: string): void {
+    let names = this.holders.get(address);
+    if (names === undefined) this.holders.set(address, (names = new Set()));
+    names.add(name);
+  }
+
+  private release(address: string, name: string): void {
+    const names = this.holders.get(address);
+    names?.delete(name);
+    if (names?.size === 0) this.holders.delete(address);
+  }
+
+  /** Before a host's registration is replaced or removed: its pinned addresses, unless it also claims them. */
+  private unpin(name: string): void {
+    const claims = this.claims.get(name);
+    for (const address of pinned(this.registrations.get(name))) if (claims?.has(address) !== true) this.release(address, name);
+  }
+
+  /**
+   * One host's trusted record computed from its own keys alone (null: not in the fleet), and whether that could
+   * differ from the fleet-wide answer: an address of it, or of `before` (what a reader took into account last),
+   * that another host pins or claims too. O(its keys), whatever the fleet's size.
+   */
+  isolated(name: string, before: Host | null): { host: Host | null; contested: boolean } {
+    const registration = this.registrations.get(name);
+    const observation = this.observations.get(name);
+    const claims = this.claims.get(name);
+    const alone = trustedHosts({
+      registrations: registration === undefined ? [] : [registration],
+      observations: new Map(observation === undefined ? [] : [[name, observation]]),
+      claims: new Map(claims === undefined ? [] : [[name, claims]]),
+    });
+    const addresses = [...pinned(registration), ...(claims?.keys() ?? []), ...Object.values(before?.interfaces ?? {}).flat()];
+    const contested = addresses.some((address) => [...(this.holders.get(address) ?? [])].some((holder) => holder !== name));
+    return { host: alone.hosts[0] ?? null, contested };
   }
 
   setPolicy(text: string | null, revision: number): void {

@@ -1,0 +1,134 @@
+/**
+ * Fan-out by relevance (issue 15), with a real agent on a real etcd loading a real namespace's nftables: a host
+ * that no rule of the agent's host selects changes nothing (no compile, no apply, no status write); a host its
+ * rules select joins and leaves as set-element updates (no compile, `membership` applies), and what the kernel
+ * holds is what a full compile gives; the policy still recompiles.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Etcd3 } from 'etcd3';
+import { kernelApplier } from '../../src/agent/applier.ts';
+import { STATE_FILE } from '../../src/apply/state.ts';
+import { EtcdAgent } from '../../src/agent/etcd-agent.ts';
+import { silentLogger } from '../../src/agent/logger.ts';
+import { FleetCompiler } from '../../src/compile/compile.ts';
+import { connectEtcd } from '../../src/fleet/client.ts';
+import { fleetKeys } from '../../src/fleet/keys.ts';
+import { encodePolicy } from '../../src/fleet/policy-record.ts';
+import { Membership } from '../../src/fleet/register.ts';
+import { parseStatus } from '../../src/fleet/status.ts';
+import { parseEtcdUrl } from '../../src/fleet/url.ts';
+import { StaticResolver } from '../../src/resolve/resolver.ts';
+import { startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
+import { POLICY } from '../helpers/fleet.ts';
+import { namespaceName, run, skipUnlessRoot } from '../helpers/netns.ts';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) assert.fail(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+const registration = (name: string, roles: string[]): string => JSON.stringify({ name, roles, networks: ['10.7.0.0/16'], lan: 'eth0' });
+const observed = (name: string, address: string) => ({ text: JSON.stringify({ name, interfaces: { eth0: [address] }, lan: 'eth0' }), addresses: [address] });
+
+describe('fan-out by relevance (real agent, etcd and nftables)', { skip: skipUnlessRoot }, () => {
+  let etcd: EtcdCluster;
+  let client: Etcd3;
+  const ns = namespaceName('pal-rel');
+  const stateDir = mkdtempSync(join(tmpdir(), 'palisade-relevance-'));
+  const log = silentLogger();
+
+  before(async () => {
+    run('ip', ['netns', 'add', ns]);
+    etcd = await startEtcd();
+    client = connectEtcd(parseEtcdUrl(etcd.url()));
+  });
+  after(async () => {
+    client?.close();
+    await etcd?.close();
+    spawnSync('ip', ['netns', 'del', ns]);
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('drops an irrelevant join; applies a relevant join and leave as element updates; recompiles for the policy', async () => {
+    const keys = fleetKeys('/relevance');
+    await client.put(keys.policy).value(encodePolicy([{ path: 'policy.yaml', text: POLICY }]));
+    await client.put(keys.host('web-0')).value(registration('web-0', ['web']));
+    const agent = new EtcdAgent({
+      host: 'web-0',
+      client,
+      keys,
+      source: etcd.url('/relevance'),
+      ttlSeconds: 10,
+      facts: async () => ({ name: 'web-0', interfaces: { eth0: ['10.7.0.1'] }, lan: 'eth0' }),
+      applier: kernelApplier({ stateDir, target: { netns: ns }, lockTimeoutMs: 30_000, command: ['test'] }, 'nft'),
+      resolver: new StaticResolver({}),
+      log,
+    });
+    const memberships: Membership[] = [];
+    const enroll = async (name: string, roles: string[], address: string): Promise<Membership> => {
+      await client.put(keys.host(name)).value(registration(name, roles));
+      const membership = new Membership(client, keys, name, 10, 60, log);
+      memberships.push(membership);
+      await membership.publish(observed(name, address));
+      return membership;
+    };
+    const v4Set = (): string[] => {
+      const listed = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'table', 'inet', 'palisade'], { encoding: 'utf8' });
+      if (listed.status !== 0) return [];
+      const listing = JSON.parse(listed.stdout) as { nftables: Array<{ set?: { family: string; type: string; elem?: string[] } }> };
+      return listing.nftables.flatMap((o) => (o.set?.type === 'ipv4_addr' ? (o.set.elem ?? []) : []));
+    };
+    const status = async () => parseStatus((await client.get(keys.statusOf('web-0')).string()) ?? '');
+    try {
+      await agent.start();
+      const appliedHash = (): string | undefined => (existsSync(join(stateDir, STATE_FILE)) ? (JSON.parse(readFileSync(join(stateDir, STATE_FILE), 'utf8')) as { applied: { hash: string } }).applied.hash : undefined);
+      await until('its own address applied and reported', async () => v4Set().includes('10.7.0.1') && agent.status.writes > 0 && (await status())?.hash === appliedHash());
+      await agent.loop.idle();
+      const { compiles } = agent.loop.counts;
+      assert.deepEqual(v4Set(), ['10.7.0.1']);
+
+      const events = agent.events;
+      const writes = agent.status.writes;
+      await enroll('db-1', ['db'], '10.7.0.2');
+      await until('the agent to see the database host (registration, observation, claim)', () => agent.events >= events + 3);
+      await sleep(400);
+      await agent.loop.idle();
+      assert.equal(agent.loop.counts.compiles, compiles, 'an irrelevant join compiles nothing');
+      assert.equal(agent.loop.counts.updates, 0, 'an irrelevant join applies nothing');
+      assert.ok(agent.loop.counts.dropped >= 3, `dropped ${agent.loop.counts.dropped} events`);
+      assert.equal(agent.status.writes, writes, 'an irrelevant join writes no status');
+      assert.deepEqual(v4Set(), ['10.7.0.1']);
+
+      const web2 = await enroll('web-2', ['web'], '10.7.0.3');
+      await until('the relevant join in the kernel set', () => v4Set().includes('10.7.0.3'));
+      await agent.loop.idle();
+      assert.equal(agent.loop.counts.compiles, compiles, 'a relevant join is applied without a compile');
+      assert.ok(agent.loop.counts.updates >= 1);
+      await until('the status of the element update', async () => (await status())?.mode === 'membership');
+      const full = new FleetCompiler({ policy: agent.view.policy()?.policy as never, inventory: agent.view.inventory(), names: new Map() }).compile('web-0');
+      const applied = JSON.parse(readFileSync(join(stateDir, STATE_FILE), 'utf8')) as { applied: { ruleset: unknown } };
+      assert.deepEqual(applied.applied.ruleset, JSON.parse(JSON.stringify(full)), 'the incremental ruleset is the one a full compile gives');
+
+      await web2.leave();
+      await until('the relevant leave in the kernel set', () => !v4Set().includes('10.7.0.3'));
+      assert.equal(agent.loop.counts.compiles, compiles, 'a relevant leave is applied without a compile');
+      assert.deepEqual(v4Set(), ['10.7.0.1']);
+
+      await client.put(keys.policy).value(encodePolicy([{ path: 'policy.yaml', text: POLICY.replace('8080', '8081') }]));
+      await until('the new policy compiled', () => agent.loop.counts.compiles > compiles);
+    } finally {
+      for (const m of memberships) m.close();
+      await agent.close();
+    }
+  });
+});
