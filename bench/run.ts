@@ -5,7 +5,8 @@ import { benchConsole } from './console.ts';
 import { benchConvergence } from './convergence.ts';
 import { benchInventory } from './inventory.ts';
 import { benchJoin } from './join.ts';
+import { benchPacketPath } from './packet-path.ts';
 import { benchStartup } from './startup.ts';
 
-const sections = [benchStartup(), benchInventory(), benchCompile(), await benchApply(), await benchConvergence(), await benchJoin(), await benchConsole()];
+const sections = [benchStartup(), benchInventory(), benchCompile(), await benchApply(), await benchConvergence(), await benchJoin(), await benchConsole(), await benchPacketPath()];
 process.stdout.write(`${sections.join('\n')}\n`);

@@ -63,6 +63,7 @@ export class AgentLoop {
   /** The last compile, to follow other hosts' changes with set-element updates; null: the next cycle compiles. */
   private incremental: IncrementalRuleset | null = null;
   private recompile = true;
+  private closed = false;
   /** Full compiles, incremental updates, and other hosts' changes dropped as irrelevant (tests, benchmarks). */
   readonly counts = { compiles: 0, updates: 0, dropped: 0 };
 
@@ -72,6 +73,7 @@ export class AgentLoop {
 
   /** Something the whole ruleset depends on may have changed (policy, this host, a resync, the drift timer): compile again. */
   trigger(): void {
+    if (this.closed) return;
     this.recompile = true;
     this.debouncer.trigger();
   }
@@ -82,6 +84,7 @@ export class AgentLoop {
    * delta cannot express the change (src/compile/incremental.ts).
    */
   hostChanged(name: string, isolate: (before: Host | null) => Isolated): void {
+    if (this.closed) return;
     const incremental = this.recompile ? null : this.incremental;
     const relevance = incremental === null ? 'recompile' : incremental.note(name, isolate);
     if (relevance === 'irrelevant') {
@@ -170,7 +173,7 @@ export class AgentLoop {
   }
 
   private scheduleRetry(): void {
-    if (this.retryTimer !== null) return;
+    if (this.retryTimer !== null || this.closed) return;
     const delay = backoffDelay(this.failures++, 500, 30_000);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
@@ -178,7 +181,9 @@ export class AgentLoop {
     }, delay);
   }
 
+  /** No cycle starts after this (one running ends; watch events still arriving are ignored). */
   close(): void {
+    this.closed = true;
     this.debouncer.cancel();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
   }

@@ -102,7 +102,7 @@ export class IncrementalRuleset {
 
   /**
    * Another host changed (`name`; `isolate` reads its trusted record now, given the record taken into account
-   * before). Irrelevant: nothing to do. Elements: the set changes are pending until `update`. Recompile: this
+   * before). Irrelevant: no set's elements change. Elements: the set changes are pending until `update`. Recompile: this
    * object cannot follow; compile again.
    */
   note(name: string, isolate: (before: Host | null) => Isolated): Relevance {
@@ -113,18 +113,22 @@ export class IncrementalRuleset {
     this.changed.set(name, after);
     const was = this.selecting(before);
     const is = this.selecting(after);
-    if (was.size === 0 && is.size === 0) return 'irrelevant';
+    let changed = false;
     for (const i of new Set([...was, ...is])) {
       const { name: set, source } = this.sources[i] as { name: string; source: SetSource };
-      if (source.interval) return 'recompile';
       const old = was.has(i) ? addressesOf(before, source.family) : [];
       const now = is.has(i) ? addressesOf(after, source.family) : [];
+      const gone = old.filter((address) => !now.includes(address) && !source.fixed.includes(address));
+      if (gone.length === 0 && now.every((address) => old.includes(address))) continue;
+      if (source.interval) return 'recompile';
       let changes = this.pending.get(set);
       if (changes === undefined) this.pending.set(set, (changes = new Map()));
-      for (const address of old) if (!now.includes(address) && !source.fixed.includes(address)) changes.set(address, false);
+      for (const address of gone) changes.set(address, false);
       for (const address of now) changes.set(address, true);
+      changed = true;
     }
-    return 'elements';
+    /* Selected, but no address of it enters or leaves a set (a registration before its agent's first claim). */
+    return changed ? 'elements' : 'irrelevant';
   }
 
   /** The ruleset with every pending change made (the same object when none is pending). */

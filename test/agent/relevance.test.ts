@@ -23,7 +23,7 @@ import { Membership } from '../../src/fleet/register.ts';
 import { parseStatus } from '../../src/fleet/status.ts';
 import { parseEtcdUrl } from '../../src/fleet/url.ts';
 import { StaticResolver } from '../../src/resolve/resolver.ts';
-import { startEtcd, type EtcdCluster } from '../helpers/etcd.ts';
+import { startEtcd, startGrpcProxy, type EtcdCluster } from '../helpers/etcd.ts';
 import { POLICY } from '../helpers/fleet.ts';
 import { namespaceName, run, skipUnlessRoot } from '../helpers/netns.ts';
 
@@ -40,22 +40,31 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 const registration = (name: string, roles: string[]): string => JSON.stringify({ name, roles, networks: ['10.7.0.0/16'], lan: 'eth0' });
 const observed = (name: string, address: string) => ({ text: JSON.stringify({ name, interfaces: { eth0: [address] }, lan: 'eth0' }), addresses: [address] });
 
-describe('fan-out by relevance (real agent, etcd and nftables)', { skip: skipUnlessRoot }, () => {
+/** The IPv4 elements of every set of palisade's table in the namespace (none before the first load). */
+function v4Elements(ns: string): string[] {
+  const listed = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'table', 'inet', 'palisade'], { encoding: 'utf8' });
+  if (listed.status !== 0) return [];
+  const listing = JSON.parse(listed.stdout) as { nftables: Array<{ set?: { type: string; elem?: string[] } }> };
+  return listing.nftables.flatMap((o) => (o.set?.type === 'ipv4_addr' ? (o.set.elem ?? []) : []));
+}
+
+describe('fan-out by relevance (real agent, etcd and nftables)', { skip: skipUnlessRoot, timeout: 180_000 }, () => {
   let etcd: EtcdCluster;
   let client: Etcd3;
   const ns = namespaceName('pal-rel');
+  const proxied = [namespaceName('pal-relp'), namespaceName('pal-relp')];
   const stateDir = mkdtempSync(join(tmpdir(), 'palisade-relevance-'));
   const log = silentLogger();
 
   before(async () => {
-    run('ip', ['netns', 'add', ns]);
+    for (const name of [ns, ...proxied]) run('ip', ['netns', 'add', name]);
     etcd = await startEtcd();
     client = connectEtcd(parseEtcdUrl(etcd.url()));
   });
   after(async () => {
     client?.close();
     await etcd?.close();
-    spawnSync('ip', ['netns', 'del', ns]);
+    for (const name of [ns, ...proxied]) spawnSync('ip', ['netns', 'del', name]);
     rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -82,12 +91,7 @@ describe('fan-out by relevance (real agent, etcd and nftables)', { skip: skipUnl
       await membership.publish(observed(name, address));
       return membership;
     };
-    const v4Set = (): string[] => {
-      const listed = spawnSync('ip', ['netns', 'exec', ns, 'nft', '-j', 'list', 'table', 'inet', 'palisade'], { encoding: 'utf8' });
-      if (listed.status !== 0) return [];
-      const listing = JSON.parse(listed.stdout) as { nftables: Array<{ set?: { family: string; type: string; elem?: string[] } }> };
-      return listing.nftables.flatMap((o) => (o.set?.type === 'ipv4_addr' ? (o.set.elem ?? []) : []));
-    };
+    const v4Set = (): string[] => v4Elements(ns);
     const status = async () => parseStatus((await client.get(keys.statusOf('web-0')).string()) ?? '');
     try {
       await agent.start();
@@ -129,6 +133,47 @@ describe('fan-out by relevance (real agent, etcd and nftables)', { skip: skipUnl
     } finally {
       for (const m of memberships) m.close();
       await agent.close();
+    }
+  });
+
+  it('works through etcd grpc-proxy: agents behind one proxy join, see a join and a leave as element updates', async () => {
+    const keys = fleetKeys('/proxied');
+    const proxy = await startGrpcProxy(etcd);
+    const viaProxy = connectEtcd(parseEtcdUrl(proxy.url()));
+    await client.put(keys.policy).value(encodePolicy([{ path: 'policy.yaml', text: POLICY }]));
+    const agents = proxied.map((netns, i) => {
+      const name = `web-${i}`;
+      return new EtcdAgent({
+        host: name,
+        client: viaProxy,
+        keys,
+        source: proxy.url('/proxied'),
+        ttlSeconds: 10,
+        facts: async () => ({ name, interfaces: { eth0: [`10.7.1.${i + 1}`] }, lan: 'eth0' }),
+        applier: kernelApplier({ stateDir: join(stateDir, name), target: { netns }, lockTimeoutMs: 30_000, command: ['test'] }, 'nft'),
+        resolver: new StaticResolver({}),
+        log,
+      });
+    });
+    const joiner = new Membership(client, keys, 'web-9', 10, 60, log);
+    try {
+      for (const [i] of agents.entries()) await client.put(keys.host(`web-${i}`)).value(registration(`web-${i}`, ['web']));
+      await Promise.all(agents.map((a) => a.start()));
+      const both = ['10.7.1.1', '10.7.1.2'];
+      await until('each agent to hold both through the proxy', () => proxied.every((netns) => both.every((a) => v4Elements(netns).includes(a))));
+      await Promise.all(agents.map((a) => a.loop.idle()));
+      const compiles = agents.map((a) => a.loop.counts.compiles);
+      await client.put(keys.host('web-9')).value(registration('web-9', ['web']));
+      await joiner.publish(observed('web-9', '10.7.1.9'));
+      await until('the join in both kernels', () => proxied.every((netns) => v4Elements(netns).includes('10.7.1.9')));
+      await joiner.leave();
+      await until('the leave in both kernels', () => proxied.every((netns) => !v4Elements(netns).includes('10.7.1.9')));
+      assert.deepEqual(agents.map((a) => a.loop.counts.compiles), compiles, 'joins and leaves through the proxy are element updates');
+    } finally {
+      joiner.close();
+      await Promise.all(agents.map((a) => a.close()));
+      viaProxy.close();
+      await proxy.close();
     }
   });
 });

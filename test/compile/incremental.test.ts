@@ -66,7 +66,7 @@ describe('incremental rulesets', () => {
     assert.equal(change(fleet.filter((r) => r.name !== 'web-1'), 'web-1'), 'elements', 'a leave');
     assert.equal(change(fleet.map((r) => (r.name === 'web-2' ? { ...r, tags: ['shop'] } : r)), 'web-2'), 'elements', 'a host moving into a set');
     assert.deepEqual(incremental.update(), compilerOf(fleet).compile('app-1'));
-    assert.equal(change(fleet.filter((r) => r.name !== 'bk-1'), 'bk-1'), 'elements', 'its address stays: the rule lists it too');
+    assert.equal(change(fleet.filter((r) => r.name !== 'bk-1'), 'bk-1'), 'elements', 'its IPv6 address leaves, its IPv4 address stays: the rule lists it too');
     assert.deepEqual(incremental.update(), compilerOf(fleet).compile('app-1'));
     assert.ok(incremental.update().sets.some((s) => s.elements.includes('10.0.9.9')));
   });

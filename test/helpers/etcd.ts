@@ -129,3 +129,38 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster>
   }
   return cluster;
 }
+
+export interface EtcdProxy {
+  /** host:port agents connect to. */
+  endpoint: string;
+  /** `etcd://` URL through the proxy with the given key prefix. */
+  url(prefix?: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * `etcd grpc-proxy start` in front of a cluster (plain http, loopback): the fan-out layer of large fleets, which
+ * coalesces its clients' identical watches into one watch on the cluster (docs/fleet.md).
+ */
+export async function startGrpcProxy(cluster: EtcdCluster): Promise<EtcdProxy> {
+  const port = await freePort();
+  const endpoint = `127.0.0.1:${port}`;
+  const child = spawn('etcd', ['grpc-proxy', 'start', '--endpoints', cluster.endpoints.join(','), '--listen-addr', endpoint, '--advertise-client-url', endpoint], { stdio: 'ignore' });
+  const kill = (): void => void child.kill('SIGKILL');
+  process.once('exit', kill);
+  const close = async (): Promise<void> => {
+    process.off('exit', kill);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    kill();
+    await gone;
+  };
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (spawnSync('etcdctl', ['--endpoints', `http://${endpoint}`, '--dial-timeout', '1s', '--command-timeout', '3s', 'get', '--prefix', '/health-probe'], { encoding: 'utf8' }).status === 0) {
+      return { endpoint, url: (prefix = '/palisade') => `etcd://${endpoint}${prefix}`, close };
+    }
+    await sleep(100);
+  }
+  await close();
+  throw new Error(`etcd grpc-proxy did not answer on ${endpoint}`);
+}
