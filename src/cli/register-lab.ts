@@ -49,8 +49,8 @@ export function registerLabCommands(program: Command, output: Output, setExit: (
       ),
     )
       .addOption(backendOption(null))
-      .addOption(formatOption()),
-    ['palisade lab probe', 'palisade lab probe --backend iptables', 'palisade lab probe --format json | jq .summary', 'palisade lab probe --port 4369 25672/tcp'],
+      .addOption(formatOption(['text', 'json', 'html'])),
+    ['palisade lab probe', 'palisade lab probe --backend iptables', 'palisade lab probe --format json | jq .summary', 'palisade lab probe --format html > probe.html', 'palisade lab probe --port 4369 25672/tcp'],
   ).action(run('probe'));
 
   examples(

@@ -1,7 +1,7 @@
 /** `palisade lab up|down|apply|probe|audit|logs|demo`: the lab's commands (declared in src/cli/register-lab.ts). */
 import type { ConfigOverrides } from '../../app/config.ts';
 import { parseSocketPort } from '../../app/port-spec.ts';
-import { loadInventoryOf, loadWorkspace } from '../../app/workspace.ts';
+import { loadInventoryOf, loadWorkspace, type Workspace } from '../../app/workspace.ts';
 import { UsageError } from '../../diagnostics.ts';
 import { EXIT } from '../../exit-codes.ts';
 import type { BackendName } from '../../kernel/backend.ts';
@@ -14,6 +14,8 @@ import { withLabLock } from '../../lab/lock.ts';
 import { formatCounters, formatReport } from '../../lab/matrix.ts';
 import type { PortSpec as ProbePort } from '../../lab/probe-plan.ts';
 import { labProbe, type ProbeReport } from '../../lab/probe.ts';
+import { formatProbeHtml } from '../../lab/probe-html.ts';
+import { roleMap } from '../../app/graph.ts';
 import { LabError, checkLabName, readState, type LabState } from '../../lab/state.ts';
 import { labDown, labUp } from '../../lab/topology.ts';
 import { toJson, type Output } from '../output.ts';
@@ -21,7 +23,7 @@ import { toJson, type Output } from '../output.ts';
 export interface LabOptions extends ConfigOverrides {
   lab: string;
   backend?: BackendName;
-  format?: 'text' | 'json';
+  format?: 'text' | 'json' | 'html';
   port?: string[];
   logGroup?: string;
   host?: string;
@@ -66,8 +68,9 @@ function requireRoot(): void {
   if (!isRoot()) throw new LabError(`${NEEDS_ROOT}; run it as root (palisade lab demo shows the plan without root)`, { kind: 'lab' });
 }
 
-function printReport(output: Output, report: ProbeReport, format: 'text' | 'json' | undefined): number {
-  output.out(format === 'json' ? toJson(report) : formatReport(report.hosts, report.results, report.summary, report.notes, report.counters));
+function printReport(output: Output, report: ProbeReport, format: LabOptions['format'], ws?: Workspace): number {
+  if (format === 'html' && ws !== undefined) output.out(formatProbeHtml(report, roleMap(ws)));
+  else output.out(format === 'json' ? toJson(report) : formatReport(report.hosts, report.results, report.summary, report.notes, report.counters));
   return report.summary.mismatches > 0 ? EXIT.attention : EXIT.ok;
 }
 
@@ -93,7 +96,7 @@ export async function labCommand(subcommand: LabSubcommand, opts: LabOptions, ou
       const extraPorts = (opts.port ?? []).map(probePort);
       const ws = await loadWorkspace(opts);
       const report = await withLabLock(opts.lab, async () => labProbe(await upState(opts.lab), ws, { backend: opts.backend ?? null, extraPorts }, log));
-      return printReport(output, report, opts.format);
+      return printReport(output, report, opts.format, ws);
     }
     case 'audit': {
       const group = parseLogGroup(opts.logGroup ?? '7');
