@@ -197,3 +197,71 @@ export function kubeProxyIptablesSave(services: readonly NodePortService[]): str
   ];
   return `${[...nat, ...filter].join('\n')}\n`;
 }
+
+/**
+ * `nft list table ip kube-proxy` of a kube-proxy node in nftables mode (Kubernetes 1.31+) with NodePort services:
+ * the `services` chain's verdict maps (cluster IPs, and NodePorts on local addresses), a service chain choosing an
+ * endpoint chain that DNATs, the masquerade mark. Chain names follow kube-proxy's shape without its `/` separators.
+ */
+export function kubeProxyNftables(services: readonly NodePortService[]): string {
+  const named = services.map((s) => {
+    checked('service', s.name);
+    checked('address', s.clusterIp);
+    checked('address', s.endpoint.address);
+    for (const n of [s.nodePort, s.port, s.endpoint.port]) port(n);
+    const id = kubeChain('', s.name, s.protocol).slice(0, 8);
+    const base = s.name.replace(/[^A-Za-z0-9]+/g, '-');
+    return { s, service: `service-${id}-${base}`, external: `external-${id}-${base}`, endpoint: `endpoint-${kubeChain('', s.name, s.endpoint.address).slice(0, 8)}-${base}` };
+  });
+  const lines = [
+    'table ip kube-proxy {',
+    '\tcomment "rules for kube-proxy"',
+    '\tmap service-ips {',
+    '\t\ttype ipv4_addr . inet_proto . inet_service : verdict',
+    ...(named.length === 0 ? [] : [`\t\telements = { ${named.map(({ s, service }) => `${s.clusterIp} . ${s.protocol} . ${s.port} : goto ${service}`).join(', ')} }`]),
+    '\t}',
+    '\tmap service-nodeports {',
+    '\t\ttype inet_proto . inet_service : verdict',
+    ...(named.length === 0 ? [] : [`\t\telements = { ${named.map(({ s, external }) => `${s.protocol} . ${s.nodePort} : goto ${external}`).join(', ')} }`]),
+    '\t}',
+    '\tchain nat-prerouting {',
+    '\t\ttype nat hook prerouting priority dstnat; policy accept;',
+    '\t\tjump services',
+    '\t}',
+    '\tchain nat-output {',
+    '\t\ttype nat hook output priority -100; policy accept;',
+    '\t\tjump services',
+    '\t}',
+    '\tchain nat-postrouting {',
+    '\t\ttype nat hook postrouting priority srcnat; policy accept;',
+    '\t\tjump masquerading',
+    '\t}',
+    '\tchain masquerading {',
+    '\t\tmeta mark & 0x00004000 == 0x00000000 return',
+    '\t\tmeta mark set meta mark ^ 0x00004000',
+    '\t\tmasquerade fully-random',
+    '\t}',
+    '\tchain mark-for-masquerade {',
+    '\t\tmeta mark set meta mark | 0x00004000',
+    '\t}',
+    '\tchain services {',
+    '\t\tip daddr . meta l4proto . th dport vmap @service-ips',
+    '\t\tfib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports',
+    '\t}',
+    ...named.flatMap(({ s, service, external, endpoint }) => [
+      `\tchain ${service} {`,
+      `\t\tnumgen random mod 1 vmap { 0 : goto ${endpoint} }`,
+      '\t}',
+      `\tchain ${external} {`,
+      '\t\tjump mark-for-masquerade',
+      `\t\tgoto ${service}`,
+      '\t}',
+      `\tchain ${endpoint} {`,
+      `\t\tip saddr ${s.endpoint.address} jump mark-for-masquerade`,
+      `\t\tmeta l4proto ${s.protocol} dnat to ${s.endpoint.address}:${s.endpoint.port}`,
+      '\t}',
+    ]),
+    '}',
+  ];
+  return `${lines.join('\n')}\n`;
+}

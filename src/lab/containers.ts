@@ -43,6 +43,11 @@ export async function loadRuntimeRules(host: string, saved: string): Promise<voi
   await run('ip', ['netns', 'exec', host, 'iptables-restore', '--noflush'], saved);
 }
 
+/** Loads a runtime's nftables table (kube-proxy's nftables mode) into the host's namespace. */
+export async function loadRuntimeNftables(host: string, script: string): Promise<void> {
+  await run('ip', ['netns', 'exec', host, 'nft', '-f', '-'], script);
+}
+
 const RUNTIMES = {
   docker: { bridge: 'docker0', gateway: '172.17.0.1/16', address: '172.17.0.2/16' },
   nodeport: { bridge: 'cni0', gateway: '10.244.0.1/24', address: '10.244.0.5/24' },

@@ -12,12 +12,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addContainer, loadRuntimeRules } from '../../src/lab/containers.ts';
-import { dockerIptablesSave, kubeProxyIptablesSave } from '../../src/lab/container-rules.ts';
+import { addContainer, loadRuntimeNftables, loadRuntimeRules } from '../../src/lab/containers.ts';
+import { dockerIptablesSave, kubeProxyIptablesSave, kubeProxyNftables } from '../../src/lab/container-rules.ts';
 import { runCli } from '../helpers/cli.ts';
 import { run, skipUnlessRoot } from '../helpers/netns.ts';
 
-type Runtime = 'docker' | 'nodeport';
+/** nodeport: kube-proxy in iptables mode; nodeport-nft: in nftables mode. */
+type Runtime = 'docker' | 'nodeport' | 'nodeport-nft';
 
 interface Setup {
   host: string;
@@ -74,14 +75,17 @@ function connects(ns: string, to: string, port: number, from?: string): Promise<
   });
 }
 
-/** The runtime's tables as iptables-save prints them, without counters and the header and footer comments. */
-function saved(ns: string): string {
-  return run('ip', ['netns', 'exec', ns, 'iptables-save'])
+/** The iptables tables as iptables-save prints them, without counters and the header and footer comments. */
+const iptablesSave = (ns: string): string =>
+  run('ip', ['netns', 'exec', ns, 'iptables-save'])
     .split('\n')
     .filter((l) => !l.startsWith('#'))
     .map((l) => l.replace(/\[\d+:\d+\]/, '[0:0]'))
     .join('\n');
-}
+
+/** The runtime's rules: its iptables tables, or kube-proxy's nftables table when it runs in that mode. */
+const saved = (ns: string, runtime: Runtime): string =>
+  runtime === 'nodeport-nft' ? run('ip', ['netns', 'exec', ns, 'nft', 'list', 'table', 'ip', 'kube-proxy']) : iptablesSave(ns);
 /** What is left of saved() once palisade's own chains, rules and the one jump to them are taken out. */
 const withoutPalisade = (text: string): string =>
   text
@@ -129,10 +133,9 @@ function useSetup(runtime: Runtime): Setup {
       await serve(s.container, [5432, 80], s.servers);
     } else {
       await addContainer(s.host, { namespace: s.container, bridge: 'cni0', gateway: '10.244.0.1/24', address: '10.244.0.5/24' }, 'vethpod1');
-      await loadRuntimeRules(
-        s.host,
-        kubeProxyIptablesSave([{ name: 'default/web:http', protocol: 'tcp', nodePort: 30080, clusterIp: '10.96.0.10', port: 80, endpoint: { address: '10.244.0.5', port: 8080 } }]),
-      );
+      const services = [{ name: 'default/web:http', protocol: 'tcp' as const, nodePort: 30080, clusterIp: '10.96.0.10', port: 80, endpoint: { address: '10.244.0.5', port: 8080 } }];
+      if (runtime === 'nodeport') await loadRuntimeRules(s.host, kubeProxyIptablesSave(services));
+      else await loadRuntimeNftables(s.host, kubeProxyNftables(services));
       /* kube-proxy masquerades only service traffic: the pod network is routed to the node, as on a flat network. */
       run('ip', ['-n', s.client, 'route', 'add', '10.244.0.0/24', 'via', s.hostIp]);
       await serve(s.container, [8080], s.servers);
@@ -166,22 +169,24 @@ const cli = (s: Setup, command: string, ...extra: string[]) =>
     ...extra,
   ]);
 
-for (const runtime of ['docker', 'nodeport'] as const) {
+for (const runtime of ['docker', 'nodeport', 'nodeport-nft'] as const) {
   for (const backend of ['nft', 'iptables'] as const) {
-    describe(`${runtime === 'docker' ? 'Docker published ports' : 'kube-proxy NodePorts'} obey the host's policy (${backend})`, { skip: skipUnlessRoot }, () => {
+    const what = runtime === 'docker' ? 'Docker published ports' : `kube-proxy NodePorts (${runtime === 'nodeport' ? 'iptables' : 'nftables'} mode)`;
+    describe(`${what} obey the host's policy (${backend})`, { skip: skipUnlessRoot }, () => {
       const s = useSetup(runtime);
       const port = runtime === 'docker' ? 5432 : 30080;
       let before = '';
 
       it('without palisade the published port is open to every source (the bug)', async () => {
-        before = saved(s.host);
+        before = saved(s.host, runtime);
         assert.equal(await connects(s.client, s.hostIp, port, s.strangerIp), true);
       });
 
       it('after apply: accepted from the source the policy allows, dropped from another', async () => {
         const r = await cli(s, 'apply', '--backend', backend);
         assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stderr, runtime === 'docker' ? /Docker found \(docker0, .*\): ports it publishes follow/ : /kube-proxy \(iptables mode\) found: NodePorts follow/);
+        const found = { docker: /Docker found \(docker0, .*\): ports it publishes follow/, nodeport: /kube-proxy \(iptables mode\) found: NodePorts follow/, 'nodeport-nft': /kube-proxy \(nftables mode\) found/ };
+        assert.match(r.stderr, found[runtime]);
         assert.equal(await connects(s.client, s.hostIp, port, s.apiIp), true, 'the API host reaches the published port');
         assert.equal(await connects(s.client, s.hostIp, port, s.strangerIp), false, 'a stranger no longer does');
         if (runtime === 'docker') {
@@ -196,13 +201,13 @@ for (const runtime of ['docker', 'nodeport'] as const) {
       });
 
       it("the runtime's rules are unchanged after apply; palisade's only hook is one jump", () => {
-        const now = saved(s.host);
+        const now = saved(s.host, runtime);
         assert.equal(withoutPalisade(now), before);
-        if (backend === 'nft') assert.equal(now, before, 'the nft backend adds nothing to the iptables tables');
+        if (backend === 'nft') assert.equal(now, before, "the nft backend adds nothing to the runtime's tables");
         else {
           const hook = runtime === 'docker' ? 'DOCKER-USER' : 'FORWARD';
           assert.deepEqual(
-            now.split('\n').filter((l) => /-j PALISADE-FORWARD$/.test(l)),
+            iptablesSave(s.host).split('\n').filter((l) => /-j PALISADE-FORWARD$/.test(l)),
             [`-A ${hook} -j PALISADE-FORWARD`],
             'jumped to from DOCKER-USER when Docker has it, else from FORWARD',
           );
@@ -212,7 +217,7 @@ for (const runtime of ['docker', 'nodeport'] as const) {
       it('after stop the runtime\'s rules are exactly as before, and the port is open again', async () => {
         const r = await cli(s, 'stop');
         assert.equal(r.code, 0, r.stderr);
-        assert.equal(saved(s.host), before);
+        assert.equal(saved(s.host, runtime), before);
         assert.equal(await connects(s.client, s.hostIp, port, s.strangerIp), true);
       });
     });
