@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../inventory/revision.ts';
 import type { Host, Inventory } from '../inventory/types.ts';
-import type { Endpoint, FailsafeEntry, Policy, Rule, Settings } from '../policy/types.ts';
+import type { Endpoint, FailsafeEntry, Policy, RawRule, Rule, Settings } from '../policy/types.ts';
 import type { QueryNode } from '../query/ast.ts';
 import type { Bitset } from '../query/bitset.ts';
 import { HostIndex } from '../query/host-index.ts';
@@ -93,7 +93,6 @@ export interface SetSource {
 interface ResolvedSet {
   set: IrSet;
   source: SetSource;
-  warnings: string[];
 }
 
 const setDigests = new WeakMap<IrSet, string>();
@@ -154,6 +153,10 @@ export class FleetCompiler {
   private readonly carriers = new Map<QueryNode, Bitset>();
   private readonly setsByScope = new Map<Rule, Map<string, ResolvedSet>>();
   private readonly setsByName = new Map<string, ResolvedSet>();
+  /** Rules that may warn on some host that carries them, and what each warns about on every such host (computed once). */
+  private noisy: Array<{ rule: Rule; unresolved: string[] }> | null = null;
+  /** Per raw rule, what it warns about on every host that carries it (a backend form missing). */
+  private readonly rawNotes = new Map<RawRule, string[]>();
   /** Compiled rulesets: explain and the lab's probe ask for the same hosts again and again. Treat as read-only. */
   private readonly rulesets = new Map<Host, Ruleset>();
   private readonly rules: Rule[];
@@ -211,7 +214,7 @@ export class FleetCompiler {
     const { settings } = policy;
     const hostIndex = this.inputs.inventory.hosts.indexOf(host);
     const comments = settings.ruleComments;
-    const warnings: string[] = [];
+    const warnings = this.warningsOf(host, hostIndex);
     const sets = new Map<string, IrSet>();
     const comment = (text: string): string | null => (comments ? text : null);
     const auditGroup = this.audits(host, hostIndex) ? (settings.audit?.logGroup ?? null) : null;
@@ -232,20 +235,14 @@ export class FleetCompiler {
     output.unshift(...raw.top.output);
     input.push(...raw.input);
     output.push(...raw.output);
-    warnings.push(...raw.warnings);
     const egress: IrRule[] = [];
     const egressNetworks: Array<Extract<NonNullable<Rule['from']>, { kind: 'cidr' }>> = [];
 
     const userRules = new Map<string, IrRule[]>();
     const serviceRules = new Map<string, { service: NonNullable<Rule['service']>; rules: IrRule[] }>();
     for (const rule of this.rules) {
-      if (!this.carries(rule, host, hostIndex)) continue;
-      const skipped = this.skipReason(rule, host);
-      if (skipped !== null) {
-        warnings.push(skipped);
-        continue;
-      }
-      const irRules = this.ruleToIr(rule, host, sets, warnings, comment);
+      if (!this.carries(rule, host, hostIndex) || this.skipReason(rule, host) !== null) continue;
+      const irRules = this.ruleToIr(rule, host, sets, comment);
       if (rule.from != null) {
         const from = rule.from;
         const origin = originMatches(from);
@@ -323,6 +320,49 @@ export class FleetCompiler {
     };
   }
 
+  /**
+   * What compiling the host warns about (its ruleset's `warnings`), in that order, without compiling it, so that
+   * `check` can ask it of every host of a large fleet: raw rules without a backend's form, rules the host leaves out
+   * (skipReason), interfaces it lacks, host names that resolve to nothing. Only rules that can warn are looked at.
+   */
+  warningsOf(host: Host, hostIndex = this.inputs.inventory.hosts.indexOf(host)): string[] {
+    const warnings: string[] = [];
+    for (const rule of this.inputs.policy.raw) if (this.carries(rule, host, hostIndex)) warnings.push(...this.rawWarnings(rule));
+    for (const { rule, unresolved } of this.noisyRules()) {
+      if (!this.carries(rule, host, hostIndex)) continue;
+      const skipped = this.skipReason(rule, host);
+      if (skipped !== null) {
+        warnings.push(skipped);
+        continue;
+      }
+      const iface = this.interfaceWarning(rule, host);
+      if (iface !== null) warnings.push(iface);
+      for (const w of unresolved) if (!warnings.includes(w)) warnings.push(w);
+    }
+    return warnings;
+  }
+
+  private rawWarnings(rule: RawRule): string[] {
+    let notes = this.rawNotes.get(rule);
+    if (notes === undefined) {
+      notes = rawRulesFor([rule], () => null, this.inputs.rawTranslations).warnings;
+      this.rawNotes.set(rule, notes);
+    }
+    return notes;
+  }
+
+  /** The rules, in compile order, that warn on some host: those that may be skipped, name an interface, or name hosts that resolve to nothing. */
+  private noisyRules(): Array<{ rule: Rule; unresolved: string[] }> {
+    if (this.noisy === null) {
+      this.noisy = this.rules.flatMap((rule) => {
+        const unresolved = [...new Set(rule.peers.flatMap((peer) => (peer.kind === 'hostname' ? this.nameWarnings(peer.name) : [])))];
+        const mayWarn = rule.expires !== null || rule.user !== null || rule.service !== null || rule.interface.kind !== 'every' || unresolved.length > 0;
+        return mayWarn ? [{ rule, unresolved }] : [];
+      });
+    }
+    return this.noisy;
+  }
+
   /** Why the host leaves the rule out (expired, unknown user, unit not running), or null when it carries it. */
   skipReason(rule: Rule, host: Host): string | null {
     if (rule.expires !== null && rule.expires.at <= this.now) return expiredNote(rule.name, rule.expires.text);
@@ -350,14 +390,13 @@ export class FleetCompiler {
     ];
   }
 
-  private ruleToIr(rule: Rule, host: Host, sets: Map<string, IrSet>, warnings: string[], comment: (text: string) => string | null): IrRule[] {
+  private ruleToIr(rule: Rule, host: Host, sets: Map<string, IrSet>, comment: (text: string) => string | null): IrRule[] {
     const text = rule.user !== null && rule.direction === 'in' ? `${rule.name} (user ${rule.user})` : rule.name;
-    const iface = this.ruleInterface(rule, host, warnings);
+    const iface = this.ruleInterface(rule, host);
     const verdict = ruleVerdict(rule);
     return ruleFamilies(rule).map((family) => {
       const resolved = this.resolveSet(rule, host, family);
       sets.set(resolved.set.name, resolved.set);
-      for (const w of resolved.warnings) if (!warnings.includes(w)) warnings.push(w);
       const matches: Match[] = [];
       if (iface !== null) matches.push({ kind: rule.direction === 'in' ? 'iif' : 'oif', name: iface });
       matches.push({ kind: rule.direction === 'in' ? 'saddr' : 'daddr', set: resolved.set.name, family });
@@ -368,15 +407,18 @@ export class FleetCompiler {
   }
 
   /** The interface a rule matches on this host; null: every interface. */
-  private ruleInterface(rule: Rule, host: Host, warnings: string[]): string | null {
+  private ruleInterface(rule: Rule, host: Host): string | null {
     const spec = rule.interface;
     if (spec.kind === 'every') return null;
-    if (spec.kind === 'lan') {
-      if (host.lan === null) warnings.push(`rule "${rule.name}": interface lan, but this host has no lan interface: it matches on every interface`);
-      return host.lan ?? null;
-    }
-    if (host.interfaces[spec.name] === undefined) warnings.push(`rule "${rule.name}": interface "${spec.name}" is not one of this host's interfaces`);
-    return spec.name;
+    return spec.kind === 'lan' ? (host.lan ?? null) : spec.name;
+  }
+
+  /** What ruleInterface's choice for this host deserves a warning about. */
+  private interfaceWarning(rule: Rule, host: Host): string | null {
+    const spec = rule.interface;
+    if (spec.kind === 'lan' && host.lan === undefined) return `rule "${rule.name}": interface lan, but this host has no lan interface: it matches on every interface`;
+    if (spec.kind === 'named' && host.interfaces[spec.name] === undefined) return `rule "${rule.name}": interface "${spec.name}" is not one of this host's interfaces`;
+    return null;
   }
 
   private resolveSet(rule: Rule, host: Host, family: Family): ResolvedSet {
@@ -407,9 +449,8 @@ export class FleetCompiler {
   private buildSet(rule: Rule, host: Host, family: Family, scope: SetScope, name: string, definition: string): ResolvedSet {
     const members: string[] = [];
     const fixed: string[] = [];
-    const warnings: string[] = [];
     for (const peer of rule.peers) {
-      const addresses = this.peerAddresses(peer, host, family, scope, warnings);
+      const addresses = this.peerAddresses(peer, host, family, scope);
       members.push(...addresses);
       if (peer.kind === 'cidr' || (peer.kind === 'hostname' && !this.hostsByName.has(peer.name))) fixed.push(...addresses);
     }
@@ -417,11 +458,24 @@ export class FleetCompiler {
     return {
       set: { name, family, elements: normaliseNetworks(members, family), interval, definition },
       source: { peers: rule.peers, scope, family, interval, fixed: normaliseNetworks(fixed, family) },
-      warnings,
     };
   }
 
-  private peerAddresses(peer: Endpoint, host: Host, family: Family, scope: SetScope, warnings: string[]): string[] {
+  /** The addresses a host name stands for: an inventory host's, else what it resolved to (null when it did not: nameWarnings). */
+  private nameAddresses(name: string): Host['addresses'] | null {
+    const inventoryHost = this.hostsByName.get(name);
+    if (inventoryHost !== undefined) return inventoryHost.addresses;
+    const resolution = this.inputs.names.get(name.toLowerCase());
+    return resolution === undefined || resolution.error !== undefined ? null : { v4: resolution.v4, v6: resolution.v6 };
+  }
+
+  private nameWarnings(name: string): string[] {
+    if (this.nameAddresses(name) !== null) return [];
+    const resolution = this.inputs.names.get(name.toLowerCase());
+    return [`"${name}" did not resolve (${resolution?.error ?? 'not resolved'}): it matches nothing`];
+  }
+
+  private peerAddresses(peer: Endpoint, host: Host, family: Family, scope: SetScope): string[] {
     const key = family === 4 ? 'v4' : 'v6';
     switch (peer.kind) {
       case 'cidr':
@@ -430,16 +484,8 @@ export class FleetCompiler {
         return this.index
           .select(peer.query, { environment: scope.environment, self: scope.sametag === null ? null : host })
           .flatMap((h) => h.addresses[key]);
-      case 'hostname': {
-        const inventoryHost = this.hostsByName.get(peer.name);
-        if (inventoryHost !== undefined) return inventoryHost.addresses[key];
-        const resolution = this.inputs.names.get(peer.name.toLowerCase());
-        if (resolution === undefined || resolution.error !== undefined) {
-          warnings.push(`"${peer.name}" did not resolve (${resolution?.error ?? 'not resolved'}): it matches nothing`);
-          return [];
-        }
-        return resolution[key];
-      }
+      case 'hostname':
+        return this.nameAddresses(peer.name)?.[key] ?? [];
     }
   }
 }
