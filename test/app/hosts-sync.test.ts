@@ -40,7 +40,9 @@ describe('hosts sync', () => {
   });
 
   it('registers the source hosts, keeps what the admin registered, and removes only what it synced', async () => {
-    const agent = await runCli(['fleet', 'add-agent', 'web-1', '--role', 'old', '--network', '10.20.1.0/24', '--agent-password', 'x', '--inventory', url]);
+    const password = join(dir, 'agent.pass');
+    writeFileSync(password, 'x\n', { mode: 0o600 });
+    const agent = await runCli(['fleet', 'add-agent', 'web-1', '--role', 'old', '--network', '10.20.1.0/24', '--agent-password-file', password, '--inventory', url]);
     assert.equal(agent.code, 0, agent.stderr);
     const manual = await runCli(['hosts', 'put', '--name', 'nas-1', '--address', '10.20.9.9', '--role', 'backup', '--inventory', url]);
     assert.equal(manual.code, 0, manual.stderr);
