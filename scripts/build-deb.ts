@@ -6,7 +6,8 @@
  * `npm run build:deb`.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,8 @@ export async function buildDeb(): Promise<string> {
     chmodSync(join(stage, BIN), 0o755);
     put(stage, `lib/systemd/system/${RESTORE_UNIT}`, restoreUnit(DEFAULT_STATE_DIR, [BIN]), 0o644);
     put(stage, `lib/systemd/system/${AGENT_UNIT}`, agentUnit(DEFAULT_STATE_DIR, [BIN]), 0o644);
+    mkdirSync(join(stage, 'usr/share/man/man1'), { recursive: true });
+    writeFileSync(join(stage, 'usr/share/man/man1/palisade.1.gz'), gzipSync(readFileSync(join(root, 'man/palisade.1')), { level: 9 }));
     mkdirSync(join(stage, 'etc/palisade'), { recursive: true });
     for (const name of ['host.yaml', 'agent.env']) copyFileSync(join(root, 'packaging/etc', name), join(stage, 'etc/palisade', name));
     mkdirSync(join(stage, DEFAULT_STATE_DIR), { recursive: true });

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { build, transform } from 'esbuild';
 import protobuf from 'protobufjs';
 import { bundleConsoleUi } from './console-ui.js';
+import { readHelpTopics } from './docs.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -50,7 +51,8 @@ const common = {
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
-  define: { 'import.meta.url': 'PALISADE_ENTRY_URL', PALISADE_BUNDLED: 'true' },
+  // docs/ for `palisade help TOPIC` (src/cli/help.ts): only the help command's chunk refers to it.
+  define: { 'import.meta.url': 'PALISADE_ENTRY_URL', PALISADE_BUNDLED: 'true', PALISADE_HELP_TOPICS: JSON.stringify(readHelpTopics(root)) },
   plugins: [etcdProto],
 };
 

@@ -1,5 +1,5 @@
 // Whether a built artifact (dist/cli/, the executable) still reflects the sources: it is at least as new as
-// every file under src/ and package.json. bin/palisade.js and the build scripts decide with this; it runs at
+// every file under src/ and docs/ (embedded for `palisade help`) and package.json. bin/palisade.js and the build scripts decide with this; it runs at
 // every start of `npx palisade`, so it stats files and builds paths by concatenation, nothing more (about 200
 // stats), and requires node's modules: an ESM import of node:fs builds its ESM facade, which loads the streams.
 import { createRequire } from 'node:module';
@@ -19,8 +19,9 @@ function newestUnder(dir, newest) {
 }
 
 export function newestSource() {
-  const newest = statSync(`${root}package.json`).mtimeMs;
-  return existsSync(`${root}src`) ? newestUnder(`${root}src`, newest) : newest;
+  let newest = statSync(`${root}package.json`).mtimeMs;
+  for (const dir of ['src', 'docs']) if (existsSync(`${root}${dir}`)) newest = newestUnder(`${root}${dir}`, newest);
+  return newest;
 }
 
 export function isFresh(artifact) {

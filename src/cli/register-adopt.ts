@@ -1,4 +1,4 @@
-/** Adoption: `import` of the rules a host runs today. */
+/** Adoption and reference: `import` of the rules a host runs today, `help TOPIC`, `completion bash|zsh`. */
 import type { Command } from 'commander';
 import type { ImportOptions } from './commands/import.ts';
 import { examples } from './options.ts';
@@ -22,4 +22,21 @@ export function registerAdoptCommands(program: Command, output: Output, setExit:
       'palisade import --from firewalld /etc/firewalld/zones/public.xml --verify',
     ],
   ).action(async (files: string[], opts: ImportOptions) => setExit(await (await import('./commands/import.ts')).importCommand(files, opts, output)));
+
+  program.helpCommand(false);
+  examples(
+    program
+      .command('help')
+      .description('print a page of the reference (policy, settings, queries, inventory, fleet, exit-codes, commands...), or a command\'s help')
+      .argument('[topic]', 'a topic, or a command name; none: the list of topics'),
+    ['palisade help', 'palisade help policy', 'palisade help exit-codes', 'palisade help apply | less'],
+  ).action(async (topic: string | undefined) => setExit(await (await import('./commands/help.ts')).helpCommand(topic, program, output)));
+
+  examples(
+    program
+      .command('completion')
+      .description('print the shell completion script')
+      .argument('<shell>', 'bash or zsh'),
+    ['palisade completion bash > /etc/bash_completion.d/palisade', 'palisade completion zsh > "${fpath[1]}/_palisade"'],
+  ).action(async (shell: string) => setExit((await import('./commands/help.ts')).completionCommand(shell, program, output)));
 }

@@ -10,7 +10,8 @@ import { parseExpires, parseIcmpTypes, parseLimit, parseOrder, parseService } fr
 import { didYouMean } from '../suggest.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
 
-const RULE_FIELDS = [
+/** Every field a rule may have (docs/policy.md documents each: test/cli/reference.test.ts). */
+export const RULE_FIELDS = [
   'on', 'direction', 'protocol', 'action', 'order', 'user', 'service', 'interface', 'source', 'destination', 'dport', 'sport', 'icmp_type', 'limit', 'expires', 'env', 'options', 'from',
 ] as const;
 const RESERVED_INTERFACES = ['any', 'none'];

@@ -18,6 +18,9 @@ const SWITCHES = {
   rule_comments: 'ruleComments',
 } as const;
 
+/** Every key of `settings:` (docs/settings.md documents each: test/cli/reference.test.ts). */
+export const SETTING_KEYS = [...Object.keys(SWITCHES), 'default_action', 'failsafe', 'mode', 'audit', 'containers'];
+
 const DEFAULT_ACTIONS: readonly DefaultAction[] = ['drop', 'reject'];
 
 const failsafe = (protocol: 'tcp' | 'udp', port: number): FailsafeEntry => ({ protocol, dport: [{ from: port, to: port }], sport: null, peers: null, origin: null });
@@ -88,7 +91,7 @@ function parseSide(file: SourceFile, entry: Entry, side: 'in' | 'out'): Failsafe
 export function parseSettings(file: SourceFile, node: Node | null): Settings {
   const settings = defaultSettings();
   if (node === null) return settings;
-  const entries = file.entries(node, 'settings', { known: [...Object.keys(SWITCHES), 'default_action', 'failsafe', 'mode', 'audit', 'containers'], noun: 'setting' }) ?? [];
+  const entries = file.entries(node, 'settings', { known: SETTING_KEYS, noun: 'setting' }) ?? [];
   const audit = parseAudit(file, entries.find((e) => e.key === 'mode'), entries.find((e) => e.key === 'audit'));
   if (audit !== undefined) settings.audit = audit;
   for (const entry of entries) {

@@ -1,0 +1,1 @@
+export function readHelpTopics(root: string): Record<string, string>;
