@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { generateInventory } from './fleet.ts';
+import { generateInventory, generatePolicy } from './fleet.ts';
 
 interface Load {
   hosts: number;
@@ -21,8 +21,8 @@ interface Load {
 
 const CHILD = new URL('./inventory-load.ts', import.meta.url).pathname;
 
-function load(file: string): Load {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function load(file: string, policy?: string): Load {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, file, ...(policy === undefined ? [] : [policy])], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out) as Load;
 }
 
@@ -41,6 +41,8 @@ export function benchInventory(hostCount = 100_000, baselineCount = 10_000): str
     const json = load(join(dir, 'big.json'));
     const jsonSmall = load(join(dir, 'small.json'));
     const yaml = load(join(dir, 'small.yaml'));
+    writeFileSync(join(dir, 'policy.yaml'), stringify(generatePolicy(200)));
+    const check = load(join(dir, 'big.json'), join(dir, 'policy.yaml'));
     return [
       `## Inventory load (issue 10): ${hostCount.toLocaleString('en-US')} generated hosts, parse + validate`,
       '',
@@ -49,8 +51,9 @@ export function benchInventory(hostCount = 100_000, baselineCount = 10_000): str
       row('JSON (JSON.parse)', json),
       row('JSON (JSON.parse)', jsonSmall),
       row('YAML (positioned parser, baseline)', yaml),
+      row('`check`: JSON load + lint, 200 rules', check),
       '',
-      `CPU per host: JSON ${fmt(yaml.cpuS / yaml.hosts / (jsonSmall.cpuS / jsonSmall.hosts), 0)}x below the YAML path at ${baselineCount.toLocaleString('en-US')} hosts. Target: ${hostCount.toLocaleString('en-US')} hosts under 10 s and 1 GB.`,
+      `CPU per host: JSON ${fmt(yaml.cpuS / yaml.hosts / (jsonSmall.cpuS / jsonSmall.hosts), 0)}x below the YAML path at ${baselineCount.toLocaleString('en-US')} hosts. Target: ${hostCount.toLocaleString('en-US')} hosts load and \`check\` under 10 s and 1 GB.`,
       '',
     ].join('\n');
   } finally {
