@@ -8,6 +8,7 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import pino from 'pino';
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
+import { error, InputError, UsageError } from '../diagnostics.ts';
 import type { Flow } from '../audit/flow.ts';
 import { readFlowFiles } from '../audit/flow.ts';
 import { fleetFlows } from '../fleet/flows.ts';
@@ -224,7 +225,8 @@ export async function fleetConsoleSource(options: FleetOptions & { dnsHosts?: Re
     await source.start();
   } catch (cause) {
     await source.close();
-    throw cause;
+    if (cause instanceof InputError || cause instanceof UsageError) throw cause;
+    throw new InputError([error(`etcd: ${(cause as Error).message}`, { file: fleet.url })]);
   }
   return source;
 }
