@@ -27,6 +27,13 @@ export const DEFAULT_FACTS_FILE = '/etc/palisade/host.yaml';
 /** The agent's Prometheus endpoint port, when `--metrics` is on. */
 export const DEFAULT_METRICS_PORT = 9742;
 
+/** `push --canary --drop-factor`: a canary may drop this many times its rate before the push (0: no gate)... */
+export const DEFAULT_DROP_FACTOR = 3;
+/** ...plus this many packets per second (a quiet host's rate before is 0). */
+export const MIN_DROP_RATE = 1;
+/** How long the canaries report their drops under the current policy before they apply the candidate. */
+export const DROP_BASELINE_MS = 5000;
+
 /** etcd's default peer port. */
 export const DEFAULT_ETCD_PEER_PORT = 2380;
 /** Observed addresses kept per host unless its registration says otherwise (`max_addresses`). */

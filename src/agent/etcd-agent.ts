@@ -23,6 +23,8 @@ import type { Logger } from './logger.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { VERSION } from '../version.ts';
 import { AgentLoop, type FleetState, type Outcome } from './loop.ts';
+import { DropReporter } from './drop-reporter.ts';
+import type { ChainCounters } from '../kernel/backend.ts';
 
 export interface EtcdAgentOptions {
   host: string;
@@ -48,6 +50,8 @@ export interface EtcdAgentOptions {
   driftIntervalMs?: number;
   /** Log files of denied or audited flows to publish under `flows/<name>`; none: nothing published. */
   flowLogs?: readonly string[];
+  /** The kernel's drop counters: reported under `drops/<name>` while a canary rollout names this host. */
+  counters?: () => Promise<ChainCounters[]>;
   flowsIntervalMs?: number;
   /** Told of watched changes and of the etcd connection (the applier reports applies itself). */
   metrics?: Pick<AgentMetrics, 'etcdChange' | 'etcdConnected'>;
@@ -62,6 +66,10 @@ export class EtcdAgent {
   readonly membership: Membership;
   readonly status: LatestWriter<AgentStatus>;
   readonly flows: FlowPublisher | null;
+  readonly drops: DropReporter | null;
+  /** The candidate this host is a canary of, and when it first saw it (it waits the candidate's baselineMs). */
+  private canaryOf: { text: string; seenAt: number } | null = null;
+  private baselineTimer: NodeJS.Timeout | null = null;
   private policyUsers = '';
   private published = '';
   private lastStatus: AgentStatus;
@@ -78,6 +86,7 @@ export class EtcdAgent {
     this.status = new LatestWriter<AgentStatus>(options.client, keys.statusOf(host), log);
     const flowLogs = options.flowLogs ?? [];
     this.flows = flowLogs.length === 0 ? null : new FlowPublisher(host, flowLogs, options.client, keys.flowsOf(host), log);
+    this.drops = options.counters === undefined ? null : new DropReporter(options.client, keys.dropsOf(host), options.counters, log);
     this.lastStatus = { host, revision: 0, policyRevision: null, inventoryRevision: null, hash: null, mode: null, appliedAt: null, drift: false, error: null, errorAt: null, version: VERSION };
     this.loop = new AgentLoop({
       host,
@@ -99,6 +108,7 @@ export class EtcdAgent {
         options.metrics?.etcdChange();
         if (change?.kind === 'rejected') log.warn({ key: change.diagnostic.file }, change.diagnostic.message);
         if (deleted === true && (change?.kind === 'observation' || change?.kind === 'claim') && change.name === host) void this.membership.republish(`${keys.member(host)} disappeared`);
+        this.followRollout();
         /* Another host's keys: dropped when no rule of this host selects it, set elements when one does (issue 15). */
         if (change !== undefined && change !== null && change.kind !== 'rejected' && change.name !== host) {
           const { name } = change;
@@ -109,9 +119,28 @@ export class EtcdAgent {
     });
   }
 
+  /** Whether this host is a canary of the running rollout: it then reports its drops, and applies after the baseline. */
+  private followRollout(): void {
+    const candidate = this.view.candidate();
+    const text = candidate !== null && candidate.canaries.includes(this.options.host) ? JSON.stringify(candidate) : null;
+    if (text !== (this.canaryOf?.text ?? null)) {
+      if (this.baselineTimer !== null) clearTimeout(this.baselineTimer);
+      this.baselineTimer = null;
+      this.canaryOf = text === null ? null : { text, seenAt: Date.now() };
+      const wait = candidate?.baselineMs ?? 0;
+      if (text !== null && wait > 0) {
+        this.baselineTimer = setTimeout(() => this.loop.trigger(), wait);
+        this.baselineTimer.unref();
+      }
+    }
+    this.drops?.set(this.canaryOf !== null);
+  }
+
   private state(): FleetState | null {
-    /* A canary applies the candidate of a rollout; every other host only ever sees `policy`. */
-    const policy = this.view.candidateFor(this.options.host) ?? this.view.policy();
+    /* A canary applies the candidate of a rollout (after its baseline); every other host only ever sees `policy`. */
+    const baseline = this.view.candidate()?.baselineMs ?? 0;
+    const waiting = this.canaryOf !== null && Date.now() - this.canaryOf.seenAt < baseline;
+    const policy = (waiting ? null : this.view.candidateFor(this.options.host)) ?? this.view.policy();
     if (policy === null) return null;
     const inventory = this.view.inventory();
     this.logNew(inventory.diagnostics.map((d) => `${d.file ?? ''}: ${d.message}`));
@@ -129,6 +158,7 @@ export class EtcdAgent {
   async start(): Promise<void> {
     await this.publishFacts();
     await this.watch.start();
+    this.followRollout();
     this.factsTimer = setInterval(() => void this.publishFacts(), this.options.factsIntervalMs ?? DEFAULT_FACTS_INTERVAL_MS);
     this.factsTimer.unref();
     /* Every cycle goes through applyRuleset, which compares the kernel with what it applied and reloads on drift. */
@@ -200,6 +230,8 @@ export class EtcdAgent {
   async close(leave = false): Promise<void> {
     if (this.factsTimer !== null) clearInterval(this.factsTimer);
     if (this.driftTimer !== null) clearInterval(this.driftTimer);
+    if (this.baselineTimer !== null) clearTimeout(this.baselineTimer);
+    this.drops?.close();
     this.loop.close();
     if (leave) await this.membership.leave().catch((cause: Error) => this.options.log.error({ err: cause.message }, 'leaving the fleet failed; the membership expires after the grace period'));
     else this.membership.close();

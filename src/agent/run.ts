@@ -133,6 +133,7 @@ async function runFleetAgent({ options, ctx, log, metrics, measured, stopSignal 
     maxMs: options.debounceMax,
     flowLogs: options.flowsFrom ?? [],
     flowsIntervalMs: options.flowsInterval * 1000,
+    counters: () => backendFor(options.backend, ctx.target).counters(),
     ...(metrics === null ? {} : { metrics }),
   });
   const stopped = stopSignal();

@@ -8,6 +8,7 @@ import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import { InputError, OperationError, UsageError, error, hasErrors, type Diagnostic } from '../diagnostics.ts';
 import { controlPlaneOf } from '../fleet/control-plane.ts';
 import { defaultAdminNetworks, fleetGuardProblems } from '../fleet/guards.ts';
+import { DEFAULT_DROP_FACTOR, DROP_BASELINE_MS } from '../defaults.ts';
 import { runRollout, selectCanaries } from '../fleet/rollout.ts';
 import { decodePolicy, encodePolicy } from '../fleet/policy-record.ts';
 import { parsePolicyFiles, readPolicyFiles } from '../policy/load.ts';
@@ -26,6 +27,8 @@ export type PushOptions = ConfigOverrides &
     canary?: string;
     /** How long the canaries must stay healthy before the policy goes to every host (ms). */
     bake?: number;
+    /** The drop-rate gate's factor (src/fleet/drop-rate.ts); 0 turns it off. */
+    dropFactor?: number;
     /** Progress lines of a canary rollout. */
     progress?: (line: string) => void;
   };
@@ -92,6 +95,8 @@ export async function pushPolicy(options: PushOptions): Promise<PushResult> {
       canaries,
       bakeMs,
       applyTimeoutMs: bakeMs + 60_000,
+      dropFactor: options.dropFactor ?? DEFAULT_DROP_FACTOR,
+      baselineMs: DROP_BASELINE_MS,
       progress: options.progress ?? (() => undefined),
     });
     if (!outcome.promoted) throw new OperationError(`canary rollout failed: ${outcome.gate}; the canaries return to the current policy, no other host saw the candidate`, { kind: 'fleet' });

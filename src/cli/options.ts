@@ -22,6 +22,12 @@ export function positiveInt(text: string): number {
   return n;
 }
 
+export function nonNegative(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number, 0 or more');
+  return n;
+}
+
 /** --state-dir and the hidden --netns; with lock, also --lock-timeout: the commands that act on this host's kernel. */
 export function hostOptions(command: Command, lock = true): Command {
   command

@@ -12,6 +12,9 @@ import {
   DEFAULT_METRICS_PORT,
   DEFAULT_QUIET_MS,
   DEFAULT_TTL_SECONDS,
+  DEFAULT_DROP_FACTOR,
+  DROP_BASELINE_MS,
+  MIN_DROP_RATE,
 } from '../defaults.ts';
 import type { AgentOptions } from './commands/agent.ts';
 import type { AddAgentOptions, InitAuthOptions } from './commands/fleet-auth.ts';
@@ -20,7 +23,7 @@ import type { FleetFlowsOptions } from './commands/fleet-flows.ts';
 import type { FleetStatusOptions } from './commands/fleet-status.ts';
 import type { HostsPutOptions, HostsSyncOptions } from './commands/hosts.ts';
 import type { PushOptions } from '../app/push.ts';
-import { backendOption, duration, examples, formatOption, hostOptions, positiveInt, refusedSecret, sourceOptions } from './options.ts';
+import { backendOption, duration, examples, formatOption, hostOptions, nonNegative, positiveInt, refusedSecret, sourceOptions } from './options.ts';
 import type { Output } from './output.ts';
 
 const URL = 'etcd://10.0.0.5:2379,10.0.0.6:2379,10.0.0.7:2379/palisade';
@@ -87,6 +90,12 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
         .option('--force', 'push even when a guard fails')
         .option('--canary <spec>', "roll out to canaries first: N% of the agents' hosts, or a query such as 'roles:web AND environment:staging'")
         .option('--bake <duration>', 'how long the canaries must stay healthy before every host gets the policy (default 60s)', duration)
+        .option(
+          '--drop-factor <x>',
+          `drop-rate gate: roll back when a canary drops more than X times its rate before the push, + ${MIN_DROP_RATE}/s, during the bake (0: no gate; the canaries measure for ${DROP_BASELINE_MS / 1000} s first)`,
+          nonNegative,
+          DEFAULT_DROP_FACTOR,
+        )
         .option('--dns <file>', 'static name table, consulted before DNS while validating')
         .option('--no-resolve', 'do not ask the system resolver while validating'),
     ),

@@ -10,9 +10,11 @@ export interface Candidate {
   policy: string;
   canaries: string[];
   startedAt: string;
+  /** How long a canary keeps the current policy after it sees the candidate, reporting its drops (the gate's baseline). */
+  baselineMs?: number;
 }
 
-const schema = z.object({ policy: z.string(), canaries: z.array(z.string()), startedAt: z.string() });
+const schema = z.object({ policy: z.string(), canaries: z.array(z.string()), startedAt: z.string(), baselineMs: z.number().int().min(0).max(600_000).optional() });
 
 export const encodeCandidate = (candidate: Candidate): string => JSON.stringify(candidate);
 

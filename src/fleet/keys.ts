@@ -18,6 +18,9 @@ export interface Keys {
   status: string;
   /** `<prefix>/flows/`: every agent's summary of its denied or audited flows (issue 6). */
   flows: string;
+  /** `<prefix>/drops/`: a canary's drop counter samples during a rollout (src/fleet/drop-rate.ts). */
+  drops: string;
+  dropsOf(name: string): string;
   /** `<prefix>/hosts-sync`: the source and host names of the last `hosts sync` (the hosts it may remove). */
   sync: string;
   host(name: string): string;
@@ -40,6 +43,8 @@ export function fleetKeys(prefix: string): Keys {
     status: `${prefix}/status/`,
     flows: `${prefix}/flows/`,
     sync: `${prefix}/hosts-sync`,
+    drops: `${prefix}/drops/`,
+    dropsOf: (name) => `${prefix}/drops/${name}`,
     host: (name) => `${prefix}/hosts/${name}`,
     member: (name) => `${prefix}/members/${name}`,
     claims: (name) => `${prefix}/members/${name}/`,

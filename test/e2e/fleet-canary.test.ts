@@ -2,7 +2,8 @@
  * Canary rollout end to end (issue 9): six agents inside their namespaces, etcd on the bridge. The two canaries
  * run without the automatic etcd failsafe (the test-only --no-etcd-failsafe), so a policy that drops outbound
  * traffic cuts them from etcd: they roll back by themselves, the rollout fails and the other four hosts never
- * see the policy. A good policy is promoted to all six. Everything is removed in after(), even on failure.
+ * see the policy. A good policy is promoted to all six. A policy that makes a canary drop what a peer keeps
+ * sending is rolled back by the drop-rate gate. Everything is removed in after(), even on failure.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -114,5 +115,25 @@ describe('canary rollout with automatic rollback, end to end', { skip }, () => {
     assert.match(push.stdout, /after canaries h-1, h-2, h-3 passed/);
     const revision = /pushed policy ([0-9a-f]{16})/.exec(push.stdout)?.[1];
     await until('every host on the promoted policy', () => Array.from({ length: COUNT }, (_, i) => applied(i)).every((r) => r === revision), 60_000);
+  });
+
+  it("a policy that makes a canary drop traffic its peers send is rolled back by the drop-rate gate, naming the host and its rates", async () => {
+    const current = applied(2);
+    /* h-4 opens a connection to h-3:8082 every 20 ms: accepted (reset, no listener) by the current policy, dropped by the candidate. */
+    const SENDER = `const net = require('node:net'); setInterval(() => { const s = net.connect({ host: '${ip(2)}', port: 8082, timeout: 300 }); s.on('error', () => s.destroy()); s.on('timeout', () => s.destroy()); }, 20);`;
+    const sender = spawn('ip', ['netns', 'exec', ns(3), process.execPath, '-e', SENDER], { stdio: 'ignore' });
+    agents.push(sender);
+    try {
+      writeFileSync(join(dir, 'drops.yaml'), policy(false, 8085));
+      const policyBefore = policyRevision();
+      const push = cli(['push', '--policy', join(dir, 'drops.yaml'), '--canary', `name:${name(2)}`, '--bake', '5s']);
+      assert.equal(push.code, 1, push.stdout + push.stderr);
+      assert.match(push.stderr, /canary rollout failed: drop rate: h-3 dropped \d+\.\d\/s during the bake against \d+\.\d\/s before \(limit 3 x /);
+      assert.equal(policyRevision(), policyBefore, 'policy unchanged');
+      for (const i of [0, 1, 3, 4, 5]) assert.equal(applied(i), current, `${name(i)} never saw the candidate`);
+      await until('the canary back on the current policy', () => applied(2) === current, 90_000);
+    } finally {
+      sender.kill('SIGKILL');
+    }
   });
 });
