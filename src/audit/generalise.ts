@@ -3,9 +3,11 @@
  * of hosts C (`on:`) and names peers (`source:` inbound, `destination:` outbound); for each carrier c the
  * peers observed are P(c). A query generalises only when it selects exactly what was observed:
  *
- * - `on: roles:R` when the hosts with role R are exactly C (any environment, as `on:` is not scoped);
- * - peers `roles:R AND SAMETAG` (preferred: narrower for future hosts), else `roles:R`, when for every
- *   carrier c the query, evaluated as the compiler does for c (c's environment, c's tags), selects exactly P(c);
+ * - `on: roles:R`, else `roles:R AND environment:E`, `roles:R AND tags:T`, `roles:R AND environment:E AND tags:T`
+ *   (E, T shared by every carrier), when that selects exactly C (any environment, as `on:` is not scoped);
+ * - peers `roles:R AND SAMETAG` (preferred: narrower for future hosts), else `roles:R`, `roles:R AND tags:T`,
+ *   and across environments `roles:R AND environment:E` (and with a tag), when for every carrier c the query,
+ *   evaluated as the compiler does for c (c's environment, c's tags), selects exactly P(c);
  * - otherwise the hosts by name (`name:a OR name:b`), which is exact by construction.
  *
  * So a suggested rule opens no pair that was not observed, on the inventory it was computed from.
@@ -34,10 +36,32 @@ function commonRoles(hosts: readonly Host[]): string[] {
   return [...first.roles].filter((r) => rest.every((h) => h.roles.includes(r))).sort();
 }
 
-/** The query naming exactly the carriers, by a role they share when it has no other host. */
+function commonTags(hosts: readonly Host[]): string[] {
+  const [first, ...rest] = hosts;
+  if (first === undefined) return [];
+  return [...first.tags].filter((t) => rest.every((h) => h.tags.includes(t))).sort();
+}
+
+/** The environment every host shares, or null. */
+function commonEnvironment(hosts: readonly Host[]): string | null {
+  const envs = new Set(hosts.map((h) => h.environment));
+  return envs.size === 1 ? ([...envs][0] as string) : null;
+}
+
+/** `roles:R`, then narrowed by the shared environment and tags, in that order: the queries a person would write. */
+function roleQueries(hosts: readonly Host[], withEnvironment: boolean): string[] {
+  const env = withEnvironment ? commonEnvironment(hosts) : null;
+  const tags = commonTags(hosts).map((t) => `tags:${quoteValue(t)}`);
+  const envTerm = env === null ? [] : [`environment:${quoteValue(env)}`];
+  return commonRoles(hosts).flatMap((role) => {
+    const r = `roles:${quoteValue(role)}`;
+    return [r, ...envTerm.map((e) => `${r} AND ${e}`), ...tags.map((t) => `${r} AND ${t}`), ...envTerm.flatMap((e) => tags.map((t) => `${r} AND ${e} AND ${t}`))];
+  });
+}
+
+/** The query naming exactly the carriers, by a role (with their environment and tag) that has no other host. */
 export function carrierQuery(index: HostIndex, carriers: readonly Host[]): string {
-  for (const role of commonRoles(carriers)) {
-    const text = `roles:${quoteValue(role)}`;
+  for (const text of roleQueries(carriers, true)) {
     if (names(index.select(parseQuery(text), { environment: null, self: null })) === names(carriers)) return text;
   }
   return byName(carriers);
@@ -58,5 +82,7 @@ export function peerQuery(index: HostIndex, pairings: readonly Pairing[], envLim
     const role_ = `roles:${quoteValue(role)}`;
     for (const text of [`${role_} AND SAMETAG`, role_]) if (exact(text)) return text;
   }
+  /* Within the environment limit the environment is implied; across it, it narrows. */
+  for (const text of roleQueries(allPeers, !envLimit)) if (exact(text)) return text;
   return pairings.length === 1 ? byName(allPeers) : null;
 }

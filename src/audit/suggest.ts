@@ -3,7 +3,8 @@
  * from addresses to roles and tags only as far as generalise.ts proves exact, each with its evidence
  * (flows, records, hosts, first and last seen) in a comment. One rule per dropping side: an inbound rule
  * where the destination drops, an outbound rule (with the socket's user when a user chain drops) where
- * the source does. Peers outside the inventory are written as their addresses.
+ * the source does; never an any-user outbound rule for a flow without its uid on a host with per-user rules.
+ * Peers outside the inventory are written as their addresses.
  */
 import type { FleetCompiler } from '../compile/compile.ts';
 import type { Host } from '../inventory/types.ts';
@@ -35,13 +36,18 @@ interface Need {
   item: CutFlow;
 }
 
-function needsOf(item: CutFlow, owner: (a: string) => Host | null): Need[] {
+/**
+ * `perUser`: whether a host has per-user outbound rules; a flow recorded without its socket's uid (an inbound
+ * log, a conntrack entry) then gets no any-user outbound rule there, which would open the port to every user.
+ */
+function needsOf(item: CutFlow, owner: (a: string) => Host | null, perUser: (h: Host) => boolean): Need[] {
   const { flow, explanation } = item;
   return explanation.sides.flatMap((side): Need[] => {
     if (side.accepted) return [];
     const carrier = owner(side.direction === 'in' ? flow.destination : flow.source);
     if (carrier === null) return [];
     if (side.direction === 'in') return [{ direction: 'in', carrier, peer: owner(flow.source), peerAddress: flow.source, user: null, item }];
+    if (flow.uid === null && perUser(carrier)) return [];
     const user = side.chain === 'output' ? null : userOf(carrier, flow.uid);
     return [{ direction: 'out', carrier, peer: owner(flow.destination), peerAddress: flow.destination, user, item }];
   });
@@ -126,7 +132,8 @@ export function suggestRules(compiler: FleetCompiler, hosts: readonly Host[], po
   const owner = hostByAddress(hosts);
   const report = analyseImpact(compiler, hosts, flows);
   const groups = new Map<string, Need[]>();
-  for (const need of report.cut.flatMap((item) => needsOf(item, owner))) {
+  const perUser = (h: Host): boolean => compiler.compile(h.name).chains.some((c) => c.user !== undefined);
+  for (const need of report.cut.flatMap((item) => needsOf(item, owner, perUser))) {
     const { flow } = need.item;
     const k = [need.direction, flow.protocol, flow.port ?? '', need.user ?? '', rolesLabel(need.carrier, ''), rolesLabel(need.peer, need.peerAddress)].join('|');
     groups.set(k, [...(groups.get(k) ?? []), need]);

@@ -95,16 +95,16 @@ test('suggest: role-level rules where the observed hosts cover the role; the out
   assert.deepEqual(widened, [], 'no pair that was not observed is opened');
 });
 
-test('suggest: SAMETAG when the observed pairs share tags; by name when a role is only partly observed', () => {
+test('suggest: SAMETAG when the observed pairs share tags; role and tag when a role is only partly observed', () => {
   const policy = policyOf('settings: { input_drop: true }\nrules: {}\n');
   const pairs = [flow('web-1', 'db-1', 6379), flow('web-2', 'db-2', 6379)];
   const both = suggestRules(compilerOf(policy), hosts, policy, pairs);
   assert.deepEqual(both.map((r) => [r.on, r.peers.join(' | ')]), [['roles:db', 'roles:web AND SAMETAG']]);
   const one = suggestRules(compilerOf(policy), hosts, policy, [flow('web-1', 'db-1', 6379), flow('mon-1', 'web-1', 9100), flow('mon-1', 'web-2', 9101)]);
   assert.deepEqual(one.map((r) => [r.on, r.peers.join(' | '), r.port]), [
-    ['name:db-1', 'roles:web AND SAMETAG', 6379],
-    ['name:web-1', 'roles:monitoring', 9100],
-    ['name:web-2', 'roles:monitoring', 9101],
+    ['roles:db AND tags:shop', 'roles:web AND SAMETAG', 6379],
+    ['roles:web AND tags:shop', 'roles:monitoring', 9100],
+    ['roles:web AND tags:blog', 'roles:monitoring', 9101],
   ]);
   const merged = compilerOf(policyOf('settings: { input_drop: true }\nrules: {}\n', formatSuggestions(one, ['f'])));
   assert.equal(allowed(merged, ['web-1', 'db-1', 6379]), true);
@@ -168,4 +168,36 @@ test('a flow of unknown user passes the source when one of its users may send it
   assert.deepEqual(rules.map((r) => r.direction), ['in']);
   const cutAsRoot = analyseImpact(compilerOf(policy), hosts, [flow('backup-1', 'web-1', 9100)]);
   assert.ok(cutAsRoot.groups[0]?.droppedBy.some((d) => d.startsWith('out on backup-1')), 'no user of backup-1 may send it');
+});
+
+test('suggest: role × environment when a role spans environments; no any-user outbound rule for a flow without uid', () => {
+  const inv = parseInventoryDocument(`hosts:
+  - { name: db-p1, environment: production, roles: [db], interfaces: { eth0: [10.79.0.21] }, users: { root: 0 } }
+  - { name: db-p2, environment: production, roles: [db], interfaces: { eth0: [10.79.0.22] }, users: { root: 0 } }
+  - { name: db-s1, environment: staging, roles: [db], interfaces: { eth0: [10.79.1.21] }, users: { root: 0 } }
+  - { name: api-p1, environment: production, roles: [api], interfaces: { eth0: [10.79.0.31] }, users: { root: 0, app: 4200 } }
+  - { name: api-s1, environment: staging, roles: [api], interfaces: { eth0: [10.79.1.31] }, users: { root: 0, app: 4200 } }
+`, 'inv.yaml');
+  const at = (name: string): string => inv.hosts.find((h) => h.name === name)?.addresses.v4[0] as string;
+  const f = (src: string, dst: string, port: number, uid: number | null): Flow => ({ ...flow('web-1', 'db-1', port), source: at(src), destination: at(dst), uid });
+  const policy = policyOf(`settings: { input_drop: true, output_drop: true }
+rules:
+  App to the world:
+    on: roles:api
+    direction: out
+    protocol: tcp
+    user: app
+    destination: 192.0.2.0/24
+    dport: 443
+`);
+  const compiler = new FleetCompiler({ policy: enforcedPolicy(policy), inventory: inv, names: new Map() });
+  const rules = suggestRules(compiler, inv.hosts, policy, [f('api-p1', 'db-p1', 5432, null), f('api-p1', 'db-p2', 5432, null)]);
+  assert.deepEqual(rules.map((r) => [r.direction, r.on, r.peers.join(' | '), r.user]), [['in', 'roles:db AND environment:production', 'roles:api', null]]);
+  const withUid = suggestRules(compiler, inv.hosts, policy, [f('api-p1', 'db-p1', 5432, 4200)]);
+  assert.deepEqual(withUid.filter((r) => r.direction === 'out').map((r) => [r.on, r.user]), [['roles:api AND environment:production', 'app']]);
+  const merged = new FleetCompiler({ policy: enforcedPolicy(policyOf(`settings: { input_drop: true, output_drop: false }\nrules: {}\n`, formatSuggestions(rules, ['f']))), inventory: inv, names: new Map() });
+  const ok = (s: string, d: string): boolean => explainFlow(merged, inv.hosts, { source: s, destination: d, protocol: 'tcp', port: 5432, sourcePort: null, user: null, family: 4 }).allowed;
+  assert.equal(ok('api-p1', 'db-p1'), true);
+  assert.equal(ok('api-p1', 'db-p2'), true);
+  for (const [s, d] of [['api-s1', 'db-s1'], ['api-p1', 'db-s1'], ['api-s1', 'db-p1'], ['db-p2', 'db-p1']]) assert.equal(ok(s as string, d as string), false, `${s} -> ${d}`);
 });
