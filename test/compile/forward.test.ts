@@ -164,3 +164,14 @@ test('explain --dnat: "published port, DNAT to ..., decided by rule X", and what
   const off = formatExplanation(explainFlow(compilerFor(`settings:\n  containers: off\n${POLICY}`, SMALL_INVENTORY), hosts, { ...query, source: 'mon-1' }));
   assert.match(off, /accepted by nothing in palisade: settings\.containers is off, published ports bypass the inbound rules/);
 });
+
+test('explain --dnat: anything but ADDRESS:PORT is a usage error, never an evaluation', async () => {
+  const { runCli } = await import('../helpers/cli.ts');
+  for (const bad of ['172.17.0.2', '172.17.0.2:0', '172.17.0.2:65536', 'db:5432', '172.17.0.2:5432;id', 'fd00::2:5432', '[172.17.0.2]:5432', `${'9'.repeat(5000)}:1`]) {
+    const r = await runCli(['explain', 'web-shop-1', 'api-1', '8080', '--dnat', bad]);
+    assert.equal(r.code, 2, `--dnat ${bad}: ${r.stderr}`);
+    assert.match(r.stderr, /--dnat .*expected the container's ADDRESS:PORT/);
+  }
+  const ok = await runCli(['explain', 'web-shop-1', 'api-1', '8080', '--dnat', '172.17.0.2:80']);
+  assert.match(ok.stdout, /in on api-1: published port, DNAT to 172\.17\.0\.2:80, accepted by rule "API from web" \(chain published\)/);
+});
