@@ -100,6 +100,15 @@ describe('the console in a browser', { skip: skipWithoutChromium }, () => {
     assert.match(explain, /set pal4_[0-9a-f]{12} on web-(blog|shop)-1/);
     await screenshot(page, 'console-edge');
 
+    /* Two hosts and a port, typed: the blog's web server may not reach the shop's API (SAMETAG). */
+    await page.fill('#x-from', 'web-blog-1');
+    await page.fill('#x-to', 'api-1');
+    await page.fill('#x-port', '8080');
+    await page.fill('#x-user', 'www-data');
+    await page.click('#explain-form button');
+    await page.waitForSelector('#explain p.cut');
+    assert.match(await page.locator('#explain').innerText(), /out of web-blog-1: drop by the default policy/);
+
     await page.click('nav button[data-tab="hosts"]');
     await page.waitForSelector('#hosts tbody tr[data-host="api-1"]');
     await page.click('#hosts tbody tr[data-host="api-1"]');

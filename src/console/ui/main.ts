@@ -399,19 +399,24 @@ function showEdge(edge: GraphEdge, element: Element): void {
     return;
   }
   const port = first.ports === null ? (first.protocol === 'all' ? 'icmp' : first.protocol) : `${first.ports.split(/[-,]/)[0]}/${first.protocol}`;
-  const params = new URLSearchParams({ from: source, to: destination, port });
-  const user = edge.permissions.find((p) => p.direction === 'out' && p.user !== null)?.user;
-  if (user != null) params.set('user', user);
+  const user = edge.permissions.find((p) => p.direction === 'out' && p.user !== null)?.user ?? null;
   document.body.dataset['edgeShownAt'] = String(Math.round(performance.now()));
-  explainBox.append(el('p', `palisade explain ${source} ${destination} ${port}${user == null ? '' : ` --user ${user}`}`, 'hint'));
+  explainInto(explainBox, source, destination, port, user);
+}
+
+/** explain's answer for a flow, with the deciding rules' file:line and the sets they match in, into box. */
+function explainInto(box: HTMLElement, source: string, destination: string, port: string, user: string | null): void {
+  const params = new URLSearchParams({ from: source, to: destination, port });
+  if (user !== null && user !== '') params.set('user', user);
+  box.append(el('p', `palisade explain ${source} ${destination} ${port}${user === null || user === '' ? '' : ` --user ${user}`}`, 'hint'));
   void api<Explained>(`/api/explain?${params.toString()}`)
     .then((result) => {
-      explainBox.append(el('p', result.explanation.allowed ? 'allowed' : 'denied', result.explanation.allowed ? 'state-ok' : 'cut'));
-      for (const side of result.explanation.sides) explainBox.append(el('p', `${side.direction === 'out' ? 'out of' : 'into'} ${side.host}: ${side.decision} by ${side.decidedBy}`));
-      for (const r of result.rules) explainBox.append(el('p', `${r.rule}: ${r.file}:${r.line}`));
-      for (const s of result.sets) explainBox.append(el('p', `set ${s.set} on ${s.host} (${s.elements} elements): ${s.definition}`));
+      box.append(el('p', result.explanation.allowed ? 'allowed' : 'denied', result.explanation.allowed ? 'state-ok' : 'cut'));
+      for (const side of result.explanation.sides) box.append(el('p', `${side.direction === 'out' ? 'out of' : 'into'} ${side.host}: ${side.decision} by ${side.decidedBy}`));
+      for (const r of result.rules) box.append(el('p', `${r.rule}: ${r.file}:${r.line}`));
+      for (const s of result.sets) box.append(el('p', `set ${s.set} on ${s.host} (${s.elements} elements): ${s.definition}`));
     })
-    .catch((cause: Error) => explainBox.append(el('p', cause.message, 'diag')));
+    .catch((cause: Error) => box.append(el('p', cause.message, 'diag')));
 }
 
 function showNode(node: GraphNode, element: Element): void {
@@ -624,6 +629,14 @@ for (const b of document.querySelectorAll<HTMLButtonElement>('nav button')) b.ad
 $<HTMLFormElement>('#filters').addEventListener('submit', (event) => {
   event.preventDefault();
   void loadMap();
+});
+$<HTMLFormElement>('#explain-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const value = (id: string): string => $<HTMLInputElement>(id).value.trim();
+  const box = el('div');
+  box.id = 'explain';
+  $<HTMLElement>('#details').replaceChildren(el('h2', `${value('#x-from')} → ${value('#x-to')}`), box);
+  explainInto(box, value('#x-from'), value('#x-to'), value('#x-port'), value('#x-user'));
 });
 $<HTMLButtonElement>('#pending-run').addEventListener('click', () => void runPending());
 void loadMap().then(() => follow());
