@@ -1,6 +1,8 @@
 /**
  * The AFW way, as a baseline: for every rule, re-run the search over every host (no index, no cache) and
- * write one iptables rule per resolved address. Deliberately naive: it is what Palisade is measured against.
+ * write one iptables rule per resolved address. As AFW was: it wrote each peer's `lanip` (one IPv4 address of
+ * its lan interface) and no IPv6 rule at all, so a host contributes one address per rule, here its first IPv4
+ * lan address.
  */
 import type { Host } from '../src/inventory/types.ts';
 import type { QueryNode } from '../src/query/ast.ts';
@@ -60,7 +62,7 @@ export function afwExpand(policy: Policy, hosts: readonly Host[], host: Host): s
           : peer.kind === 'query'
             ? hosts
                 .filter((h) => (rule.options.disableEnvLimit || h.environment === host.environment) && naiveMatch(peer.query, h, host))
-                .flatMap((h) => [...h.addresses.v4, ...h.addresses.v6])
+                .flatMap((h) => h.addresses.v4.slice(0, 1))
             : [];
       for (const address of addresses) lines.push(`-A ${chain} ${flag} ${address} -p ${rule.protocol}${ports} -j ACCEPT`);
     }

@@ -1,6 +1,9 @@
 /**
  * Issue 2's benchmark: compile (and render to nft) every host of a generated 10,000-host fleet with 200
- * rules, against the AFW expansion of the same policy computed in the same run.
+ * rules, against the AFW expansion of the same policy computed in the same run. Like with like (issue 15):
+ * medians beside medians and means beside means; "whole fleet" and "cold" include loading the inventory
+ * (parse + validate), which costs more than compiling. Then an agent's incremental update (a relevant host
+ * leaving and joining again, src/compile/incremental.ts) at 10,000 and 100,000 hosts.
  */
 import { performance } from 'node:perf_hooks';
 import { stringify } from 'yaml';
@@ -11,17 +14,59 @@ import type { Inventory } from '../src/inventory/types.ts';
 import { parsePolicyFiles } from '../src/policy/load.ts';
 import type { Policy } from '../src/policy/types.ts';
 import { renderNft } from '../src/render/nft.ts';
+import { IncrementalRuleset } from '../src/compile/incremental.ts';
+import type { Host } from '../src/inventory/types.ts';
 import { afwExpand } from './afw-baseline.ts';
-import { median } from './stats.ts';
+import { machineLoad, mean, median, percentile } from './stats.ts';
 import { generateInventory, generatePolicy } from './fleet.ts';
 
 const fmt = (n: number, digits = 1): string => n.toFixed(digits);
 
+/** Parses and validates the generated documents (their generation is not timed). */
 function load(hostCount: number, ruleCount: number): { inventory: Inventory; policy: Policy; loadMs: number } {
+  const inventoryText = JSON.stringify(generateInventory(hostCount));
+  const policyText = stringify(generatePolicy(ruleCount));
   const start = performance.now();
-  const inventory = parseInventoryDocument(JSON.stringify(generateInventory(hostCount)), `generated-${hostCount}.json`);
-  const { policy } = parsePolicyFiles([{ path: 'generated-policy.yaml', text: stringify(generatePolicy(ruleCount)) }]);
+  const inventory = parseInventoryDocument(inventoryText, `generated-${hostCount}.json`);
+  const { policy } = parsePolicyFiles([{ path: 'generated-policy.yaml', text: policyText }]);
   return { inventory, policy, loadMs: performance.now() - start };
+}
+
+const cpuMs = (fn: () => void): number => {
+  const before = process.cpuUsage();
+  fn();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+};
+
+/**
+ * An agent's incremental update: for hosts in one of its sets, the host leaving then joining again, each
+ * `note` + `update` (CPU time); and an irrelevant host's change. Hosts are built in memory at the larger
+ * size (loading is measured above and in the inventory section).
+ */
+function incremental(inventory: Inventory, policy: Policy): { relevantMs: number[]; irrelevantMs: number[]; elements: number } {
+  const compiler = new FleetCompiler({ policy, inventory, names: new Map() });
+  /* The agent with the most set elements among 200 hosts: its sets are the largest to change. */
+  const size = (h: Host): number => compiler.compile(h.name).sets.reduce((n, s) => n + s.elements.length, 0);
+  const self = inventory.hosts.slice(0, 200).reduce((a, b) => (size(b) > size(a) ? b : a));
+  const ruleset = compiler.compile(self.name);
+  const inSets = new Set(ruleset.sets.flatMap((s) => s.elements));
+  const relevant = inventory.hosts.filter((h) => h !== self && h.addresses.v4.some((a) => inSets.has(a))).slice(0, 20);
+  const irrelevant = inventory.hosts.filter((h) => h !== self && !h.addresses.v4.some((a) => inSets.has(a))).slice(0, 20);
+  const state = new IncrementalRuleset(compiler, ruleset, self);
+  const relevantMs: number[] = [];
+  for (const host of relevant) {
+    relevantMs.push(cpuMs(() => (state.note(host.name, () => ({ host: null, contested: false })), state.update())));
+    relevantMs.push(cpuMs(() => (state.note(host.name, () => ({ host, contested: false })), state.update())));
+  }
+  const irrelevantMs = irrelevant.map((host) => cpuMs(() => state.note(host.name, () => ({ host, contested: false }))));
+  return { relevantMs, irrelevantMs, elements: ruleset.sets.reduce((n, s) => n + s.elements.length, 0) };
+}
+
+/** The generated hosts as the validated inventory holds them, without validating (for the 100,000-host run). */
+function inMemory(hostCount: number): Inventory {
+  const hosts = generateInventory(hostCount).hosts.map((h): Host => ({ ...h, addresses: { v4: (h.interfaces['eth0'] ?? []).filter((a) => !a.includes(':')), v6: (h.interfaces['eth0'] ?? []).filter((a) => a.includes(':')) } }));
+  return { hosts, source: 'generated', revision: 'generated', diagnostics: [] };
 }
 
 interface FleetRun {
@@ -59,36 +104,62 @@ function coldHostMs(inventory: Inventory, policy: Policy, samples: number): numb
   });
 }
 
-function afwRun(inventory: Inventory, policy: Policy, samples: number): { perHostMs: number; rules: number[] } {
+function afwRun(inventory: Inventory, policy: Policy, samples: number): { perHostMs: number[]; rules: number[] } {
   const step = Math.floor(inventory.hosts.length / samples);
   const rules: number[] = [];
-  const start = performance.now();
-  for (let i = 0; i < samples; i++) rules.push(afwExpand(policy, inventory.hosts, inventory.hosts[i * step] as Inventory['hosts'][number]).length);
-  return { perHostMs: (performance.now() - start) / samples, rules };
+  const perHostMs: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t = performance.now();
+    rules.push(afwExpand(policy, inventory.hosts, inventory.hosts[i * step] as Inventory['hosts'][number]).length);
+    perHostMs.push(performance.now() - t);
+  }
+  return { perHostMs, rules };
 }
 
-export function benchCompile(hostCount = 10_000, ruleCount = 200): string {
+export function benchCompile(hostCount = 10_000, ruleCount = 200, largeCount = 100_000): string {
   const big = load(hostCount, ruleCount);
   const small = load(hostCount / 10, ruleCount);
   const fleet = compileFleet(big.inventory, big.policy);
   const smallFleet = compileFleet(small.inventory, small.policy);
   const cold = coldHostMs(big.inventory, big.policy, 20);
   const afw = afwRun(big.inventory, big.policy, 40);
-  const hostsPerSecond = hostCount / (fleet.totalMs / 1000);
-  const afwHostsPerSecond = 1000 / afw.perHostMs;
-  const afwFleetSeconds = (afw.perHostMs * hostCount) / 1000;
+  const inc = incremental(big.inventory, big.policy);
+  const large = incremental(inMemory(largeCount), big.policy);
+  const fleetS = fleet.totalMs / 1000;
+  const wholeS = (big.loadMs + fleet.totalMs) / 1000;
+  const afwMean = mean(afw.perHostMs);
+  const afwFleetS = (afwMean * hostCount) / 1000;
+  const afwWholeS = afwFleetS + big.loadMs / 1000;
+  const palMedian = median(fleet.perHostMs);
+  const palMean = mean(fleet.perHostMs);
+  const afwMedian = median(afw.perHostMs);
+  const n = (v: number): string => v.toLocaleString('en-US');
   return [
-    `## Compile (issue 2): ${hostCount} hosts x ${ruleCount} rules (load ${fmt(big.loadMs / 1000, 2)} s)`,
+    `## Compile (issue 2): ${n(hostCount)} hosts x ${ruleCount} rules`,
     '',
     '| measure | Palisade | AFW expansion (baseline) | ratio |',
     '|---|---|---|---|',
-    `| whole fleet, compile + render | ${fmt(fleet.totalMs / 1000, 2)} s | ${fmt(afwFleetSeconds, 0)} s (from ${afw.rules.length} hosts) | ${fmt(afwFleetSeconds / (fleet.totalMs / 1000), 0)}x faster |`,
-    `| hosts/second | ${fmt(hostsPerSecond, 0)} | ${fmt(afwHostsPerSecond, 1)} | ${fmt(hostsPerSecond / afwHostsPerSecond, 0)}x |`,
-    `| one host in a fleet run, median | ${fmt(median(fleet.perHostMs), 3)} ms | ${fmt(afw.perHostMs, 1)} ms | ${fmt(afw.perHostMs / median(fleet.perHostMs), 0)}x |`,
-    `| one host from nothing (index + compile + render), median | ${fmt(median(cold), 1)} ms | | |`,
+    `| inventory load (parse + validate, JSON) | ${fmt(big.loadMs / 1000, 2)} s | same | |`,
+    `| whole fleet: load + compile + render | ${fmt(wholeS, 2)} s | ${fmt(afwWholeS, 0)} s (load + mean of ${afw.rules.length} hosts × ${n(hostCount)}) | ${fmt(afwWholeS / wholeS, 1)}x faster |`,
+    `| whole fleet: compile + render only | ${fmt(fleetS, 2)} s | ${fmt(afwFleetS, 0)} s | ${fmt(afwFleetS / fleetS, 1)}x |`,
+    `| one host in a fleet run, median | ${fmt(palMedian, 3)} ms | ${fmt(afwMedian, 1)} ms | ${fmt(afwMedian / palMedian, 0)}x |`,
+    `| one host in a fleet run, mean | ${fmt(palMean, 3)} ms | ${fmt(afwMean, 1)} ms | ${fmt(afwMean / palMean, 0)}x |`,
+    `| one host cold: inventory load + index + compile + render (median) | ${fmt((big.loadMs + median(cold)) / 1000, 2)} s (load ${fmt(big.loadMs / 1000, 2)} s + ${fmt(median(cold), 1)} ms) | | |`,
     `| rules per host, median (max) | ${median(fleet.rules)} (${Math.max(...fleet.rules)}) | ${median(afw.rules)} (${Math.max(...afw.rules)}) | ${fmt(median(afw.rules) / median(fleet.rules), 0)}x fewer |`,
     `| set elements per host, median (max) | ${median(fleet.elements)} (${Math.max(...fleet.elements)}) | - | |`,
-    `| rules per host at ${hostCount / 10} hosts, median (max) | ${median(smallFleet.rules)} (${Math.max(...smallFleet.rules)}) | | independent of fleet size |`,
+    `| rules per host at ${n(hostCount / 10)} hosts, median (max) | ${median(smallFleet.rules)} (${Math.max(...smallFleet.rules)}) | | independent of fleet size |`,
+    '',
+    "AFW as it was: one rule per peer and address, the peer's IPv4 lan address only (AFW wrote `lanip`, no IPv6 rule), the search re-run per rule.",
+    '',
+    "**An agent's incremental update** (issue 15): for the agent with the most set elements of 200 hosts, a host its sets select leaves, then joins again (src/compile/incremental.ts: `note` + `update`, CPU time per change); a host they do not select changes (dropped).",
+    '',
+    '| fleet | set elements of the agent | relevant change, median (p99) | irrelevant change, median |',
+    '|---:|---:|---:|---:|',
+    `| ${n(hostCount)} | ${n(inc.elements)} | ${fmt(median(inc.relevantMs), 2)} ms (${fmt(percentile(inc.relevantMs, 99), 2)} ms) | ${fmt(median(inc.irrelevantMs), 3)} ms |`,
+    `| ${n(largeCount)} (hosts built in memory) | ${n(large.elements)} | ${fmt(median(large.relevantMs), 2)} ms (${fmt(percentile(large.relevantMs, 99), 2)} ms) | ${fmt(median(large.irrelevantMs), 3)} ms |`,
+    '',
+    `Target: under 10 ms CPU at 100,000 hosts. Machine: ${machineLoad()}.`,
     '',
   ].join('\n');
 }
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(`${benchCompile()}\n`);

@@ -11,14 +11,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FleetCompiler } from '../src/compile/compile.ts';
 import type { Host } from '../src/inventory/types.ts';
 import { backendFor } from '../src/kernel/load.ts';
 import { parsePolicyFiles } from '../src/policy/load.ts';
-import { median } from './stats.ts';
+import { machineLoad, median } from './stats.ts';
 
 const PORT = 5001;
 const ROUNDS = 5;
@@ -159,7 +159,6 @@ export async function benchPacketPath(): Promise<string> {
     const rate = median(r.rates);
     return `| ${r.what} | ${rate.toFixed(0)} | ${(rate / floor).toFixed(3)} | ${r.failed} | ${r.loadS.toFixed(1)} |`;
   });
-  const [one, five, fifteen] = loadavg().map((l) => l.toFixed(1));
   return [
     title,
     '',
@@ -171,7 +170,7 @@ export async function benchPacketPath(): Promise<string> {
     '|---|---:|---:|---:|---:|',
     ...rows,
     '',
-    `The floor is ${(floor / none).toFixed(3)}x of no firewall (conntrack's own cost). Machine load average during the run: ${one} / ${five} / ${fifteen} (1/5/15 min, ${spawnSync('nproc').stdout.toString().trim()} CPUs).`,
+    `The floor is ${(floor / none).toFixed(3)}x of no firewall (conntrack's own cost). Machine: ${machineLoad()}.`,
     '',
   ].join('\n');
 }
