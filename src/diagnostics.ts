@@ -83,6 +83,26 @@ export function sanitize(text: string): string {
   return out;
 }
 
+const SYSTEM_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENAMETOOLONG: 'the name is too long',
+  EEXIST: 'a file of that name is in the way',
+};
+
+/** A failed system call's reason in words, with its code: `read-only file system (EROFS)`; else the error's message. */
+export function systemReason(cause: unknown): string {
+  const code = (cause as NodeJS.ErrnoException | null)?.code;
+  if (code !== undefined && SYSTEM_REASONS[code] !== undefined) return `${SYSTEM_REASONS[code]} (${code})`;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
 export function error(message: string, where: Partial<SourcePos> & { rule?: string; host?: string } = {}): Diagnostic {
   return { severity: 'error', message, ...where };
 }

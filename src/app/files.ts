@@ -5,26 +5,11 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeDirectory, writeFileAtomic } from '../apply/atomic-file.ts';
-import { OperationError } from '../diagnostics.ts';
-
-const REASONS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  ENAMETOOLONG: 'the name is too long',
-  EEXIST: 'a file of that name is in the way',
-};
+import { OperationError, systemReason } from '../diagnostics.ts';
 
 /** `cannot <doing> <path>: <reason> (<code>)`. */
 export function fileError(path: string, doing: string, cause: unknown, unchanged: boolean): OperationError {
-  const code = (cause as NodeJS.ErrnoException | null)?.code;
-  const reason = code !== undefined && REASONS[code] !== undefined ? `${REASONS[code]} (${code})` : cause instanceof Error ? cause.message : String(cause);
-  return new OperationError(`cannot ${doing} ${path}: ${reason}`, { kind: 'file', unchanged, cause });
+  return new OperationError(`cannot ${doing} ${path}: ${systemReason(cause)}`, { kind: 'file', unchanged, cause });
 }
 
 /** Whether path is a directory; a path that cannot be read is a file error. */

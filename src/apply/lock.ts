@@ -16,7 +16,7 @@ import { readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sha256 } from '../hash.ts';
-import { ensureStateDir, StateError } from './state.ts';
+import { ensureStateDir, STATE_DIR_HINT, StateError, stateDirReason } from './state.ts';
 
 /**
  * A symlink naming its holder. Not `lock`: palisade 0.1 flock()ed a regular file of that name and never
@@ -141,7 +141,7 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
   } catch (cause) {
     if (cause instanceof StateError) throw cause;
     if (options.unlockedIfUnwritable === true && UNWRITABLE.has(code(cause) ?? '')) return noLock;
-    throw new StateError(`cannot take the lock ${path}: ${(cause as Error).message}`, { unchanged: true, cause });
+    throw new StateError(`cannot take the lock in the state directory ${dir}: ${stateDirReason(dir, cause)}; ${STATE_DIR_HINT}`, { unchanged: true, cause });
   }
   /* Best effort: only says who holds the lock; a full or read-only disk must not fail the operation. */
   await writeFile(join(dir, OWNER_FILE), `pid ${process.pid}: palisade ${(options.command ?? process.argv.slice(2)).join(' ')}\n`).catch(() => undefined);

@@ -8,10 +8,10 @@
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../hash.ts';
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { Ruleset } from '../compile/ir.ts';
-import { OperationError } from '../diagnostics.ts';
+import { OperationError, systemReason } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
 import { makeDirectory, writeFileAtomic } from './atomic-file.ts';
 import { DEFAULT_STATE_DIR } from '../defaults.ts';
@@ -102,6 +102,21 @@ export function resolveStateDir(option: string | undefined, env: NodeJS.ProcessE
 
 export const newId = (): string => randomBytes(8).toString('hex');
 
+/** What to do about a state directory that cannot be used. */
+export const STATE_DIR_HINT = 'choose another with --state-dir DIR (or PALISADE_STATE_DIR)';
+
+/**
+ * Why the state directory refused what was asked of it, in words: not a directory, its parent takes no new
+ * directories (/proc, /sys), read-only, full, not permitted.
+ */
+export function stateDirReason(dir: string, cause: unknown): string {
+  const error = cause as NodeJS.ErrnoException | null;
+  if (error?.code === 'EEXIST' || error?.code === 'ENOTDIR') return `it is not a directory (${error.code})`;
+  if (error?.code === 'ENOENT' && error.syscall === 'mkdir') return `${dirname(error.path ?? dir)} does not accept new directories (ENOENT)`;
+  if (error?.code === 'ENOENT' || error?.code === 'EPERM') return `it does not accept new files, as in /proc or /sys (${error.code})`;
+  return systemReason(cause);
+}
+
 export async function ensureStateDir(dir: string): Promise<void> {
   await makeDirectory(dir, 0o700);
 }
@@ -136,7 +151,9 @@ async function readState(path: string): Promise<State> {
     text = await readFile(path, 'utf8');
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE;
-    throw new StateError(`cannot read state file ${path}: ${(cause as Error).message}`, { unchanged: true, cause });
+    const code = (cause as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOTDIR' ? stateDirReason(dirname(path), cause) : systemReason(cause);
+    throw new StateError(`cannot read the state file ${path}: ${reason}; ${STATE_DIR_HINT}`, { unchanged: true, cause });
   }
   let json: unknown;
   try {
@@ -169,6 +186,6 @@ export async function saveState(dir: string, state: State): Promise<void> {
     const file = await fileIdentity(path);
     if (file !== null) cache.set(path, { file, state });
   } catch (cause) {
-    throw new StateError(`cannot write the state file in ${dir}: ${(cause as Error).message}`, { cause });
+    throw new StateError(`cannot write the state file in ${dir}: ${stateDirReason(dir, cause)}`, { cause });
   }
 }
