@@ -31,6 +31,8 @@ export type PushOptions = ConfigOverrides &
     dropFactor?: number;
     /** Progress lines of a canary rollout. */
     progress?: (line: string) => void;
+    /** Each host validated (compiled and guarded), of how many: for a progress line. */
+    onHost?: (done: number, total: number) => void;
   };
 
 export interface PushResult {
@@ -61,7 +63,11 @@ export async function pushPolicy(options: PushOptions): Promise<PushResult> {
     const inventory = view.inventory();
     const names = await resolveAll(namesToResolve(loaded.policy, inventory), resolverFor(config));
     const controlPlane = await controlPlaneOf(fleet.location.endpoints);
-    const rulesets = new FleetCompiler({ policy: loaded.policy, inventory, names, controlPlane }).compileAll();
+    const compiler = new FleetCompiler({ policy: loaded.policy, inventory, names, controlPlane });
+    const rulesets = inventory.hosts.map((h, i) => {
+      options.onHost?.(i + 1, inventory.hosts.length);
+      return compiler.compile(h.name);
+    });
     const admin = options.adminNetwork ?? defaultAdminNetworks(loaded.policy.settings.failsafe.in);
     const problems = fleetGuardProblems(rulesets, inventory.hosts, admin, controlPlane);
     if (problems.length > 0 && options.force !== true) {

@@ -20,6 +20,7 @@ export function buildProgram(output: Output, setExit: (code: number) => void): C
     .configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) })
     .version(VERSION, '-V, --version', 'print the version')
     .option('--debug', 'print the stack trace of an internal error')
+    .option('--no-color', 'no colour in the output (also with NO_COLOR set, or when not on a terminal)')
     .exitOverride();
 
   registerCompileCommands(program, output, setExit);

@@ -1,14 +1,18 @@
 /** Where command output goes: results to stdout, diagnostics to stderr. Injected so tests can capture it. */
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.ts';
+import { colourEnabled, highlight } from './terminal.ts';
 
 export interface Output {
   out(text: string): void;
   err(text: string): void;
 }
 
+const line = (text: string): string => (text.endsWith('\n') ? text : `${text}\n`);
+
+/** Colour only for a terminal (see terminal.ts). */
 export const processOutput: Output = {
-  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  out: (text) => process.stdout.write(colourEnabled(process.stdout) ? highlight(line(text)) : line(text)),
+  err: (text) => process.stderr.write(colourEnabled(process.stderr) ? highlight(line(text)) : line(text)),
 };
 
 export function reportDiagnostics(output: Output, diagnostics: readonly Diagnostic[]): void {
