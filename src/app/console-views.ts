@@ -11,6 +11,10 @@ import type { FlowVerdict } from '../audit/flow.ts';
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import type { Host } from '../inventory/types.ts';
+import { loadState, resolveStateDir } from '../apply/state.ts';
+import type { ChainCounters } from '../kernel/counters.ts';
+import { backendFor } from '../kernel/load.ts';
+import type { Target } from '../kernel/exec.ts';
 import { describeOrigin } from '../compile/origin.ts';
 import { InputError, UsageError, type Diagnostic } from '../diagnostics.ts';
 import { explainFlow, ExplainError, type FlowExplanation } from '../explain/flow.ts';
@@ -146,6 +150,20 @@ export function hostsView(world: ConsoleWorld): { generation: number; hosts: Hos
   const known = new Set(hosts.map((h) => h.name));
   for (const row of world.hosts ?? []) if (!known.has(row.host)) hosts.push({ name: row.host, environment: '', roles: [], tags: [], addresses: [], fleet: row });
   return { generation: world.generation, hosts };
+}
+
+/**
+ * The drop, reject and log counters of `name` when the console runs on that host (its state directory says
+ * palisade applied `name`'s ruleset here); null anywhere else, or when the kernel cannot be read (not root).
+ */
+export async function localCounters(name: string, stateDir = resolveStateDir(undefined), target: Target = { netns: null }): Promise<ChainCounters[] | null> {
+  try {
+    const applied = (await loadState(stateDir)).applied;
+    if (applied?.host !== name) return null;
+    return await backendFor(applied.backend, target).counters();
+  } catch {
+    return null;
+  }
 }
 
 export interface HostPage extends HostSummary {

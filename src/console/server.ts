@@ -18,7 +18,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { ConsoleSource } from '../app/console.ts';
-import { explainView, hostPage, hostsView, mapView, MAX_PENDING_BYTES, pendingView } from '../app/console-views.ts';
+import { explainView, hostPage, hostsView, localCounters, mapView, MAX_PENDING_BYTES, pendingView } from '../app/console-views.ts';
 import { InputError, OperationError, UsageError } from '../diagnostics.ts';
 import type { ConsoleAssets } from './assets.ts';
 
@@ -116,7 +116,13 @@ export function consoleApp(source: ConsoleSource, assets: ConsoleAssets, options
     api((c) => mapView(source.world(), { ...opt(c, 'environment'), ...opt(c, 'search'), ...opt(c, 'port'), expand: listParam(c, 'expand') })),
   );
   app.get('/api/hosts', api(() => hostsView(source.world())));
-  app.get('/api/hosts/:name', api((c) => hostPage(source.world(), c.req.param('name') ?? '')));
+  app.get(
+    '/api/hosts/:name',
+    api(async (c) => {
+      const page = hostPage(source.world(), c.req.param('name') ?? '');
+      return { ...page, counters: await localCounters(page.name) };
+    }),
+  );
   app.get(
     '/api/explain',
     api((c) => {

@@ -83,6 +83,7 @@ interface HostSummary {
   fleet: HostRow | null;
 }
 interface HostPage extends HostSummary {
+  counters: Array<{ chain: string; prefix: string | null; logged: number; packets: number; bytes: number }> | null;
   nft: string;
   warnings: string[];
   sets: Array<{ name: string; definition: string; elements: number }>;
@@ -522,6 +523,13 @@ async function loadHost(name: string): Promise<void> {
       tr.append(el('td', s.name), el('td', String(s.elements)), el('td', s.definition));
       sets.append(tr);
     }
+    const counters = el('table');
+    counters.id = 'host-counters';
+    for (const c of host.counters ?? []) {
+      const tr = el('tr');
+      tr.append(el('td', c.chain), el('td', `${c.packets} dropped or rejected (${c.bytes} bytes)`), el('td', `${c.logged} logged${c.prefix === null ? '' : ` as ${c.prefix}`}`));
+      counters.append(tr);
+    }
     const nft = el('pre', host.nft);
     nft.id = 'host-nft';
     page.replaceChildren(
@@ -530,6 +538,8 @@ async function loadHost(name: string): Promise<void> {
       ...host.warnings.map((w) => el('p', w, 'diag')),
       el('h3', 'Sets'),
       sets,
+      el('h3', host.counters === null ? 'Counters: only on the host itself (the console runs elsewhere)' : 'Counters (this host)'),
+      counters,
       el('h3', 'Ruleset (nft)'),
       nft,
     );
