@@ -43,28 +43,36 @@ export class AgentMetrics {
     this.driftRepaired = new Counter({ name: 'palisade_drift_repaired_total', help: 'Applies that found the kernel differing from the last applied ruleset (drift) and loaded it again', registers });
     this.etcdUp = new Gauge({ name: 'palisade_etcd_connected', help: '1 while the watch on etcd is connected, 0 otherwise', registers });
     this.watchLag = new Gauge({ name: 'palisade_watch_lag_seconds', help: 'Time from the last watched change seen to its ruleset applied', registers });
-    // Read from the kernel at each scrape, by the first of the three to be collected.
+    /* Read from the kernel once per scrape (prom-client collects the gauges concurrently): the first gauge reads, the others share it. */
+    let last: { at: number; read: Promise<ChainCounters[] | null> } | null = null;
+    const read = (): Promise<ChainCounters[] | null> => {
+      if (last === null || Date.now() - last.at > 1000) last = { at: Date.now(), read: counters().catch(() => null) };
+      return last.read;
+    };
+    const perChain = (name: string, help: string, value: (c: ChainCounters) => number): Gauge =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['chain'],
+        registers,
+        async collect() {
+          const chains = await read();
+          this.reset();
+          for (const c of chains ?? []) this.set({ chain: c.chain }, value(c));
+        },
+      });
+    perChain('palisade_dropped_packets', "Packets counted by the drop rules of each of palisade's chains (kernel counter)", (c) => c.packets);
+    perChain('palisade_dropped_bytes', "Bytes counted by the drop rules of each of palisade's chains (kernel counter)", (c) => c.bytes);
+    perChain('palisade_rejected_packets', "Packets counted by the reject rules of each of palisade's chains (kernel counter)", (c) => c.rejected);
+    perChain('palisade_rejected_bytes', "Bytes counted by the reject rules of each of palisade's chains (kernel counter)", (c) => c.rejectedBytes);
     new Gauge({
-      name: 'palisade_dropped_packets',
-      help: "Packets counted by the drop/reject rule of each of palisade's chains (kernel counter)",
-      labelNames: ['chain'],
+      name: 'palisade_kernel_counters_readable',
+      help: 'Whether the last scrape could read the kernel counters (1) or not (0)',
       registers,
       async collect() {
-        this.reset();
-        bytes.reset();
-        try {
-          for (const c of await counters()) {
-            this.set({ chain: c.chain }, c.packets);
-            bytes.set({ chain: c.chain }, c.bytes);
-          }
-          readable.set(1);
-        } catch {
-          readable.set(0);
-        }
+        this.set((await read()) === null ? 0 : 1);
       },
     });
-    const bytes = new Gauge({ name: 'palisade_dropped_bytes', help: "Bytes counted by the drop/reject rule of each of palisade's chains (kernel counter)", labelNames: ['chain'], registers });
-    const readable = new Gauge({ name: 'palisade_kernel_counters_readable', help: 'Whether the last scrape could read the kernel counters (1) or not (0)', registers });
   }
 
   applied(ruleset: Ruleset, result: AppliedResult, seconds: number): void {

@@ -26,7 +26,10 @@ export interface ImpactGroup {
   records: number;
   sources: string[];
   destinations: string[];
-  /** Where and why they are dropped, e.g. `in on db-1: the default policy (input_drop: true)`. */
+  /**
+   * How, where and why they are stopped: `dropped in on db-1: the default policy (input_drop: true)`, or `rejected
+   * ...` where the side answers (TCP reset, ICMP unreachable) instead of staying silent.
+   */
   droppedBy: string[];
 }
 
@@ -117,7 +120,7 @@ export function analyseImpact(compiler: FleetCompiler, hosts: readonly Host[], f
     records: members.reduce((n, m) => n + m.flow.count, 0),
     sources: sorted(members.map((m) => m.explanation.source.host ?? m.flow.source)),
     destinations: sorted(members.map((m) => m.explanation.destination.host ?? m.flow.destination)),
-    droppedBy: sorted(members.flatMap((m) => m.explanation.sides.filter((s) => !s.accepted).map((s) => `${s.direction} on ${s.host}: ${s.decidedBy}`))),
+    droppedBy: sorted(members.flatMap((m) => m.explanation.sides.filter((s) => !s.accepted).map((s) => `${s.decision === 'reject' ? 'rejected' : 'dropped'} ${s.direction} on ${s.host}: ${s.decidedBy}`))),
   }));
   result.sort((a, b) => b.records - a.records || a.source.localeCompare(b.source) || a.destination.localeCompare(b.destination) || (a.port ?? 0) - (b.port ?? 0));
   return { checked: flows.length, cut, groups: result, skipped };
@@ -131,7 +134,7 @@ export function formatImpact(report: ImpactReport): string {
     const what = `${g.protocol}${g.port === null ? '' : `/${g.port}`}`;
     const hosts = new Set([...g.sources, ...g.destinations]).size;
     lines.push(`  ${g.source} -> ${g.destination} ${what}: ${g.flows} flow(s), ${g.records} record(s), ${hosts} host(s) (${g.sources.join(', ')} -> ${g.destinations.join(', ')})`);
-    for (const d of g.droppedBy) lines.push(`    dropped ${d}`);
+    for (const d of g.droppedBy) lines.push(`    ${d}`);
   }
   if (report.skipped.length > 0) lines.push(`${report.skipped.length} flow(s) not judged (neither end is an inventory host, or no common family)`);
   return `${lines.join('\n')}\n`;

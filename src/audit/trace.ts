@@ -125,6 +125,13 @@ export async function trace(request: TraceRequest, send: Send): Promise<TraceRes
   }
 }
 
+/** A drop is silent (the sender times out); a reject answers (TCP reset, ICMP unreachable: refused at once). */
+const VERDICT_WORDS: Record<string, string> = {
+  accept: 'accepted',
+  drop: 'dropped (silently: the sender waits for its timeout)',
+  reject: 'rejected (answered with a TCP reset or ICMP unreachable: refused at once)',
+};
+
 export function formatTrace(result: TraceResult): string {
   const r = result.request;
   const lines = [`${r.sourceAddress} -> ${r.destinationAddress} ${r.protocol}/${r.port}${r.uid === null ? '' : ` as uid ${r.uid}`}: ${result.outcome}`];
@@ -132,7 +139,7 @@ export function formatTrace(result: TraceResult): string {
     const side = i === 0 ? 'out' : 'in';
     const d = end.decision;
     if (d === null) lines.push(`  ${side} in ${end.netns}: no palisade chain decided (no ruleset loaded, or the packet never got there)`);
-    else lines.push(`  ${side} in ${end.netns}: ${d.verdict} in chain ${d.chain} by ${d.rule === null ? 'the chain policy' : `rule: ${d.rule}`}`);
+    else lines.push(`  ${side} in ${end.netns}: ${VERDICT_WORDS[d.verdict] ?? d.verdict} in chain ${d.chain} by ${d.rule === null ? 'the chain policy' : `rule: ${d.rule}`}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,6 @@
 /**
- * The one reader of palisade's packet counters, for `status` (Backend.counters) and `lab logs`: per chain, the
- * packets and bytes its drop and reject rules counted, and its drop log's prefix and count (LOG or NFLOG, `DROP_PAL_*`
+ * The one reader of palisade's packet counters, for `status` (Backend.counters), `lab logs` and the agent's metrics:
+ * per chain, the packets and bytes its drop rules and, apart, its reject rules counted, and its drop log's prefix and count (LOG or NFLOG, `DROP_PAL_*`
  * or audit mode's `AUDIT_PAL_*`; with iptables, only the packets within the log rate limit). Parsers are pure; the iptables reader sums IPv4 and IPv6.
  */
 import { AUDIT_PREFIX, DROP_PREFIX, isIptablesOwnChain } from '../layout.ts';
@@ -12,9 +12,12 @@ export interface ChainCounters {
   prefix: string | null;
   /** Packets counted by its log rules. */
   logged: number;
-  /** Packets and bytes counted by its drop and reject rules. */
+  /** Packets and bytes counted by its drop rules (silently dropped: the sender times out). */
   packets: number;
   bytes: number;
+  /** Packets and bytes counted by its reject rules (answered: TCP reset, ICMP unreachable). */
+  rejected: number;
+  rejectedBytes: number;
 }
 
 class Tally {
@@ -23,7 +26,7 @@ class Tally {
   private entry(chain: string): ChainCounters {
     let entry = this.chains.get(chain);
     if (entry === undefined) {
-      entry = { chain, prefix: null, logged: 0, packets: 0, bytes: 0 };
+      entry = { chain, prefix: null, logged: 0, packets: 0, bytes: 0, rejected: 0, rejectedBytes: 0 };
       this.chains.set(chain, entry);
     }
     return entry;
@@ -37,10 +40,15 @@ class Tally {
     entry.logged += packets;
   }
 
-  stop(chain: string, packets: number, bytes: number): void {
+  stop(chain: string, verdict: 'drop' | 'reject', packets: number, bytes: number): void {
     const entry = this.entry(chain);
-    entry.packets += packets;
-    entry.bytes += bytes;
+    if (verdict === 'drop') {
+      entry.packets += packets;
+      entry.bytes += bytes;
+    } else {
+      entry.rejected += packets;
+      entry.rejectedBytes += bytes;
+    }
   }
 
   result(): ChainCounters[] {
@@ -60,7 +68,8 @@ export function nftCounters(items: readonly unknown[]): ChainCounters[] {
     const counter = expr.find((e) => 'counter' in e)?.counter as { packets?: number; bytes?: number } | undefined;
     const log = expr.find((e) => 'log' in e)?.log as { prefix?: string } | undefined;
     if (log !== undefined) tally.log(rule.chain, log.prefix ?? '', counter?.packets ?? 0);
-    if (expr.some((e) => 'drop' in e || 'reject' in e)) tally.stop(rule.chain, counter?.packets ?? 0, counter?.bytes ?? 0);
+    const verdict = expr.some((e) => 'drop' in e) ? 'drop' : expr.some((e) => 'reject' in e) ? 'reject' : null;
+    if (verdict !== null) tally.stop(rule.chain, verdict, counter?.packets ?? 0, counter?.bytes ?? 0);
   }
   return tally.result();
 }
@@ -77,7 +86,7 @@ export function iptablesCounters(saved: string): ChainCounters[] {
     /* Quoted text (comments are rule names) is blanked first: a name cannot pose as a target. */
     const target = / -j (\S+)/.exec(` ${spec.replace(/"(?:[^"\\]|\\.)*"/g, '""')}`)?.[1];
     if (target === 'LOG' || target === 'NFLOG') tally.log(chain, /--(?:nflog|log)-prefix "([^"]*)"/.exec(spec)?.[1] ?? '', Number(packets));
-    else if (target === 'DROP' || target === 'REJECT') tally.stop(chain, Number(packets), Number(bytes));
+    else if (target === 'DROP' || target === 'REJECT') tally.stop(chain, target === 'DROP' ? 'drop' : 'reject', Number(packets), Number(bytes));
   }
   return tally.result();
 }

@@ -92,6 +92,8 @@ function describe(r: ProbeResult): string {
   return `${r.source} (${r.sourceAddress}) -> ${r.destination} (${r.destinationAddress}) ${what} as ${who}`;
 }
 
+const SAYS = { accept: 'allowed', drop: 'dropped (a timeout)', reject: 'rejected (refused at once)' } as const;
+
 /** Pure: the whole text report. */
 export function formatReport(hosts: readonly string[], results: readonly ProbeResult[], summary: ProbeSummary, notes: readonly string[], counters: readonly HostCounters[] | null): string {
   const lines = [
@@ -102,7 +104,7 @@ export function formatReport(hosts: readonly string[], results: readonly ProbeRe
     '',
   ];
   for (const r of results.filter((x) => x.mismatch || x.unverified)) {
-    lines.push(`${r.mismatch ? 'MISMATCH' : 'UNVERIFIED'} ${describe(r)}: explain says ${r.predicted ? 'allowed' : 'denied'}, the kernel: ${r.outcome} (${r.detail})`);
+    lines.push(`${r.mismatch ? 'MISMATCH' : 'UNVERIFIED'} ${describe(r)}: explain says ${SAYS[r.decision]}, the kernel: ${r.outcome} (${r.detail})`);
     for (const reason of r.reasons) lines.push(`    ${reason}`);
     if (r.unverified) lines.push(`    raw rules explain does not evaluate: ${r.unevaluated.join(', ')}`);
   }
@@ -115,11 +117,11 @@ export function formatReport(hosts: readonly string[], results: readonly ProbeRe
   return lines.join('\n');
 }
 
-/** Pure: drop (and reject) and log counters, one line per chain that has such a rule. */
+/** Pure: drop, reject and log counters, one line per chain that has such a rule. */
 export function formatCounters(counters: readonly HostCounters[]): string {
-  const rows = counters.flatMap((h) => h.chains.map((c) => [h.host, c.chain, String(c.packets), String(c.logged), c.prefix ?? '-']));
-  const header = ['HOST', 'CHAIN', 'DROPPED', 'LOGGED', 'LOG PREFIX'];
+  const rows = counters.flatMap((h) => h.chains.map((c) => [h.host, c.chain, String(c.packets), String(c.rejected), String(c.logged), c.prefix ?? '-']));
+  const header = ['HOST', 'CHAIN', 'DROPPED', 'REJECTED', 'LOGGED', 'LOG PREFIX'];
   const widths = header.map((title, k) => Math.max(title.length, ...rows.map((r) => (r[k] as string).length)));
-  const line = (cells: string[]): string => cells.map((c, k) => (k === 2 || k === 3 ? c.padStart(widths[k] as number) : c.padEnd(widths[k] as number))).join('  ').trimEnd();
-  return ['Drop counters, rejects included (packets since the ruleset was loaded):', line(header), ...rows.map(line)].join('\n');
+  const line = (cells: string[]): string => cells.map((c, k) => (k >= 2 && k <= 4 ? c.padStart(widths[k] as number) : c.padEnd(widths[k] as number))).join('  ').trimEnd();
+  return ['Drop and reject counters (packets since the ruleset was loaded):', line(header), ...rows.map(line)].join('\n');
 }

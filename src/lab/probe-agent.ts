@@ -23,17 +23,23 @@ export type AgentRequest =
       timeoutMs: number;
     };
 
-/** passed: connected / echoed / answered; blocked: the local kernel refused to send (an output drop). */
-export type Outcome = 'passed' | 'timeout' | 'blocked' | 'refused' | 'error';
+/**
+ * passed: connected / echoed / answered; refused: a TCP reset or ICMP port unreachable; unreachable: an ICMP
+ * unreachable of another code (a reject's administratively prohibited); timeout: no answer (a drop on the way);
+ * blocked: the local kernel refused to send (an output drop).
+ */
+export type Outcome = 'passed' | 'timeout' | 'blocked' | 'refused' | 'unreachable' | 'error';
 
 export type AgentReply = { id: number; ok: true } | { id: number; ok: false; error: string } | { id: number; outcome: Outcome; detail: string };
 
 const PAYLOAD = Buffer.from('palisade-probe');
 const servers: Array<net.Server | dgram.Socket> = [];
 
+/** EPERM is netfilter's drop of a local packet; ICMP errors arrive as ECONNREFUSED, EHOSTUNREACH (v4 prohibited), EACCES (v6 prohibited). */
 function outcomeOfError(cause: NodeJS.ErrnoException): Outcome {
-  if (cause.code === 'EPERM' || cause.code === 'EACCES') return 'blocked';
+  if (cause.code === 'EPERM') return 'blocked';
   if (cause.code === 'ECONNREFUSED') return 'refused';
+  if (cause.code === 'EHOSTUNREACH' || cause.code === 'ENETUNREACH' || cause.code === 'EACCES') return 'unreachable';
   return 'error';
 }
 
@@ -68,9 +74,12 @@ function connectUdp(r: Extract<AgentRequest, { op: 'connect' }>, done: (o: Outco
   const socket = dgram.createSocket({ type: r.address.includes(':') ? 'udp6' : 'udp4' });
   socket.once('error', (cause: NodeJS.ErrnoException) => done(outcomeOfError(cause), cause.code ?? cause.message));
   socket.once('message', () => done('passed', 'echoed'));
+  /* Connected: the kernel reports an ICMP error (a reject) to this socket, where an unconnected one never hears of it. */
   socket.bind({ address: r.localAddress, port: r.localPort ?? 0 }, () => {
-    socket.send(PAYLOAD, r.port as number, r.address, (cause) => {
-      if (cause) done(outcomeOfError(cause), (cause as NodeJS.ErrnoException).code ?? cause.message);
+    socket.connect(r.port as number, r.address, () => {
+      socket.send(PAYLOAD, (cause) => {
+        if (cause) done(outcomeOfError(cause), (cause as NodeJS.ErrnoException).code ?? cause.message);
+      });
     });
   });
   return () => socket.close();
@@ -78,13 +87,17 @@ function connectUdp(r: Extract<AgentRequest, { op: 'connect' }>, done: (o: Outco
 
 function ping(r: Extract<AgentRequest, { op: 'connect' }>, done: (o: Outcome, detail: string) => void): () => void {
   const seconds = (r.timeoutMs / 1000).toFixed(1);
-  const child = spawn('ping', ['-c1', '-n', '-q', '-W', seconds, '-I', r.localAddress, r.address], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('ping', ['-c1', '-n', '-q', '-W', seconds, '-I', r.localAddress, r.address], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let stdout = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.once('error', (cause) => done('error', cause.message));
   child.once('close', (code) => {
     if (code === 0) done('passed', 'echo reply');
     else if (/not permitted/i.test(stderr)) done('blocked', stderr.trim());
+    /* ping counts ICMP errors (a reject's unreachable) apart from lost packets: "0 received, +1 errors". */
+    else if (code === 1 && /\+\d+ errors?/.test(stdout)) done('unreachable', 'ICMP unreachable');
     else if (code === 1) done('timeout', 'no echo reply');
     else done('error', stderr.trim() || `ping exited ${code}`);
   });

@@ -7,6 +7,7 @@
 import type { FleetCompiler } from '../compile/compile.ts';
 import type { Family, IrRule, Match, Ruleset } from '../compile/ir.ts';
 import { explainFlow, type FlowExplanation } from '../explain/flow.ts';
+import type { Decision } from '../explain/evaluate.ts';
 import type { Host } from '../inventory/types.ts';
 import type { PortRange } from '../policy/types.ts';
 import { describeOrigin } from '../compile/origin.ts';
@@ -37,6 +38,8 @@ export interface Probe {
   destinationAddress: string;
   /** What explain says. */
   predicted: boolean;
+  /** How: accept, or the first side that stops the flow drops it (the sender times out) or rejects it (refused at once). */
+  decision: Decision;
   /** explain's reasons, one per side. */
   reasons: string[];
   /** Raw rules explain passed over: a difference from the kernel may be theirs. */
@@ -136,8 +139,15 @@ const familiesOf = (protocol: ProbeProtocol): Family[] => (protocol === 'icmp' ?
 
 const specKey = (s: PortSpec): string => `${s.protocol}/${s.port}/${s.sourcePort}/${s.user}`;
 
+const PAST: Record<Decision, string> = { accept: 'accepted', drop: 'dropped', reject: 'rejected' };
+
 function reasons(e: FlowExplanation): string[] {
-  return e.sides.map((s) => `${s.direction} on ${s.host}: ${s.accepted ? 'accepted' : 'dropped'} by ${s.decidedBy}`);
+  return e.sides.map((s) => `${s.direction} on ${s.host}: ${PAST[s.decision]} by ${s.decidedBy}`);
+}
+
+/** The decision a probe meets: the first side that does not accept decides. */
+export function flowDecision(e: FlowExplanation): Decision {
+  return e.sides.find((s) => !s.accepted)?.decision ?? 'accept';
 }
 
 export function planProbes(inputs: PlanInputs): ProbePlan {
@@ -195,6 +205,7 @@ export function planProbes(inputs: PlanInputs): ProbePlan {
             sourceAddress: e.source.address,
             destinationAddress: e.destination.address,
             predicted: e.allowed,
+            decision: flowDecision(e),
             reasons: reasons(e),
             unevaluated: [...new Set(e.sides.flatMap((s) => s.unevaluated))],
           });

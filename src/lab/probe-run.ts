@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { AgentReply, AgentRequest, Outcome } from './probe-agent.ts';
 import type { Probe, ProbePlan } from './probe-plan.ts';
+import type { Decision } from '../explain/evaluate.ts';
 import { PROBE_AGENT_COMMAND, selfCommand } from '../self.ts';
 import { LabError, type LabState } from './state.ts';
 
@@ -15,6 +16,8 @@ export interface ProbeResult extends Probe {
   outcome: Outcome;
   detail: string;
   passed: boolean;
+  /** What the kernel did, as explain words it: accept, drop (timeout, or refused locally) or reject (reset, ICMP unreachable); null: the probe failed. */
+  observed: Decision | null;
   /** The kernel disagrees with explain, and explain evaluated every rule on the way. */
   mismatch: boolean;
   /** The kernel disagrees with explain, but raw rules (which explain does not evaluate) were on the way. */
@@ -32,6 +35,22 @@ export interface RunOptions {
 
 export const DEFAULT_RUN_OPTIONS: RunOptions = { timeoutMs: 300, retryTimeoutMs: 1500, concurrency: 400 };
 
+
+/** A probe's outcome as a decision: a reject answers at once, a drop is silence (or, on the sender, a refusal to send). */
+export function observedDecision(outcome: Outcome): Decision | null {
+  switch (outcome) {
+    case 'passed':
+      return 'accept';
+    case 'refused':
+    case 'unreachable':
+      return 'reject';
+    case 'timeout':
+    case 'blocked':
+      return 'drop';
+    case 'error':
+      return null;
+  }
+}
 
 type Request = AgentRequest extends infer R ? (R extends AgentRequest ? Omit<R, 'id'> : never) : never;
 
@@ -156,11 +175,12 @@ export async function runProbes(state: LabState, plan: ProbePlan, options: RunOp
       });
       const { outcome, detail } = 'outcome' in reply ? reply : { outcome: 'error' as const, detail: reply.ok ? 'no outcome' : reply.error };
       const passed = outcome === 'passed';
-      const differs = passed !== p.predicted;
-      return { ...p, outcome, detail, passed, mismatch: differs && p.unevaluated.length === 0, unverified: differs && p.unevaluated.length > 0 };
+      const observed = observedDecision(outcome);
+      const differs = observed === null ? passed !== p.predicted : observed !== p.decision;
+      return { ...p, outcome, detail, passed, observed, mismatch: differs && p.unevaluated.length === 0, unverified: differs && p.unevaluated.length > 0 };
     };
     const results = await bounded(plan.probes, options.concurrency, (p) => attempt(p, options.timeoutMs));
-    const again = results.flatMap((r, i) => (r.passed !== r.predicted || r.outcome === 'error' ? [i] : []));
+    const again = results.flatMap((r, i) => (r.mismatch || r.unverified || r.outcome === 'error' ? [i] : []));
     const retried = await bounded(again, options.concurrency, (i) => attempt(plan.probes[i] as Probe, options.retryTimeoutMs));
     again.forEach((i, k) => (results[i] = retried[k] as ProbeResult));
     return results;

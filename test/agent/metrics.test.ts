@@ -12,7 +12,7 @@ const line = (text: string, name: string): string | undefined => text.split('\n'
 
 describe('agent metrics', () => {
   it('counts applies by mode and failures by kind, with set element counts and kernel counters', async () => {
-    const metrics = new AgentMetrics(async () => [{ chain: 'input', prefix: 'DROP_PAL_INPUT', logged: 7, packets: 7, bytes: 420 }]);
+    const metrics = new AgentMetrics(async () => [{ chain: 'input', prefix: 'DROP_PAL_INPUT', logged: 7, packets: 7, bytes: 420, rejected: 3, rejectedBytes: 180 }]);
     const ruleset = fixture();
     await measuredApplier(new RecordingApplier(), metrics).apply(ruleset);
     const failing: Applier = { apply: () => Promise.reject(new OperationError('nft refused', { kind: 'kernel', unchanged: true })) };
@@ -25,6 +25,8 @@ describe('agent metrics', () => {
     assert.equal(line(text, `palisade_build_info{version="${VERSION}"}`), `palisade_build_info{version="${VERSION}"} 1`);
     assert.equal(line(text, 'palisade_etcd_connected'), 'palisade_etcd_connected 1');
     assert.equal(line(text, 'palisade_dropped_packets{chain="input"}'), 'palisade_dropped_packets{chain="input"} 7');
+    assert.equal(line(text, 'palisade_rejected_packets{chain="input"}'), 'palisade_rejected_packets{chain="input"} 3');
+    assert.equal(line(text, 'palisade_rejected_bytes{chain="input"}'), 'palisade_rejected_bytes{chain="input"} 180');
     const set = ruleset.sets[0];
     assert.ok(set !== undefined);
     assert.equal(line(text, `palisade_set_elements{set="${set.name}"}`), `palisade_set_elements{set="${set.name}"} ${set.elements.length}`);

@@ -61,7 +61,7 @@ test('impact: the forgotten flows, grouped by (source roles, destination roles, 
       ['roles:monitoring', 'roles:backup', 'tcp/9100', 1, 2, 'mon-1', 'backup-1'],
     ],
   );
-  assert.deepEqual(report.groups[0]?.droppedBy, ['in on db-1: the default policy (input_drop: true)', 'in on db-2: the default policy (input_drop: true)']);
+  assert.deepEqual(report.groups[0]?.droppedBy, ['dropped in on db-1: the default policy (input_drop: true)', 'dropped in on db-2: the default policy (input_drop: true)']);
 });
 
 test('impact: addresses outside the inventory are matched as plain IPs; flows with no inventory end are skipped', () => {
@@ -163,11 +163,19 @@ test('a flow of unknown user passes the source when one of its users may send it
   const policy = policyOf(outbound);
   const report = analyseImpact(compilerOf(policy), hosts, [flow('mon-1', 'web-1', 9100)]);
   assert.equal(report.cut.length, 1);
-  assert.deepEqual(report.groups[0]?.droppedBy, ['in on web-1: the default policy (input_drop: true)']);
+  assert.deepEqual(report.groups[0]?.droppedBy, ['dropped in on web-1: the default policy (input_drop: true)']);
   const rules = suggestRules(compilerOf(policy), hosts, policy, [flow('mon-1', 'web-1', 9100)]);
   assert.deepEqual(rules.map((r) => r.direction), ['in']);
   const cutAsRoot = analyseImpact(compilerOf(policy), hosts, [flow('backup-1', 'web-1', 9100)]);
-  assert.ok(cutAsRoot.groups[0]?.droppedBy.some((d) => d.startsWith('out on backup-1')), 'no user of backup-1 may send it');
+  assert.ok(cutAsRoot.groups[0]?.droppedBy.some((d) => d.startsWith('dropped out on backup-1')), 'no user of backup-1 may send it');
+});
+
+test('impact says rejected where the side answers (reject rule, default_action: reject), dropped where it stays silent', () => {
+  const rejecting = policyOf(`${POLICY}\n`.replace(/^settings:\n/m, 'settings:\n  default_action: reject\n'), 'rules:\n  No rsync from backup:\n    on: roles:db\n    action: drop\n    order: 10\n    direction: in\n    protocol: tcp\n    source: roles:backup\n    dport: 873\n');
+  const report = analyseImpact(compilerOf(rejecting), hosts, OBSERVED);
+  const byPort = (port: number): string[] => report.groups.filter((g) => g.port === port).flatMap((g) => g.droppedBy);
+  assert.ok(byPort(9100).length > 0 && byPort(9100).every((d) => d.startsWith('rejected in on ')), byPort(9100).join('; '));
+  assert.deepEqual(byPort(873), ['dropped in on db-1: rule "No rsync from backup"', 'dropped in on db-2: rule "No rsync from backup"']);
 });
 
 test('suggest: role × environment when a role spans environments; no any-user outbound rule for a flow without uid', () => {

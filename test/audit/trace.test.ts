@@ -44,7 +44,7 @@ test('the report names the verdict, chain and rule of each end', () => {
       { netns: 'b', events: [], decision: { table: 'palisade', chain: 'input', rule: 'drop', verdict: 'drop' } },
     ],
   });
-  assert.equal(text, '10.0.0.1 -> 10.0.0.2 tcp/5432: timeout\n  out in a: no palisade chain decided (no ruleset loaded, or the packet never got there)\n  in in b: drop in chain input by rule: drop\n');
+  assert.equal(text, '10.0.0.1 -> 10.0.0.2 tcp/5432: timeout\n  out in a: no palisade chain decided (no ruleset loaded, or the packet never got there)\n  in in b: dropped (silently: the sender waits for its timeout) in chain input by rule: drop\n');
 });
 
 test('a real trace between two namespaces: the user chain accepts uid 4200, root is dropped at output, the table is removed', { skip }, async () => {

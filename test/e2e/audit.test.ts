@@ -121,8 +121,8 @@ describe('audit mode end to end: flows, observe, impact, suggest, enforce, trace
       assert.equal(out.code, 0, out.stderr);
       return out.stdout;
     };
-    assert.match(await traced('backup-1', 'db-1', 873), /in in \S+: accept in chain input by rule: .*comment "Observed tcp\/873 from roles:backup on roles:db"/);
-    assert.match(await traced('web-1', 'db-2', 9100), /: timeout\n.*\n  in in \S+: drop in chain input by rule: drop/);
+    assert.match(await traced('backup-1', 'db-1', 873), /in in \S+: accepted in chain input by rule: .*comment "Observed tcp\/873 from roles:backup on roles:db"/);
+    assert.match(await traced('web-1', 'db-2', 9100), /: timeout\n.*\n  in in \S+: dropped \(silently: the sender waits for its timeout\) in chain input by rule: drop/);
     for (const host of ['backup-1', 'db-1']) assert.doesNotMatch(run('ip', ['netns', 'exec', fleet.netns(host), 'nft', 'list', 'tables']), /palisade_trace/);
   });
 });

@@ -177,6 +177,30 @@ raw:
     iptables: { table: filter, rule: "-A INPUT -p tcp --dport 9999 -j ACCEPT" }
 `;
 
+const REJECT = `
+settings: { failsafe: { in: [], out: [] }, default_action: reject }
+rules:
+  DB from the web:
+    on: roles:db
+    direction: in
+    protocol: tcp
+    source: roles:web
+    dport: 5432
+  DNS from the web:
+    on: roles:db
+    direction: in
+    protocol: udp
+    source: roles:web
+    dport: 5353
+  Not the staging web:
+    on: roles:db
+    order: 10
+    action: drop
+    direction: in
+    protocol: all
+    source: name:web-s
+`;
+
 function labNamespaces(): string[] {
   return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0] as string).filter((n) => n.startsWith(`pal-${LAB}-`));
 }
@@ -228,6 +252,13 @@ describe('lab scenarios', { skip }, () => {
     assert.deepEqual(mismatches, []);
     assert.equal(r.code, 0, r.stderr);
     return report;
+  }
+
+  /** What the kernel did with the probes of one flow, by family: { 4: 'reject', 6: 'drop' }. */
+  function observed(report: ProbeReport, source: string, destination: string, protocol: ProbeResult['protocol'], port: number | null): Record<number, string | null> {
+    const found = report.results.filter((r) => r.source === source && r.destination === destination && r.protocol === protocol && r.port === port && r.user === null);
+    assert.ok(found.length > 0, `no probe ${source} -> ${destination} ${protocol}/${port}`);
+    return Object.fromEntries(found.map((r) => [r.family, r.observed]));
   }
 
   /** `passed` of the probes of one flow, by family: { 4: true, 6: false }. */
@@ -284,7 +315,43 @@ describe('lab scenarios', { skip }, () => {
       assert.deepEqual([raw?.passed, raw?.predicted, raw?.unverified], [true, false, true]);
       assert.deepEqual(flow(r, 'db-1', 'web-1', 'tcp', 9999), { 4: false, 6: false });
     });
+
+    it(`${backend}: a reject is seen as a refusal (TCP reset, ICMP unreachable), a drop as a timeout, as explain says`, async () => {
+      const r = await probe(REJECT, backend);
+      assert.deepEqual(observed(r, 'web-1', 'db-1', 'tcp', 5432), { 4: 'accept', 6: 'accept' });
+      assert.deepEqual(observed(r, 'web-1', 'db-1', 'udp', 5353), { 4: 'accept', 6: 'accept' });
+      assert.deepEqual(observed(r, 'ext-1', 'db-1', 'tcp', 5432), { 4: 'reject' }, 'the default rejects: TCP reset');
+      assert.deepEqual(observed(r, 'ext-1', 'db-1', 'udp', 5353), { 4: 'reject' }, 'ICMP administratively prohibited');
+      assert.deepEqual(observed(r, 'web-1', 'db-1', 'icmp', null), { 4: 'reject' });
+      assert.deepEqual(observed(r, 'web-2', 'db-1', 'icmpv6', null), { 6: 'reject' });
+      assert.deepEqual(observed(r, 'web-s', 'db-1', 'tcp', 5432), { 4: 'drop', 6: 'drop' }, 'the ordered drop: a timeout');
+      assert.deepEqual(observed(r, 'web-s', 'db-1', 'udp', 5353), { 4: 'drop', 6: 'drop' });
+      const rejected = r.results.find((x) => x.source === 'ext-1' && x.destination === 'db-1' && x.port === 5432);
+      assert.equal(rejected?.decision, 'reject');
+      assert.match(rejected?.reasons.join('\n') ?? '', /in on db-1: rejected by default policy/);
+      const counted = r.counters.find((c) => c.host === 'db-1')?.chains.find((c) => c.chain === (backend === 'nft' ? 'input' : 'PALISADE-INPUT'));
+      assert.ok(counted !== undefined && counted.rejected > 0 && counted.packets > 0, JSON.stringify(counted));
+    });
   }
+
+  it('a reject where explain says drop, or the reverse, is a mismatch (exit 3)', async () => {
+    const db = (await readState(LAB))?.hosts.find((h) => h.host === 'db-1')?.namespace as string;
+    const nft = (script: string): void => assert.equal(spawnSync('ip', ['netns', 'exec', db, 'nft', '-f', '-'], { input: script }).status, 0);
+    nft('table inet intruder {\n chain input {\n  type filter hook input priority -10; policy accept;\n  tcp dport 5432 ip saddr 192.0.2.10 drop\n }\n}\n');
+    try {
+      const r = await runCli(probeArgs(REJECT, 'nft'));
+      assert.equal(r.code, 3, r.stderr);
+      const report = JSON.parse(r.stdout) as ProbeReport;
+      assert.deepEqual(
+        report.results.filter((x) => x.mismatch).map((x) => [x.source, x.destination, x.port, x.decision, x.observed, x.outcome]),
+        [['ext-1', 'db-1', 5432, 'reject', 'drop', 'timeout']],
+      );
+      const text = await runCli([...probeArgs(REJECT, 'nft').filter((a) => a !== '--format' && a !== 'json')]);
+      assert.match(text.stdout, /MISMATCH ext-1 \(192\.0\.2\.10\) -> db-1 \(10\.30\.0\.21\) tcp\/5432 as uid \d+: explain says rejected \(refused at once\), the kernel: timeout/);
+    } finally {
+      nft('delete table inet intruder\n');
+    }
+  });
 
   it('a lab another command is working on is refused at once, naming that command', async () => {
     await withLabLock(LAB, async () => {

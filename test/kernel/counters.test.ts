@@ -15,12 +15,12 @@ describe('kernel counters', () => {
       { rule: { chain: 'user_www-data', expr: [{ counter: { packets: 2, bytes: 100 } }, { drop: null }] } },
     ];
     assert.deepEqual(nftCounters(items), [
-      { chain: 'input', prefix: 'DROP_PAL_INPUT', logged: 7, packets: 9, bytes: 520 },
-      { chain: 'user_www-data', prefix: null, logged: 0, packets: 2, bytes: 100 },
+      { chain: 'input', prefix: 'DROP_PAL_INPUT', logged: 7, packets: 7, bytes: 400, rejected: 2, rejectedBytes: 120 },
+      { chain: 'user_www-data', prefix: null, logged: 0, packets: 2, bytes: 100, rejected: 0, rejectedBytes: 0 },
     ]);
   });
 
-  it("sums iptables-save -c of both families, palisade's chains only, rejects with drops", () => {
+  it("sums iptables-save -c of both families, palisade's chains only, rejects apart from drops", () => {
     const v4 = `*filter
 :INPUT ACCEPT [0:0]
 :PALISADE-INPUT - [0:0]
@@ -40,8 +40,8 @@ COMMIT
 COMMIT
 `;
     assert.deepEqual(iptablesCounters(`${v4}\n${v6}`), [
-      { chain: 'PALISADE-INPUT', prefix: 'DROP_PAL_INPUT', logged: 42, packets: 47, bytes: 4302 },
-      { chain: 'PALISADE-U-app', prefix: 'AUDIT_PAL_OUT_app', logged: 3, packets: 0, bytes: 0 },
+      { chain: 'PALISADE-INPUT', prefix: 'DROP_PAL_INPUT', logged: 42, packets: 43, bytes: 4062, rejected: 4, rejectedBytes: 240 },
+      { chain: 'PALISADE-U-app', prefix: 'AUDIT_PAL_OUT_app', logged: 3, packets: 0, bytes: 0, rejected: 0, rejectedBytes: 0 },
     ]);
   });
 });

@@ -17,11 +17,13 @@ function result(over: Partial<ProbeResult>): ProbeResult {
     sourceAddress: '10.0.0.1',
     destinationAddress: '10.0.0.2',
     predicted: true,
+    decision: 'accept',
     reasons: ['out on a: accepted by failsafe out #1', 'in on b: accepted by rule "SSH"'],
     unevaluated: [],
     outcome: 'passed',
     detail: 'connected',
     passed: true,
+    observed: 'accept',
     mismatch: false,
     unverified: false,
     ...over,
@@ -60,18 +62,24 @@ describe('matrix cells', () => {
   });
 
   it('reports every mismatch with both sides of explain and a summary line', () => {
-    const results = [result({}), result({ port: 80, predicted: true, passed: false, outcome: 'timeout', detail: 'no answer in 1500 ms', mismatch: true })];
+    const results = [
+      result({}),
+      result({ port: 80, predicted: true, passed: false, outcome: 'timeout', observed: 'drop', detail: 'no answer in 1500 ms', mismatch: true }),
+      result({ port: 81, predicted: false, decision: 'reject', passed: false, outcome: 'timeout', observed: 'drop', detail: 'no answer in 300 ms', mismatch: true }),
+    ];
     const text = formatReport(['a', 'b'], results, summarise(results, 1.25), ['vrrp is not probed'], null);
     assert.match(text, /^MISMATCH a \(10\.0\.0\.1\) -> b \(10\.0\.0\.2\) tcp\/80 as uid 0: explain says allowed, the kernel: timeout \(no answer in 1500 ms\)$/m);
+    assert.match(text, /^MISMATCH a \(10\.0\.0\.1\) -> b \(10\.0\.0\.2\) tcp\/81 as uid 0: explain says rejected \(refused at once\), the kernel: timeout \(no answer in 300 ms\)$/m);
     assert.match(text, /^ {4}in on b: accepted by rule "SSH"$/m);
     assert.match(text, /^note: vrrp is not probed$/m);
-    assert.match(text, /^2 probes, 1 passed, in 1\.3 s: 1 mismatch\(es\) with explain$/m);
+    assert.match(text, /^3 probes, 1 passed, in 1\.3 s: 2 mismatch\(es\) with explain$/m);
   });
 });
 
 describe('lab logs', () => {
-  it('prints one line per chain: dropped (rejects included), logged, the log prefix', () => {
-    const chains = [{ chain: 'PALISADE-INPUT', prefix: 'DROP_PAL_INPUT', logged: 42, packets: 43, bytes: 4000 }];
-    assert.match(formatCounters([{ host: 'web-1', chains }]), /^web-1 +PALISADE-INPUT +43 +42 +DROP_PAL_INPUT$/m);
+  it('prints one line per chain: dropped, rejected, logged, the log prefix', () => {
+    const chains = [{ chain: 'PALISADE-INPUT', prefix: 'DROP_PAL_INPUT', logged: 42, packets: 43, bytes: 4000, rejected: 5, rejectedBytes: 300 }];
+    assert.match(formatCounters([{ host: 'web-1', chains }]), /^HOST +CHAIN +DROPPED +REJECTED +LOGGED +LOG PREFIX$/m);
+    assert.match(formatCounters([{ host: 'web-1', chains }]), /^web-1 +PALISADE-INPUT +43 +5 +42 +DROP_PAL_INPUT$/m);
   });
 });

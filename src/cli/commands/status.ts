@@ -26,7 +26,9 @@ export function formatStatus(s: HostStatus): string {
   }
   lines.push(s.previous === null ? 'rollback: nothing to roll back to' : `rollback: to ${s.previous.hash === null ? 'no palisade ruleset' : `sha256 ${s.previous.hash.slice(0, 12)} (${s.previous.appliedAt})`}`);
   lines.push(...(s.drift.drifted ? describeDrift(s.drift) : [a === null ? 'kernel: no palisade rules' : 'kernel: matches what was applied (no drift)']));
-  for (const c of s.counters) lines.push(`dropped in ${c.chain}: ${c.packets} packets, ${c.bytes} bytes`);
+  for (const c of s.counters) {
+    lines.push(`dropped in ${c.chain}: ${c.packets} packets, ${c.bytes} bytes${c.rejected > 0 ? `; rejected: ${c.rejected} packets, ${c.rejectedBytes} bytes` : ''}`);
+  }
   return lines.join('\n');
 }
 
