@@ -11,6 +11,8 @@ import type { Ruleset } from '../compile/ir.ts';
 import { InputError, formatDiagnostic } from '../diagnostics.ts';
 import { backoffDelay } from '../fleet/backoff.ts';
 import { translateRawRules } from '../kernel/iptables-translate.ts';
+import { localServices } from '../kernel/cgroup.ts';
+import type { Policy } from '../policy/types.ts';
 import type { Host, Inventory } from '../inventory/types.ts';
 import type { LoadedPolicy } from '../policy/load.ts';
 import { resolveAll, type NameResolution, type Resolver } from '../resolve/resolver.ts';
@@ -46,7 +48,17 @@ export interface LoopOptions {
   maxMs?: number;
   /** The source's revision now (for incremental updates, which read no state); with it, other hosts' changes can be applied incrementally (hostChanged). */
   revision?: () => number;
+  /** This machine's services (cgroup v2): which run, and where the hierarchy is. Default: the local ones. */
+  services?: LocalServices;
+  /** How often the cgroups of the policy's services are looked at, for a unit that starts, stops or restarts. */
+  unitPollMs?: number;
 }
+
+export type LocalServices = ReturnType<typeof localServices>;
+
+export const DEFAULT_UNIT_POLL_MS = 2000;
+/** setTimeout's longest delay; an expiry further away is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 
 function describe(cause: unknown): string {
@@ -60,6 +72,8 @@ export class AgentLoop {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private appliedRevision: number | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private unitTimer: NodeJS.Timeout | null = null;
   /** The last compile, to follow other hosts' changes with set-element updates; null: the next cycle compiles. */
   private incremental: IncrementalRuleset | null = null;
   private recompile = true;
@@ -123,8 +137,23 @@ export class AgentLoop {
       }
       revision = state.revision;
       const { controlPlane } = this.options;
-      const rawTranslations = await translateRawRules(state.policy.policy.raw);
-      const compiler = sharedCompiler({ policy: state.policy.policy, inventory: state.inventory, names: await this.resolveNames(state), rawTranslations, ...(controlPlane === undefined ? {} : { controlPlane }) });
+      const { policy } = state.policy;
+      const now = Date.now();
+      const services = this.options.services ?? localServices();
+      this.watchTime(policy, now);
+      this.watchUnits(policy, services);
+      const rawTranslations = await translateRawRules(policy.raw);
+      const compiler = sharedCompiler({
+        policy,
+        inventory: state.inventory,
+        names: await this.resolveNames(state),
+        rawTranslations,
+        now,
+        cgroupMount: services.cgroupMount,
+        serviceRunning: services.serviceRunning,
+        serviceCgroupId: services.serviceCgroupId,
+        ...(controlPlane === undefined ? {} : { controlPlane }),
+      });
       if (compiler.host(host) === undefined) {
         const why = state.inventory.diagnostics.find((d) => d.host === host);
         throw new InputError([{ severity: 'error', message: `host "${host}" is not in the fleet${why === undefined ? '' : ` (${why.message})`}: keeping the last good ruleset` }]);
@@ -172,6 +201,33 @@ export class AgentLoop {
     }
   }
 
+  /** A rule that expires later makes the agent compile again at that instant, so the kernel loses it then, with no other event. */
+  private watchTime(policy: Policy, now: number): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    const next = Math.min(...policy.rules.flatMap((r) => (r.expires !== null && r.expires.at > now ? [r.expires.at] : [])));
+    if (!Number.isFinite(next)) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      this.trigger();
+    }, Math.min(next - now, MAX_TIMER_MS));
+  }
+
+  /**
+   * The cgroups of the policy's services are looked at every unitPollMs: a unit that starts (its cgroup appears)
+   * makes the agent compile again, and its inactive rule becomes active; so does one that stops or restarts.
+   */
+  private watchUnits(policy: Policy, services: LocalServices): void {
+    if (this.unitTimer !== null) clearInterval(this.unitTimer);
+    this.unitTimer = null;
+    const cgroups = [...new Set(policy.rules.flatMap((r) => (r.service === null ? [] : [r.service.cgroup])))];
+    if (cgroups.length === 0 || this.closed) return;
+    const seen = services.fingerprint(cgroups);
+    this.unitTimer = setInterval(() => {
+      if (services.fingerprint(cgroups) !== seen) this.trigger();
+    }, this.options.unitPollMs ?? DEFAULT_UNIT_POLL_MS);
+  }
+
   private scheduleRetry(): void {
     if (this.retryTimer !== null || this.closed) return;
     const delay = backoffDelay(this.failures++, 500, 30_000);
@@ -186,5 +242,7 @@ export class AgentLoop {
     this.closed = true;
     this.debouncer.cancel();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    if (this.unitTimer !== null) clearInterval(this.unitTimer);
   }
 }

@@ -180,7 +180,8 @@ export async function runProbes(state: LabState, plan: ProbePlan, options: RunOp
       return { ...p, outcome, detail, passed, observed, mismatch: differs && p.unevaluated.length === 0, unverified: differs && p.unevaluated.length > 0 };
     };
     const results = await bounded(plan.probes, options.concurrency, (p) => attempt(p, options.timeoutMs));
-    const again = results.flatMap((r, i) => (r.mismatch || r.unverified || r.outcome === 'error' ? [i] : []));
+    /* A timeout through raw rules agrees with explain (which does not evaluate them) but may be a busy machine: tried again too. */
+    const again = results.flatMap((r, i) => (r.mismatch || r.unverified || r.outcome === 'error' || (r.outcome === 'timeout' && r.unevaluated.length > 0) ? [i] : []));
     const retried = await bounded(again, options.concurrency, (i) => attempt(plan.probes[i] as Probe, options.retryTimeoutMs));
     again.forEach((i, k) => (results[i] = retried[k] as ProbeResult));
     return results;

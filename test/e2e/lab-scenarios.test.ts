@@ -192,6 +192,16 @@ rules:
     protocol: udp
     source: roles:web
     dport: 5353
+  Ping from web-2:
+    on: roles:db
+    direction: in
+    protocol: icmp
+    source: name:web-2
+  Ping6 from web-1:
+    on: roles:db
+    direction: in
+    protocol: icmpv6
+    source: name:web-1
   Not the staging web:
     on: roles:db
     order: 10
@@ -199,6 +209,7 @@ rules:
     direction: in
     protocol: all
     source: name:web-s
+    options: [disable_env_limit]
 `;
 
 function labNamespaces(): string[] {
@@ -322,8 +333,11 @@ describe('lab scenarios', { skip }, () => {
       assert.deepEqual(observed(r, 'web-1', 'db-1', 'udp', 5353), { 4: 'accept', 6: 'accept' });
       assert.deepEqual(observed(r, 'ext-1', 'db-1', 'tcp', 5432), { 4: 'reject' }, 'the default rejects: TCP reset');
       assert.deepEqual(observed(r, 'ext-1', 'db-1', 'udp', 5353), { 4: 'reject' }, 'ICMP administratively prohibited');
-      assert.deepEqual(observed(r, 'web-1', 'db-1', 'icmp', null), { 4: 'reject' });
+      assert.deepEqual(observed(r, 'web-2', 'db-1', 'icmp', null), { 4: 'accept' });
+      assert.deepEqual(observed(r, 'web-1', 'db-1', 'icmp', null), { 4: 'reject' }, 'ping: an ICMP error, not a lost echo');
+      assert.deepEqual(observed(r, 'web-1', 'db-1', 'icmpv6', null), { 6: 'accept' });
       assert.deepEqual(observed(r, 'web-2', 'db-1', 'icmpv6', null), { 6: 'reject' });
+      assert.deepEqual(observed(r, 'web-s', 'db-1', 'icmp', null), { 4: 'drop' });
       assert.deepEqual(observed(r, 'web-s', 'db-1', 'tcp', 5432), { 4: 'drop', 6: 'drop' }, 'the ordered drop: a timeout');
       assert.deepEqual(observed(r, 'web-s', 'db-1', 'udp', 5353), { 4: 'drop', 6: 'drop' });
       const rejected = r.results.find((x) => x.source === 'ext-1' && x.destination === 'db-1' && x.port === 5432);
