@@ -1,6 +1,6 @@
 /**
  * Runs kernel tools (nft, iptables-restore, ipset, ip), optionally inside a network namespace through
- * `ip netns exec`, with text on stdin; a non-zero exit becomes a KernelError carrying the tool's stderr.
+ * nsenter, with text on stdin; a non-zero exit becomes a KernelError carrying the tool's stderr.
  */
 import { spawn } from 'node:child_process';
 import { KernelError } from './error.ts';
@@ -14,7 +14,7 @@ export interface ToolResult {
   stdout: string;
   stderr: string;
   code: number;
-  /** The tool's pid (also through `ip netns exec`, which execs it): nft's monitor names it as a change's author. */
+  /** The tool's pid (also through nsenter, which execs it): nft's monitor names it as a change's author. */
   pid: number | undefined;
 }
 
@@ -27,9 +27,13 @@ export function observeTools(fn: (argv: readonly string[]) => void): () => void 
   return () => observers.delete(fn);
 }
 
-/** The argv that runs `tool args` in the target. */
+/**
+ * The argv that runs `tool args` in the target. nsenter enters only the network namespace: `ip netns exec` also
+ * mounts a sysfs of its own, where /sys/fs/cgroup is not the machine's, so nft could not resolve a service rule's
+ * cgroup path there. Like `ip netns exec`, nsenter execs the tool (its pid is the tool's).
+ */
 export function commandLine(target: Target, tool: string, args: readonly string[]): string[] {
-  return target.netns === null ? [tool, ...args] : ['ip', 'netns', 'exec', target.netns, tool, ...args];
+  return target.netns === null ? [tool, ...args] : ['nsenter', `--net=/run/netns/${target.netns}`, tool, ...args];
 }
 
 /** Runs the tool and resolves with its output whatever its exit code; rejects only when it cannot start. */
