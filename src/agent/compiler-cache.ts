@@ -15,8 +15,9 @@ export function sharedCompiler(inputs: CompileInputs): FleetCompiler {
   /* What the time and the machine decide: which rules expired, which services run. */
   const now = inputs.now ?? Date.now();
   const expired = inputs.policy.rules.filter((r) => r.expires !== null && r.expires.at <= now).map((r) => r.name);
-  const { serviceRunning } = inputs;
-  const running = serviceRunning === undefined ? null : inputs.policy.rules.flatMap((r) => (r.service !== null && serviceRunning(r.service.cgroup) ? [r.service.cgroup] : []));
+  const { serviceRunning, serviceCgroupId } = inputs;
+  const running =
+    serviceRunning === undefined ? null : inputs.policy.rules.flatMap((r) => (r.service !== null && serviceRunning(r.service.cgroup) ? [[r.service.cgroup, serviceCgroupId?.(r.service.cgroup) ?? null]] : []));
   const key = JSON.stringify([
     inputs.policy.revision,
     inputs.inventory.revision,

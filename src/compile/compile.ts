@@ -46,6 +46,8 @@ export interface CompileInputs {
    * Absent: every service counts as running.
    */
   serviceRunning?: (cgroup: string) => boolean;
+  /** The identity (inode) of a running service's cgroup: a restarted unit has a new one (see the IR's cgroup match). */
+  serviceCgroupId?: (cgroup: string) => number | null;
   /** Where the cgroup v2 hierarchy is mounted below /sys/fs/cgroup: '' (unified, the default) or 'unified' (hybrid). */
   cgroupMount?: string;
   /** In fleet mode: the etcd members, kept reachable by an automatic failsafe (src/compile/control-plane.ts). */
@@ -269,7 +271,7 @@ export class FleetCompiler {
       const { service, rules } = serviceRules.get(unit) as { service: NonNullable<Rule['service']>; rules: IrRule[] };
       const name = serviceChainName(unit);
       output.push({
-        matches: [{ kind: 'cgroup', path: service.cgroup, level: service.cgroup.split('/').length, mount: this.inputs.cgroupMount ?? '' }],
+        matches: [{ kind: 'cgroup', path: service.cgroup, level: service.cgroup.split('/').length, mount: this.inputs.cgroupMount ?? '', ...cgroupId(this.inputs, service.cgroup) }],
         verdict: { kind: 'jump', chain: name },
         origin: { kind: 'base', what: 'service-dispatch' },
         comment: comment(`outbound of service ${unit}`),
@@ -488,6 +490,11 @@ export class FleetCompiler {
         return this.nameAddresses(peer.name)?.[key] ?? [];
     }
   }
+}
+
+function cgroupId(inputs: CompileInputs, cgroup: string): { id?: number } {
+  const id = inputs.serviceCgroupId?.(cgroup) ?? null;
+  return id === null ? {} : { id };
 }
 
 function logRule(prefix: string): IrRule {

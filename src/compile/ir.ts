@@ -25,7 +25,17 @@ export type Match =
    * The socket's cgroup v2 path below the v2 root (`system.slice/nginx.service`); level = its depth. `mount`: where
    * the v2 hierarchy is below /sys/fs/cgroup, where nft looks the path up ('' when unified, 'unified' on hybrid hosts).
    */
-  | { kind: 'cgroup'; path: string; level: number; mount: string }
+  | {
+      kind: 'cgroup';
+      path: string;
+      level: number;
+      mount: string;
+      /**
+       * The cgroup's inode where the ruleset was compiled, when known. Both kernels resolve the path once, at load: a
+       * unit that restarts gets a new cgroup, this changes, and the ruleset is loaded again. Renderers ignore it.
+       */
+      id?: number;
+    }
   /**
    * At most `rate` per `unit` packets of new connections; beyond it the rule does not match and the packet goes
    * on. Per source or destination: one bucket per address in the dynamic set (nft) or hash (iptables) `meter`.

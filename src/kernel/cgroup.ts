@@ -15,11 +15,17 @@ export function cgroupV2Mount(root = CGROUP_ROOT): string | null {
 }
 
 /** What the compiler needs to know about this machine's services, and a fingerprint of their cgroups (see cgroupsFingerprint). */
-export function localServices(root = CGROUP_ROOT): { cgroupMount: string; serviceRunning: (cgroup: string) => boolean; fingerprint: (cgroups: readonly string[]) => string } {
+export function localServices(root = CGROUP_ROOT): {
+  cgroupMount: string;
+  serviceRunning: (cgroup: string) => boolean;
+  serviceCgroupId: (cgroup: string) => number | null;
+  fingerprint: (cgroups: readonly string[]) => string;
+} {
   const mount = cgroupV2Mount(root);
   return {
     cgroupMount: mount ?? '',
     serviceRunning: (cgroup) => mount !== null && existsSync(join(root, mount, cgroup)),
+    serviceCgroupId: (cgroup) => (mount === null ? null : (statSync(join(root, mount, cgroup), { throwIfNoEntry: false })?.ino ?? null)),
     fingerprint: (cgroups) => cgroupsFingerprint(cgroups, root),
   };
 }

@@ -113,6 +113,16 @@ describe('the agent at an expiry and at a unit start', { skip: skipUnlessRoot !=
     assert.match(listing(), new RegExp(`socket cgroupv2 level 2 "[^"]*system\\.slice/${UNIT.replace(/\./g, '\\.')}"`));
   });
 
+  it('loads it again when the unit restarts (a new cgroup the loaded rule would not match)', async () => {
+    const loads = (): number => log.split('\n').filter((line) => /"mode":"full".*"msg":"ruleset applied"/.test(line)).length;
+    await until('the load after the start logged', () => loads() >= 2, 10_000);
+    const before = loads();
+    rmdirSync(unitDir);
+    mkdirSync(unitDir);
+    await until('a load for the new cgroup', () => loads() > before, 30_000);
+    assert.match(listing(), /comment "Unit egress"/);
+  });
+
   it('loads a rule with an expiry, then removes it from the kernel at its instant, with no other event; the rest stays', async () => {
     expiresAt = Date.now() + EXPIRES_IN_MS;
     writeFileSync(join(dir, 'policy.yaml'), policy(TEMPORARY(new Date(expiresAt).toISOString())));
