@@ -342,7 +342,7 @@ describe('lab scenarios', { skip }, () => {
       assert.deepEqual(observed(r, 'web-s', 'db-1', 'udp', 5353), { 4: 'drop', 6: 'drop' });
       const rejected = r.results.find((x) => x.source === 'ext-1' && x.destination === 'db-1' && x.port === 5432);
       assert.equal(rejected?.decision, 'reject');
-      assert.match(rejected?.reasons.join('\n') ?? '', /in on db-1: rejected by default policy/);
+      assert.match(rejected?.reasons.join('\n') ?? '', /in on db-1: rejected by the default policy/);
       const counted = r.counters.find((c) => c.host === 'db-1')?.chains.find((c) => c.chain === (backend === 'nft' ? 'input' : 'PALISADE-INPUT'));
       assert.ok(counted !== undefined && counted.rejected > 0 && counted.packets > 0, JSON.stringify(counted));
     });
