@@ -76,14 +76,17 @@ function monitor(netns: string): { child: ChildProcess; text: () => string } {
 
 /** What became of the packet, as the sending socket saw it (passed: connected, or a UDP answer came back). */
 export interface Sent {
-  outcome: 'passed' | 'timeout' | 'blocked' | 'refused' | 'error';
+  outcome: 'passed' | 'timeout' | 'blocked' | 'refused' | 'unreachable' | 'error';
   detail: string;
 }
 
 /** Sends the request's one packet from its source namespace, as its uid. */
 export type Send = (request: TraceRequest) => Promise<Sent>;
 
-/** The outcome in words: connected, refused, timeout (tcp), sent (udp, no answer), blocked (the source's own kernel refused to send). */
+/**
+ * The outcome in words: connected, refused (a reset or port unreachable), unreachable (an ICMP unreachable: a
+ * reject's administratively prohibited), timeout (tcp), sent (udp, no answer), blocked (the source's own kernel refused to send).
+ */
 export function outcomeWords(request: TraceRequest, sent: Sent): string {
   switch (sent.outcome) {
     case 'passed':
@@ -93,6 +96,8 @@ export function outcomeWords(request: TraceRequest, sent: Sent): string {
     case 'blocked':
     case 'refused':
       return sent.outcome;
+    case 'unreachable':
+      return `unreachable (${sent.detail})`;
     case 'error':
       return `error ${sent.detail}`;
   }
