@@ -12,7 +12,7 @@
  * beside the lock, to say who holds it.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
+import { readFile, readlink, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sha256 } from '../hash.ts';
@@ -25,6 +25,8 @@ import { ensureStateDir, STATE_DIR_HINT, StateError, stateDirReason } from './st
 export const LOCK_FILE = 'lock.holder';
 const OWNER_FILE = 'lock.owner';
 const POLL_MS = 10;
+/** Times a contender creates the directory again after a holder removed it (release with removeDirectory). */
+const RECREATE_TRIES = 3;
 /** Markers of dead recoverers recovered in turn: beyond this, something keeps killing palisade mid-recovery. */
 const MAX_RECOVERY_DEPTH = 4;
 /** Errors that mean the state directory cannot hold a lock at all (read-only, or no inode left). */
@@ -42,7 +44,11 @@ export class LockBusyError extends StateError {
 }
 
 export interface Lock {
-  release(): Promise<void>;
+  /**
+   * `removeDirectory`: also remove the lock's directory when nothing else is in it (a lab's lock once the lab is
+   * gone); a contender that finds it gone creates it again.
+   */
+  release(options?: { removeDirectory?: boolean }): Promise<void>;
 }
 
 export interface LockOptions {
@@ -118,6 +124,7 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
   const path = join(dir, LOCK_FILE);
   const me = await identity();
   const end = Date.now() + Math.max(0, timeoutMs);
+  let recreate = RECREATE_TRIES;
   try {
     await ensureStateDir(dir);
     for (;;) {
@@ -125,6 +132,10 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
         await symlink(me, path);
         break;
       } catch (cause) {
+        if (code(cause) === 'ENOENT' && recreate-- > 0) {
+          await ensureStateDir(dir);
+          continue;
+        }
         if (code(cause) !== 'EEXIST') throw cause;
       }
       const holder = await readLink(path);
@@ -146,8 +157,12 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
   /* Best effort: only says who holds the lock; a full or read-only disk must not fail the operation. */
   await writeFile(join(dir, OWNER_FILE), `pid ${process.pid}: palisade ${(options.command ?? process.argv.slice(2)).join(' ')}\n`).catch(() => undefined);
   return {
-    release: async () => {
-      if ((await readLink(path).catch(() => null)) === me) await unlink(path).catch(() => undefined);
+    release: async (options = {}) => {
+      if ((await readLink(path).catch(() => null)) !== me) return;
+      if (options.removeDirectory === true) await unlink(join(dir, OWNER_FILE)).catch(() => undefined);
+      await unlink(path).catch(() => undefined);
+      /* Fails (and leaves it) when another palisade took the lock meanwhile, or left a stale-lock marker. */
+      if (options.removeDirectory === true) await rmdir(dir).catch(() => undefined);
     },
   };
 }

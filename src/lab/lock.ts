@@ -11,7 +11,7 @@ const LOCK_DIR = join(STATE_DIR, 'lock');
 /** Creating or removing a lab's users takes a few `useradd`/`userdel` runs: another lab waits that long. */
 const USERS_WAIT_MS = 60_000;
 
-async function locked<T>(dir: string, waitMs: number, busy: (holder: string) => string, fn: () => Promise<T>): Promise<T> {
+async function locked<T>(dir: string, waitMs: number, busy: (holder: string) => string, fn: () => Promise<T>, removeDirectory = false): Promise<T> {
   let lock: Lock;
   try {
     lock = await acquireLock(dir, waitMs);
@@ -22,13 +22,16 @@ async function locked<T>(dir: string, waitMs: number, busy: (holder: string) => 
   try {
     return await fn();
   } finally {
-    await lock.release();
+    await lock.release({ removeDirectory });
   }
 }
 
-/** Runs fn holding the lab's lock; a lab another palisade is working on is refused at once, naming it. */
-export function withLabLock<T>(lab: string, fn: () => Promise<T>): Promise<T> {
-  return locked(join(LOCK_DIR, `lab-${checkLabName(lab)}`), 0, (holder) => `lab ${lab} is in use by another palisade (${holder}): try again when it has finished`, fn);
+/**
+ * Runs fn holding the lab's lock; a lab another palisade is working on is refused at once, naming it.
+ * `removed`: fn takes the lab down, so its lock directory goes too.
+ */
+export function withLabLock<T>(lab: string, fn: () => Promise<T>, options: { removed?: boolean } = {}): Promise<T> {
+  return locked(join(LOCK_DIR, `lab-${checkLabName(lab)}`), 0, (holder) => `lab ${lab} is in use by another palisade (${holder}): try again when it has finished`, fn, options.removed === true);
 }
 
 /** Runs fn holding the lock on the users labs share, waiting for another lab's user changes to finish. */

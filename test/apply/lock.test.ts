@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCK_FILE, acquireLock, withLock } from '../../src/apply/lock.ts';
 import { StateError } from '../../src/apply/state.ts';
@@ -21,6 +21,19 @@ describe('state lock', () => {
     await assert.rejects(acquireLock(d, 0), StateError);
     await lock.release();
     await (await acquireLock(d, 0)).release();
+  });
+
+  it('released with removeDirectory, the lock leaves no directory; contenders, also racing the removal, create it again', async () => {
+    const d = join(dir(), 'lab-x');
+    await (await acquireLock(d, 0, { command: ['lab', 'down'] })).release({ removeDirectory: true });
+    assert.equal(existsSync(d), false);
+    for (let i = 0; i < 20; i++) {
+      const first = await acquireLock(d, 0);
+      const [, second] = await Promise.all([first.release({ removeDirectory: true }), acquireLock(d, 5_000)]);
+      assert.ok(readdirSync(d).includes(LOCK_FILE), 'the second holder holds it');
+      await second.release({ removeDirectory: true });
+      assert.equal(existsSync(d), false);
+    }
   });
 
   it('a state directory upgraded in place (0.1 left a regular file named lock) is not blocked by it', async () => {

@@ -7,11 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeRuleset } from '../../src/kernel/load.ts';
 import { auditDir } from '../../src/lab/audit.ts';
 import type { ProbeReport } from '../../src/lab/probe.ts';
-import { readState, statePath, writeState, type LabState } from '../../src/lab/state.ts';
+import { STATE_DIR, readState, statePath, writeState, type LabState } from '../../src/lab/state.ts';
 import { runCli } from '../helpers/cli.ts';
 import { uniqueLab, userExists, usersLeftBehind } from '../helpers/lab.ts';
 
@@ -35,6 +36,7 @@ async function downAndCheck(lab: string, created: readonly string[]): Promise<vo
   assert.equal(down.code, 0, down.stderr);
   assert.deepEqual(labNamespaces(lab), []);
   assert.equal(existsSync(statePath(lab)), false);
+  assert.equal(existsSync(join(STATE_DIR, 'lock', `lab-${lab}`)), false, 'lock directory left behind');
   assert.deepEqual(await usersLeftBehind(lab, created), [], 'users left behind');
 }
 

@@ -85,7 +85,7 @@ export async function labCommand(subcommand: LabSubcommand, opts: LabOptions, ou
       return EXIT.ok;
     }
     case 'down':
-      if (!(await withLabLock(opts.lab, () => labDown(opts.lab, log)))) log(`lab ${opts.lab} is not up: nothing to remove`);
+      if (!(await withLabLock(opts.lab, () => labDown(opts.lab, log), { removed: true }))) log(`lab ${opts.lab} is not up: nothing to remove`);
       return EXIT.ok;
     case 'apply': {
       const ws = await loadWorkspace(opts);
@@ -138,6 +138,6 @@ export async function labDemoCommand(opts: LabOptions, output: Output): Promise<
     if (outcome.kind === 'plan') output.out(outcome.text);
     return EXIT.ok;
   }
-  const outcome = await withLabLock(opts.lab, () => labDemo(opts, opts.lab, opts.backend ?? 'nft', true, log));
+  const outcome = await withLabLock(opts.lab, () => labDemo(opts, opts.lab, opts.backend ?? 'nft', true, log), { removed: true });
   return outcome.kind === 'probed' ? printReport(output, outcome.report, opts.format) : EXIT.ok;
 }
