@@ -11,6 +11,7 @@ import { IMPORT_TOOLS, MAX_IMPORT_BYTES, mergeImports, type ImportTool, type Imp
 import { parseUfw } from '../import/ufw.ts';
 import { verifyImport, type VerifyReport } from '../import/verify.ts';
 import { writeImportedPolicy } from '../import/write.ts';
+import { translateRawRules } from '../kernel/iptables-translate.ts';
 import { parsePolicyFiles } from '../policy/load.ts';
 import { decodeUtf8 } from '../source-text.ts';
 import { fileError } from './files.ts';
@@ -99,7 +100,16 @@ export async function importRules(request: ImportRequest): Promise<ImportResult>
     parts.push(parseOne(tool, name, text, users));
   }
   const imported = mergeImports(parts);
-  const { text } = writeImportedPolicy(imported, { host: request.host ?? null });
+  const host = request.host ?? null;
+  const first = writeImportedPolicy(imported, { host });
+  /* A raw rule the nft backend cannot load (no iptables-translate form) is written commented out, for the iptables backend. */
+  const translations = await translateRawRules(parsePolicyFiles([{ path: '(imported policy)', text: first.text }]).policy.raw);
+  const iptablesOnly = new Map<number, string>();
+  first.names.forEach((name, i) => {
+    const answer = translations.get(name);
+    if (answer !== undefined && 'error' in answer) iptablesOnly.set(i, answer.error);
+  });
+  const { text } = iptablesOnly.size === 0 ? first : writeImportedPolicy(imported, { host, iptablesOnly });
   if (request.verify !== true) return { imported, text, report: null };
   const { policy } = parsePolicyFiles([{ path: '(imported policy)', text }]);
   return { imported, text, report: verifyImport(imported, policy, request.host ?? hostname()) };

@@ -54,6 +54,8 @@ function ruleLines(r: ImportedRule, name: string, on: string | null): string[] {
 export interface WriteOptions {
   /** The host the policy is for: `on: name:HOST` on every rule. */
   host: string | null;
+  /** Raw rules (by entry index) iptables-translate has no nft form for, with the reason: written commented out, for the iptables backend. */
+  iptablesOnly?: ReadonlyMap<number, string>;
 }
 
 /** The policy text, and the rule names given to the entries (in entry order). */
@@ -86,13 +88,19 @@ export function writeImportedPolicy(imported: ImportedPolicy, options: WriteOpti
   const rules = imported.entries.flatMap((e, i) => (e.kind === 'rule' ? [{ e, name: names[i] as string }] : []));
   lines.push(rules.length === 0 ? 'rules: {}' : 'rules:');
   for (const { e, name } of rules) lines.push(`  ${comment(`${e.place.file}:${e.place.line}`)}`, ...ruleLines(e, name, on));
-  const rawEntries = imported.entries.flatMap((e, i) => (e.kind === 'raw' ? [{ e, name: names[i] as string }] : []));
-  if (rawEntries.length > 0) {
+  const iptablesOnly = options.iptablesOnly ?? new Map<number, string>();
+  const rawEntries = imported.entries.flatMap((e, i) => (e.kind === 'raw' ? [{ e, i, name: names[i] as string }] : []));
+  const rawLines = (e: Extract<ImportedEntry, { kind: 'raw' }>, name: string): string[] => [`  ${q(name)}:`, ...(on === null ? [] : [`    on: ${q(on)}`]), `    iptables: { table: filter, rule: ${q(e.rule)} }`];
+  const loadable = rawEntries.filter(({ i }) => !iptablesOnly.has(i));
+  if (loadable.length > 0) {
     lines.push('raw:');
-    for (const { e, name } of rawEntries) {
-      lines.push(`  ${comment(`${e.place.file}:${e.place.line}: ${e.reason}`)}`, `  ${q(name)}:`);
-      if (on !== null) lines.push(`    on: ${q(on)}`);
-      lines.push(`    iptables: { table: filter, rule: ${q(e.rule)} }`);
+    for (const { e, name } of loadable) lines.push(`  ${comment(`${e.place.file}:${e.place.line}: ${e.reason}`)}`, ...rawLines(e, name));
+  }
+  const commented = rawEntries.filter(({ i }) => iptablesOnly.has(i));
+  if (commented.length > 0) {
+    lines.push('# For --backend iptables only: iptables-translate has no nft form for these; move them under raw: to use them there.');
+    for (const { e, i, name } of commented) {
+      lines.push(comment(`${e.place.file}:${e.place.line}: ${e.reason}; nft: ${iptablesOnly.get(i) ?? ''}`), ...rawLines(e, name).map((l) => `# ${l}`));
     }
   }
   return { text: `${lines.join('\n')}\n`, names };

@@ -289,6 +289,10 @@ describe('import: passwd and the command', () => {
     const clean = await runCli(['import', '--from', 'iptables-save', join(FIXTURES, 'clean.iptables-save'), '--verify']);
     assert.equal(clean.code, 0, clean.stdout + clean.stderr);
     assert.match(clean.stdout, /flows compared on \S+: same verdict on every one\n$/);
+    const ipt = await runCli(['import', '--from', 'iptables-save', join(FIXTURES, 'iptables-save.txt'), '--host', 'web-1']);
+    assert.equal(ipt.code, 0, ipt.stderr);
+    assert.match(ipt.stdout, /# For --backend iptables only: iptables-translate has no nft form for these[^\n]*\n# \S*iptables-save.txt:15: -m recent; nft: [^\n]*\n# {3}"iptables-save.txt:15 raw tcp\/5432 from any":\n/);
+    assert.equal(parsePolicyFiles([{ path: 'p.yaml', text: ipt.stdout }]).policy.raw.length, 2, 'the translatable raw rules stay loadable');
     const wrong = await runCli(['import', '--from', 'pf', 'x']);
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /unknown tool "pf": import reads iptables-save, ufw, firewalld/);
