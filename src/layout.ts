@@ -92,6 +92,8 @@ export const isPalisadeSet = (name: string): boolean => /^pal(?:4|6|tmp)_/.test(
 export const isStagingSet = (name: string): boolean => name.startsWith(STAGING_SET_PREFIX);
 /** A rate limit's dynamic set (nft) or hash (iptables hashlimit, at most 15 characters): one per rule and family. */
 export const meterName = (rule: string, family: 4 | 6): string => `palm${family}_${sha256(rule).slice(0, 9)}`;
+/** A meter's name: its elements are the packet path's, never the ruleset's. */
+export const isMeterName = (name: string): boolean => /^palm[46]_/.test(name);
 
 /** Log prefixes of the drop rules: the direction, and the user chain, as AFW's are. */
 export const DROP_PREFIX = 'DROP_PAL_';

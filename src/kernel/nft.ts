@@ -5,7 +5,7 @@
 import { containerNotes } from './containers.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { diffRulesets } from '../compile/diff.ts';
-import { NFT_FAMILY, NFT_TABLE } from '../layout.ts';
+import { isMeterName, NFT_FAMILY, NFT_TABLE } from '../layout.ts';
 import { renderNft } from '../render/nft.ts';
 import type { Backend } from './backend.ts';
 import { nftCounters, type ChainCounters } from './counters.ts';
@@ -48,13 +48,18 @@ export function nftMembershipScript(before: Ruleset, after: Ruleset): string {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-/** Handles and counter values are the kernel's, not the ruleset's; set elements come in hash order. */
+/**
+ * Handles and counter values are the kernel's, not the ruleset's; set elements come in hash order. The elements
+ * of a rate limit's meter (a dynamic set) are the packet path's, added as traffic comes: never drift (nft's JSON
+ * does not say a set is dynamic, so the meter is known by its name).
+ */
 function normalise(value: Json): Json {
   if (Array.isArray(value)) return value.map(normalise);
   if (value === null || typeof value !== 'object') return value;
+  const dynamic = typeof value.name === 'string' && isMeterName(value.name);
   const out: { [key: string]: Json } = {};
   for (const [key, inner] of Object.entries(value)) {
-    if (key === 'handle') continue;
+    if (key === 'handle' || (key === 'elem' && dynamic)) continue;
     if (key === 'counter') out[key] = null;
     else if (key === 'elem' && Array.isArray(inner)) out[key] = inner.map(normalise).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
     else out[key] = normalise(inner);

@@ -206,12 +206,16 @@ function suite(backend: BackendName): void {
       assert.equal(explain(8082).sides.find((s) => s.direction === 'in')?.decision, 'drop');
     });
 
-    it('a rate limit admits new connections per source, then the excess falls through to the reject', () => {
+    it('a rate limit admits new connections per source, then the excess falls through to the reject; its meter is never drift', async () => {
+      const kernel = backendFor(backend, { netns: NS.srv });
+      const before = await kernel.listing();
       const c1 = Array.from({ length: 5 }, () => connect(NS.c1, '10.77.1.1', 8083));
       assert.equal(c1[0], 'open');
       assert.ok(c1.includes('refused'), `c1 is limited: ${c1.join(', ')}`);
       assert.deepEqual(c1.filter((r) => r !== 'open' && r !== 'refused'), []);
       assert.equal(connect(NS.c2, '10.77.2.1', 8083), 'open', 'c2 has its own bucket');
+      if (backend === 'nft') assert.match(listing(NS.srv), /elements = \{ 10\.77\.1\.2 limit rate/, 'the meter holds c1');
+      assert.equal(await kernel.listing(), before, 'the addresses the packet path put in the meter are not drift');
     });
 
     it('ICMP echo passes, timestamp does not', () => {
