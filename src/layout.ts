@@ -92,6 +92,11 @@ export const isPalisadeSet = (name: string): boolean => /^pal(?:4|6|tmp)_/.test(
 export const isStagingSet = (name: string): boolean => name.startsWith(STAGING_SET_PREFIX);
 /** A rate limit's dynamic set (nft) or hash (iptables hashlimit, at most 15 characters): one per rule and family. */
 export const meterName = (rule: string, family: 4 | 6): string => `palm${family}_${sha256(rule).slice(0, 9)}`;
+/**
+ * Audit mode's per-flow log meters, one per family: keyed on source, destination, protocol and destination port
+ * (TCP, UDP), or on source, destination and protocol (`x`: the others), so a busy flow cannot use up the log budget.
+ */
+export const auditMeterName = (family: 4 | 6, ports: boolean): string => `palm${family}_audit${ports ? '' : 'x'}`;
 /** A meter's name: its elements are the packet path's, never the ruleset's. */
 export const isMeterName = (name: string): boolean => /^palm[46]_/.test(name);
 

@@ -7,6 +7,8 @@ import { checkName } from './escape.ts';
 /** Dropped-packet logging is rate limited so a flood cannot fill the disk. */
 export const LOG_RATE_PER_SECOND = 10;
 export const LOG_BURST = 20;
+/** How long a flow stays in audit mode's per-flow log meter after its last packet. */
+export const AUDIT_FLOW_TIMEOUT_SECONDS = 60;
 
 /** Names both `nft` (`meta l4proto`) and `iptables -p` accept without /etc/protocols. */
 export const L4_PROTOCOL: Record<Exclude<Protocol, 'all'>, string> = {

@@ -7,9 +7,9 @@
  */
 import type { Family, IrChain, IrRawIptables, IrRule, IrSet, Match, Ruleset, Verdict } from '../compile/ir.ts';
 import { InternalError } from '../diagnostics.ts';
-import { CONTAINERS_CHAIN, IPTABLES_BUILTIN_CHAINS, PUBLISHED_CHAIN, iptablesOwnChain, iptablesUserChain, type IptablesTableName } from '../layout.ts';
+import { auditMeterName, CONTAINERS_CHAIN, IPTABLES_BUILTIN_CHAINS, PUBLISHED_CHAIN, iptablesOwnChain, iptablesUserChain, type IptablesTableName } from '../layout.ts';
 import type { PortRange } from '../policy/types.ts';
-import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, interfaceText, jumpTargets, origPortProtocol, portProtocol, rateText, type PortMatch } from './common.ts';
+import { AUDIT_FLOW_TIMEOUT_SECONDS, L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, interfaceText, jumpTargets, origPortProtocol, portProtocol, rateText, type PortMatch } from './common.ts';
 import { icmpTypeNumber } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment, shorten } from './escape.ts';
 
@@ -206,7 +206,7 @@ function renderMatch(match: Match): string[] {
  * `defers`: the rule is in a forward chain, where accept means "palisade does not object": RETURN to the chain that
  * jumped to palisade's (FORWARD or DOCKER-USER), so Docker's and kube-proxy's rules still decide, as with nft.
  */
-function renderVerdict(verdict: Verdict, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>, reject: string, defers: boolean): string {
+function renderVerdict(verdict: Verdict, targets: ReadonlyMap<string, IrChain>, names: ReadonlyMap<string, string>, reject: string, defers: boolean, family: Family): string {
   switch (verdict.kind) {
     case 'reject':
       return reject;
@@ -220,7 +220,9 @@ function renderVerdict(verdict: Verdict, targets: ReadonlyMap<string, IrChain>, 
     case 'log': {
       if (verdict.group !== undefined) {
         const nflogPrefix = shorten(safeComment(verdict.prefix, Number.MAX_SAFE_INTEGER), NFLOG_PREFIX_MAX);
-        return `-m limit --limit ${LOG_RATE_PER_SECOND}/second --limit-burst ${LOG_BURST} -j NFLOG --nflog-prefix "${nflogPrefix}" --nflog-group ${verdict.group}`;
+        /* Audit mode logs per flow (ports are 0 for protocols without them): a busy flow cannot use up the budget. */
+        const perFlow = `-m hashlimit --hashlimit-upto ${LOG_RATE_PER_SECOND}/second --hashlimit-burst ${LOG_BURST} --hashlimit-mode srcip,dstip,dstport --hashlimit-name ${auditMeterName(family, true)} --hashlimit-htable-expire ${AUDIT_FLOW_TIMEOUT_SECONDS * 1000}`;
+        return `${perFlow} -j NFLOG --nflog-prefix "${nflogPrefix}" --nflog-group ${verdict.group}`;
       }
       const prefix = shorten(safeComment(verdict.prefix, Number.MAX_SAFE_INTEGER), IPTABLES_LOG_PREFIX_MAX - 1);
       return `-m limit --limit ${LOG_RATE_PER_SECOND}/second --limit-burst ${LOG_BURST} -j LOG --log-prefix "${prefix} "`;
@@ -261,7 +263,7 @@ function renderRule(rule: IrRule, targets: ReadonlyMap<string, IrChain>, names: 
   const linesFor = (f: Family): string[] => {
     if (family !== null && family !== f) return [];
     return rejectVariants(rule, f).flatMap(({ prefix, target }) => {
-      const tail = [...(comment === '' ? [] : [`-m comment --comment "${comment}"`]), renderVerdict(rule.verdict, targets, names, target, defers)];
+      const tail = [...(comment === '' ? [] : [`-m comment --comment "${comment}"`]), renderVerdict(rule.verdict, targets, names, target, defers, f)];
       return alternatives.map((parts) => [...prefix, ...parts, ...tail].join(' '));
     });
   };

@@ -4,11 +4,11 @@
  */
 import type { Family, IrChain, IrRule, IrSet, Match, Ruleset, Verdict } from '../compile/ir.ts';
 import type { PortRange } from '../policy/types.ts';
-import { L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, interfaceText, jumpTargets, origPortProtocol, portProtocol, rateText, type PortMatch } from './common.ts';
+import { AUDIT_FLOW_TIMEOUT_SECONDS, L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, interfaceText, jumpTargets, origPortProtocol, portProtocol, rateText, type PortMatch } from './common.ts';
 import { checkIcmpType } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment } from './escape.ts';
 import { InputError, InternalError } from '../diagnostics.ts';
-import { NFT_FAMILY, NFT_TABLE, NFT_TABLE_CHAINS, nftTableChainName, type NftRawTable } from '../layout.ts';
+import { auditMeterName, NFT_FAMILY, NFT_TABLE, NFT_TABLE_CHAINS, nftTableChainName, type NftRawTable } from '../layout.ts';
 
 /** nft refuses longer rule comments. */
 export const NFT_COMMENT_MAX = 128;
@@ -114,11 +114,10 @@ function renderVerdict(verdict: Verdict, chains: ReadonlyMap<string, IrChain>, l
     case 'jump':
     case 'goto':
       return `${verdict.kind} ${checkName('chain', checkJumpTarget(chains, verdict.chain).name)}`;
-    case 'log': {
-      const limit = `limit rate ${LOG_RATE_PER_SECOND}/second burst ${LOG_BURST} packets`;
-      if (verdict.group !== undefined) return `${limit} log prefix "${safeComment(verdict.prefix, NFT_LOG_PREFIX_MAX)}" group ${verdict.group}`;
-      return `${limit} log prefix "${safeComment(verdict.prefix, NFT_LOG_PREFIX_MAX - 1)} "`;
-    }
+    case 'log':
+      /* Audit mode's NFLOG (with a group) is logged per flow by renderRule. */
+      if (verdict.group !== undefined) throw new InternalError('an audit log verdict is rendered per flow');
+      return `${LOG_LIMIT} log prefix "${safeComment(verdict.prefix, NFT_LOG_PREFIX_MAX - 1)} "`;
   }
 }
 
@@ -147,7 +146,43 @@ function renderRule(rule: IrRule, chains: ReadonlyMap<string, IrChain>): string[
   if (rule.verdict.kind === 'reject' && protocol === null) {
     return [line(['meta l4proto tcp'], REJECT_TCP), line([], REJECT_OTHER)];
   }
+  if (rule.verdict.kind === 'log' && rule.verdict.group !== undefined) {
+    const log = `log prefix "${safeComment(rule.verdict.prefix, NFT_LOG_PREFIX_MAX)}" group ${rule.verdict.group}`;
+    return auditFlowKeys().map(({ family, ports, key }) =>
+      line([`meta nfproto ${family === 4 ? 'ipv4' : 'ipv6'} meta l4proto ${ports ? '' : '!= '}{ tcp, udp }`], `add @${auditMeterName(family, ports)} { ${key} ${LOG_LIMIT} } ${log}`),
+    );
+  }
   return [line([], renderVerdict(rule.verdict, chains, protocol))];
+}
+
+const LOG_LIMIT = `limit rate ${LOG_RATE_PER_SECOND}/second burst ${LOG_BURST} packets`;
+
+/** Audit mode's per-flow meter keys: with the destination port for TCP and UDP, without it for the others. */
+function auditFlowKeys(): Array<{ family: Family; ports: boolean; key: string }> {
+  return ([4, 6] as const).flatMap((family) => {
+    const pair = `${addressFamily(family)} saddr . ${addressFamily(family)} daddr . meta l4proto`;
+    return [
+      { family, ports: true, key: `${pair} . th dport` },
+      { family, ports: false, key: pair },
+    ];
+  });
+}
+
+/** Whether the ruleset logs in audit mode (NFLOG), and so needs the per-flow meters. */
+function audits(rs: Ruleset): boolean {
+  return rs.chains.some((chain) => chain.rules.some((rule) => rule.raw === undefined && rule.verdict.kind === 'log' && rule.verdict.group !== undefined));
+}
+
+function renderAuditMeter(family: Family, ports: boolean): string[] {
+  const address = family === 4 ? 'ipv4_addr' : 'ipv6_addr';
+  return [
+    `\tset ${auditMeterName(family, ports)} {`,
+    `\t\ttype ${address} . ${address} . inet_proto${ports ? ' . inet_service' : ''}`,
+    `\t\tsize ${METER_SIZE}`,
+    '\t\tflags dynamic,timeout',
+    `\t\ttimeout ${AUDIT_FLOW_TIMEOUT_SECONDS}s`,
+    '\t}',
+  ];
 }
 
 /** The dynamic sets of the ruleset's per-address rate limits, by name. */
@@ -198,7 +233,8 @@ export function renderNft(rs: Ruleset): string {
   if (unknown !== undefined) throw new InternalError(`raw rule in chain "${unknown.chain}", which is not a built-in chain of table ${unknown.table}`);
   const chains = jumpTargets(rs);
   const meterSets = [...meters(rs)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, family]) => renderMeter(name, family));
-  const blocks = [...rs.sets.map(renderSet), ...meterSets, ...rs.chains.map((chain) => renderChain(chain, chains)), ...tableChains(rs)];
+  const auditMeters = audits(rs) ? auditFlowKeys().map(({ family, ports }) => renderAuditMeter(family, ports)) : [];
+  const blocks = [...rs.sets.map(renderSet), ...meterSets, ...auditMeters, ...rs.chains.map((chain) => renderChain(chain, chains)), ...tableChains(rs)];
   const body = blocks.map((lines) => lines.join('\n')).join('\n\n');
   return `table ${NFT_FAMILY} ${NFT_TABLE} {\n${body}${body === '' ? '' : '\n'}}\n`;
 }

@@ -73,17 +73,24 @@ test('audit hosts: by environment and by query; the others are enforced and rend
   for (const host of ['web-s', 'mon-1']) {
     const nft = renderNft(audited.compile(host));
     assert.doesNotMatch(nft, /DROP_PAL|\bdrop\b/, host);
-    assert.match(nft, /counter limit rate 10\/second burst 20 packets log prefix "AUDIT_PAL_INPUT" group 7\n\t\tcounter accept\n/);
+    assert.match(
+      nft,
+      /meta nfproto ipv6 meta l4proto != \{ tcp, udp \} counter add @palm6_auditx \{ ip6 saddr \. ip6 daddr \. meta l4proto limit rate 10\/second burst 20 packets \} log prefix "AUDIT_PAL_INPUT" group 7\n\t\tcounter accept\n/,
+    );
+    assert.match(nft, /meta nfproto ipv4 meta l4proto \{ tcp, udp \} counter add @palm4_audit \{ ip saddr \. ip daddr \. meta l4proto \. th dport limit rate 10\/second burst 20 packets \} log prefix "AUDIT_PAL_INPUT" group 7\n/);
+    assert.match(nft, /set palm4_audit \{\n\t\ttype ipv4_addr \. ipv4_addr \. inet_proto \. inet_service\n\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout 60s\n/);
     assert.match(nft, /log prefix "AUDIT_PAL_OUTPUT" group 7\n\t\tcounter accept\n/);
   }
   assert.match(renderNft(audited.compile('mon-1')), /log prefix "AUDIT_PAL_OUT_prometheus" group 7/);
 });
 
-test('audit mode: iptables renders NFLOG with the prefix and group, rate limited', () => {
+test('audit mode: iptables renders NFLOG with the prefix and group, rate limited per flow', () => {
   const compiler = compilerFor(`settings:\n  mode: audit\n  output_drop: true\n  audit: { log_group: 12 }\n${RULES}`, SMALL_INVENTORY);
   const files = renderIptables(compiler.compile('mon-1')).toText();
-  assert.match(files.v4, /-A PALISADE-INPUT -m limit --limit 10\/second --limit-burst 20 -j NFLOG --nflog-prefix "AUDIT_PAL_INPUT" --nflog-group 12\n-A PALISADE-INPUT -j ACCEPT\n/);
-  assert.match(files.v6, /-A PALISADE-U-prometheus -m limit .* -j NFLOG --nflog-prefix "AUDIT_PAL_OUT_prometheus" --nflog-group 12\n-A PALISADE-U-prometheus -j ACCEPT\n/);
+  const perFlow = (family: 4 | 6) =>
+    `-m hashlimit --hashlimit-upto 10/second --hashlimit-burst 20 --hashlimit-mode srcip,dstip,dstport --hashlimit-name palm${family}_audit --hashlimit-htable-expire 60000`;
+  assert.ok(files.v4.includes(`-A PALISADE-INPUT ${perFlow(4)} -j NFLOG --nflog-prefix "AUDIT_PAL_INPUT" --nflog-group 12\n-A PALISADE-INPUT -j ACCEPT\n`), files.v4);
+  assert.ok(files.v6.includes(`-A PALISADE-U-prometheus ${perFlow(6)} -j NFLOG --nflog-prefix "AUDIT_PAL_OUT_prometheus" --nflog-group 12\n-A PALISADE-U-prometheus -j ACCEPT\n`), files.v6);
   assert.doesNotMatch(files.v4, /-j DROP|-j LOG/);
 });
 
