@@ -43,11 +43,18 @@ export class AgentMetrics {
     this.driftRepaired = new Counter({ name: 'palisade_drift_repaired_total', help: 'Applies that found the kernel differing from the last applied ruleset (drift) and loaded it again', registers });
     this.etcdUp = new Gauge({ name: 'palisade_etcd_connected', help: '1 while the watch on etcd is connected, 0 otherwise', registers });
     this.watchLag = new Gauge({ name: 'palisade_watch_lag_seconds', help: 'Time from the last watched change seen to its ruleset applied', registers });
-    /* Read from the kernel once per scrape (prom-client collects the gauges concurrently): the first gauge reads, the others share it. */
-    let last: { at: number; read: Promise<ChainCounters[] | null> } | null = null;
+    /*
+     * Read from the kernel once per scrape: prom-client collects the gauges concurrently, so the first gauge starts
+     * the read and the others share it while it runs; the next scrape reads again (never an earlier scrape's values).
+     */
+    let inFlight: Promise<ChainCounters[] | null> | null = null;
     const read = (): Promise<ChainCounters[] | null> => {
-      if (last === null || Date.now() - last.at > 1000) last = { at: Date.now(), read: counters().catch(() => null) };
-      return last.read;
+      inFlight ??= counters()
+        .catch(() => null)
+        .finally(() => {
+          inFlight = null;
+        });
+      return inFlight;
     };
     const perChain = (name: string, help: string, value: (c: ChainCounters) => number): Gauge =>
       new Gauge({

@@ -132,6 +132,8 @@ describe('the live console follows a fleet', { skip: skipUnlessRoot || skipWitho
       120_000,
     );
     assert.equal(await page.evaluate('window.__sameDocument'), true, 'the page was reloaded');
+    const drift = await page.$$eval('#hosts tbody tr', (rows) => rows.map((r) => r.querySelectorAll('td')[7]?.textContent ?? ''));
+    assert.deepEqual(drift, ['none', 'none'], 'the drift column: both kernels hold what their agents applied');
     await screenshot(page, 'console-fleet-after');
   });
 });

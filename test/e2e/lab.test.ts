@@ -128,7 +128,7 @@ describe('lab on the bundled example', { skip }, () => {
       assert.match(inNs(foreignNs(), 'iptables', ['-S', 'INPUT']).stdout, /^-A INPUT -j FOREIGN$/m);
       const logs = await runCli(['lab', 'logs', '--lab', LAB]);
       assert.equal(logs.code, 0, logs.stderr);
-      assert.match(logs.stdout, /^mon-1 +\S*output\S* +\d+ +\d+ +DROP_PAL_OUTPUT$/im);
+      assert.match(logs.stdout, /^mon-1 +\S*output\S* +\d+ +\d+ +\d+ +DROP_PAL_OUTPUT$/im);
     });
   }
 

@@ -91,7 +91,7 @@ describe('the single executable runs a fleet agent with metrics', { skip }, () =
   it('trace sends its packet and reads the verdict with no node on PATH (its probe agent is the executable)', () => {
     const traced = spawnSync(binary, ['trace', address, address, '9/tcp', '--netns', ns, '--timeout', '2000'], { encoding: 'utf8', env: { ...process.env, PATH: pathWithoutNode() } });
     assert.equal(traced.status, 0, traced.stderr);
-    assert.match(traced.stdout, new RegExp(`^${address.replace(/\./g, '\\.')} -> \\S+ tcp/9: refused\n  out in ${ns}: accept in chain output by `), traced.stdout);
+    assert.match(traced.stdout, new RegExp(`^${address.replace(/\./g, '\\.')} -> \\S+ tcp/9: refused\n  out in ${ns}: accepted in chain output by `), traced.stdout);
     assert.doesNotMatch(spawnSync('ip', ['netns', 'exec', ns, 'nft', 'list', 'tables'], { encoding: 'utf8' }).stdout, /palisade_trace/);
   });
 });

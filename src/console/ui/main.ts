@@ -472,6 +472,7 @@ const COLUMNS: Array<[string, (h: HostSummary) => string]> = [
   ['state', (h) => h.fleet?.state ?? ''],
   ['policy applied', (h) => h.fleet?.status?.policyRevision?.slice(0, 12) ?? ''],
   ['applied at', (h) => h.fleet?.status?.appliedAt ?? ''],
+  ['drift', (h) => (h.fleet?.status?.drift === undefined ? '' : h.fleet.status.drift ? 'drifted' : 'none')],
   ['last error', (h) => h.fleet?.status?.error ?? ''],
 ];
 let hostRows: HostSummary[] = [];
