@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDirectory, writeFileAtomic } from '../apply/atomic-file.ts';
+import { makeDirectory, writeFileAtomic } from '../atomic-file.ts';
 import { OperationError, systemReason } from '../diagnostics.ts';
 
 /** `cannot <doing> <path>: <reason> (<code>)`. */

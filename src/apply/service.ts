@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { selfCommand } from '../self.ts';
-import { makeDirectory, writeFileAtomic } from './atomic-file.ts';
+import { makeDirectory, writeFileAtomic } from '../atomic-file.ts';
 
 export const RESTORE_UNIT = 'palisade-restore.service';
 export const AGENT_UNIT = 'palisade-agent.service';

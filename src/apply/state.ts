@@ -13,7 +13,7 @@ import { z } from 'zod';
 import type { Ruleset } from '../compile/ir.ts';
 import { OperationError, systemReason } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
-import { makeDirectory, writeFileAtomic } from './atomic-file.ts';
+import { makeDirectory, writeFileAtomic } from '../atomic-file.ts';
 import { DEFAULT_STATE_DIR } from '../defaults.ts';
 
 export const STATE_FILE = 'state.json';

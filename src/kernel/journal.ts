@@ -12,7 +12,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../apply/atomic-file.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 import type { Ipset, IptablesTable } from '../render/iptables.ts';
 import { KernelError } from './error.ts';
 import type { Target } from './exec.ts';

@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../apply/atomic-file.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { OperationError } from '../diagnostics.ts';
 
 export const STATE_DIR = '/run/palisade-lab';

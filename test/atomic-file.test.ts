@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeDirectory, writeFileAtomic } from '../../src/apply/atomic-file.ts';
-import { tempDir } from '../helpers/tmp.ts';
+import { makeDirectory, writeFileAtomic } from '../src/atomic-file.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 describe('writeFileAtomic', () => {
   it('concurrent writers of one target leave one whole version and no temporary file', async () => {
