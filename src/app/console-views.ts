@@ -318,10 +318,13 @@ function edgeChanges(before: RoleGraph, after: RoleGraph): EdgeChange[] {
   return changes;
 }
 
-/** A candidate policy (YAML or JSON text), judged against the world: errors are an InputError naming pending.yaml:line:col. */
-export async function pendingView(world: ConsoleWorld, text: string): Promise<PendingView> {
-  if (Buffer.byteLength(text) > MAX_PENDING_BYTES) throw new InputError([{ severity: 'error', message: `the policy is larger than ${MAX_PENDING_BYTES} bytes`, file: PENDING_FILE }]);
-  const { policy, diagnostics } = parsePolicyFiles([{ path: PENDING_FILE, text }]);
+/**
+ * A candidate policy (YAML or JSON text), judged against the world: errors are an InputError naming
+ * `file`:line:col (pending.yaml for pasted text, the path of `console --pending FILE` for that file's text).
+ */
+export async function pendingView(world: ConsoleWorld, text: string, file: string = PENDING_FILE): Promise<PendingView> {
+  if (Buffer.byteLength(text) > MAX_PENDING_BYTES) throw new InputError([{ severity: 'error', message: `the policy is larger than ${MAX_PENDING_BYTES} bytes`, file }]);
+  const { policy, diagnostics } = parsePolicyFiles([{ path: file, text }]);
   const names = await resolveAll(namesToResolve(policy, world.inventory), world.resolver);
   const compiler = new FleetCompiler({ policy, inventory: world.inventory, names, now: world.compiler.now });
   const before = fullGraph(world, []);

@@ -17,12 +17,14 @@ export function registerConsoleCommands(program: Command, output: Output, setExi
           .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
           .option('--tls-key <file>', 'the key of --tls-cert (PEM)')
           .option('--tls-client-ca <file>', 'require client certificates signed by this CA (PEM)')
-          .option('--flows <files...>', 'observed flows (palisade flows/observe JSON) for the map and the pending policy'),
+          .option('--flows <files...>', 'observed flows (palisade flows/observe JSON) for the map and the pending policy')
+          .option('--pending <file>', 'a candidate policy file on this machine, shown on the pending page (what it adds, removes and cuts)'),
       ),
     ),
     [
       'palisade console',
       'palisade console --flows seen.json',
+      'palisade console --flows seen.json --pending candidate.yaml',
       'palisade console --inventory etcd://10.0.0.5:2379/palisade --user admin --password-file admin.pass',
       'palisade console --listen 0.0.0.0:8742 --token-file /etc/palisade/console.token',
     ],

@@ -34,6 +34,8 @@ export interface ConsoleServerOptions {
   token: string | null;
   /** TLS; with `ca`, every client must present a certificate it signed. */
   tls: { cert: string; key: string; ca: string | null } | null;
+  /** `console --pending FILE`: a candidate policy on the server, shown on the pending page at start. */
+  pending?: { name: string; text: string } | null;
 }
 
 export function isLoopback(host: string): boolean {
@@ -136,8 +138,10 @@ export function consoleApp(source: ConsoleSource, assets: ConsoleAssets, options
   app.post(
     '/api/pending',
     bodyLimit({ maxSize: MAX_PENDING_BYTES, onError: (c) => c.json({ error: `the policy is larger than ${MAX_PENDING_BYTES} bytes` }, 413) }),
-    api(async (c) => pendingView(source.world(), await c.req.text())),
+    /* `?file`: the text is the --pending file's (perhaps edited), so its errors name that file. */
+    api(async (c) => pendingView(source.world(), await c.req.text(), c.req.query('file') !== undefined && options.pending != null ? options.pending.name : undefined)),
   );
+  app.get('/api/pending', (c) => (options.pending == null ? c.json({ error: 'no pending policy on the server: start the console with --pending FILE' }, 404) : c.json(options.pending)));
   app.get('/api/events', (c) =>
     streamSSE(c, async (stream) => {
       let closed = false;

@@ -52,8 +52,8 @@ describe('the console in a browser', { skip: skipWithoutChromium }, () => {
   const servers: Array<{ source: ConsoleSource; server: RunningConsole }> = [];
   let assets: ConsoleAssets;
 
-  async function serve(source: ConsoleSource): Promise<string> {
-    const server = await startConsoleServer(source, assets, { host: '127.0.0.1', port: 0, token: null, tls: null });
+  async function serve(source: ConsoleSource, pending: { name: string; text: string } | null = null): Promise<string> {
+    const server = await startConsoleServer(source, assets, { host: '127.0.0.1', port: 0, token: null, tls: null, pending });
     servers.push({ source, server });
     return server.url;
   }
@@ -136,6 +136,24 @@ describe('the console in a browser', { skip: skipWithoutChromium }, () => {
     await page.click('#pending-run');
     await page.waitForSelector('#pending-errors');
     assert.match(await page.locator('#pending-errors').innerText(), /pending\.yaml:3:\d+: error/);
+    await page.close();
+  });
+
+  it('console --pending FILE: the pending page opens with the file, judged, its errors naming the file', async () => {
+    const candidate = readFileSync('examples/shop/policy.yaml', 'utf8').replace(/ {2}API from web:\n(?: {4}.*\n)+/, '');
+    const name = join(dir, 'candidate.yaml');
+    const url = await serve(await fileConsoleSource({ flows: [join(dir, 'flows.json')] }), { name, text: candidate });
+    const page = await browser.page();
+    await open(page, url);
+    await page.click('nav button[data-tab="pending"]');
+    await page.waitForSelector('#pending-cut tr.cut');
+    assert.equal(await page.locator('#pending-text').inputValue(), candidate);
+    assert.match(await page.locator('#pending-source').innerText(), /candidate\.yaml \(on the server\)/);
+    assert.ok((await page.locator('#pending-cut tr.cut').allInnerTexts()).some((row) => /tcp 8080/.test(row)));
+    await page.fill('#pending-text', 'rules:\n  Broken:\n    direction: sideways\n');
+    await page.click('#pending-run');
+    await page.waitForSelector('#pending-errors');
+    assert.ok((await page.locator('#pending-errors').innerText()).includes(`${name}:3:`), 'an edit of the file is still the file');
     await page.close();
   });
 

@@ -93,6 +93,22 @@ test('a pending policy: positioned errors, or its map changes, the observed flow
   assert.match(view.suggest, /dport: 8080/);
 });
 
+test('console --pending FILE: the page gets the file, and its errors name the file, never a name the browser sends', async () => {
+  assert.equal((await get('/api/pending')).status, 404, 'no --pending file');
+  const file = { name: '/srv/policies/candidate.yaml', text: 'rules:\n  Broken:\n    direction: sideways\n' };
+  const withFile = consoleApp(source, assets, { host: '127.0.0.1', port: PORT, token: null, tls: null, pending: file });
+  const served = await withFile.request('/api/pending', { headers: HOST });
+  assert.deepEqual(await served.json(), file);
+  const judge = async (application: typeof withFile, path: string): Promise<string[]> => {
+    const response = await application.request(path, { method: 'POST', body: file.text, headers: { ...HOST, 'content-type': 'text/plain' } });
+    assert.equal(response.status, 422);
+    return ((await response.json()) as { diagnostics: Array<{ file: string }> }).diagnostics.map((d) => d.file);
+  };
+  assert.deepEqual([...new Set(await judge(withFile, '/api/pending?file'))], [file.name]);
+  assert.deepEqual([...new Set(await judge(withFile, '/api/pending?file=/etc/shadow'))], [file.name], 'the name is the server\'s');
+  assert.deepEqual([...new Set(await judge(app(), '/api/pending?file'))], ['pending.yaml'], 'without --pending, pasted text');
+});
+
 test('abuse: wrong Host (DNS rebinding), writes, cross-origin posts, huge bodies, missing or wrong tokens', async () => {
   assert.equal((await get('/api/map', { host: 'attacker.example:8742' })).status, 421);
   assert.equal((await get('/api/map', {})).status, 421);

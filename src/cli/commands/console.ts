@@ -2,8 +2,9 @@
  * `palisade console`: the fleet as a map in a browser (src/console/). Files or `exec:` inventories are read
  * once; an `etcd://` inventory is watched and the page follows it. Runs until SIGTERM or SIGINT.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { fileConsoleSource, fleetConsoleSource, type ConsoleSource } from '../../app/console.ts';
+import { MAX_PENDING_BYTES } from '../../app/console-views.ts';
 import { loadConfig, type ConfigOverrides } from '../../app/config.ts';
 import { fileError } from '../../app/files.ts';
 import type { EtcdAuthOptions } from '../../fleet/client.ts';
@@ -21,6 +22,7 @@ export interface ConsoleOptions extends ConfigOverrides, EtcdAuthOptions {
   tlsKey?: string;
   tlsClientCa?: string;
   flows?: string[];
+  pending?: string;
 }
 
 /** ADDR:PORT, [v6]:PORT or a port alone (on 127.0.0.1). */
@@ -48,6 +50,21 @@ async function readSecret(path: string, what: string): Promise<string> {
   return value;
 }
 
+/** The candidate policy of `--pending FILE`, bounded like a pasted one. */
+async function readPending(path: string): Promise<{ name: string; text: string }> {
+  let size: number;
+  let text: string;
+  try {
+    size = (await stat(path)).size;
+    if (size > MAX_PENDING_BYTES) throw new UsageError(`--pending ${path}: ${size} bytes, larger than the ${MAX_PENDING_BYTES} bytes a pending policy may have`);
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    if (cause instanceof UsageError) throw cause;
+    throw fileError(path, 'read the pending policy', cause, true);
+  }
+  return { name: path, text };
+}
+
 async function openSource(options: ConsoleOptions): Promise<ConsoleSource> {
   const config = options.inventory !== undefined && options.config === undefined ? null : await loadConfig(options.config === undefined ? {} : { config: options.config }).catch(() => null);
   const inventory = options.inventory ?? config?.inventory;
@@ -72,10 +89,11 @@ export async function consoleCommand(options: ConsoleOptions, output: Output): P
           key: await readSecret(options.tlsKey, 'TLS key'),
           ca: options.tlsClientCa === undefined ? null : await readSecret(options.tlsClientCa, 'client CA'),
         };
+  const pending = options.pending === undefined ? null : await readPending(options.pending);
   const [source, assets] = await Promise.all([openSource(options), consoleAssets()]);
   let server;
   try {
-    server = await startConsoleServer(source, assets, { host, port, token, tls });
+    server = await startConsoleServer(source, assets, { host, port, token, tls, pending });
   } catch (cause) {
     await source.close();
     throw cause;

@@ -552,13 +552,30 @@ async function loadHost(name: string): Promise<void> {
 
 /* ---- pending policy ----------------------------------------------------------------------------------- */
 
+/** Set while the text area holds the server's `--pending` file: its errors then name that file. */
+let pendingFile: string | null = null;
+
+async function loadPendingFile(): Promise<void> {
+  let file: { name: string; text: string };
+  try {
+    file = await api<{ name: string; text: string }>('/api/pending');
+  } catch {
+    return;
+  }
+  $<HTMLTextAreaElement>('#pending-text').value = file.text;
+  pendingFile = file.name;
+  $<HTMLElement>('#pending-source').textContent = `from ${file.name} (on the server)`;
+  await runPending();
+}
+
 async function runPending(): Promise<void> {
   const out = $<HTMLElement>('#pending-result');
   const mapBox = $<HTMLElement>('#pending-map');
   out.replaceChildren(el('p', 'evaluating…', 'hint'));
   mapBox.replaceChildren();
   try {
-    const view = await api<PendingView>('/api/pending', { method: 'POST', body: $<HTMLTextAreaElement>('#pending-text').value, headers: { 'Content-Type': 'text/plain' } });
+    const path = pendingFile === null ? '/api/pending' : '/api/pending?file';
+    const view = await api<PendingView>(path, { method: 'POST', body: $<HTMLTextAreaElement>('#pending-text').value, headers: { 'Content-Type': 'text/plain' } });
     const parts: HTMLElement[] = [];
     for (const d of view.diagnostics) parts.push(el('p', `${d.file ?? ''}:${d.line ?? ''}:${d.col ?? ''}: ${d.severity}: ${d.message}`, 'diag'));
     const totals = view.plan.totals;
@@ -650,4 +667,4 @@ $<HTMLFormElement>('#explain-form').addEventListener('submit', (event) => {
   explainInto(box, value('#x-from'), value('#x-to'), value('#x-port'), value('#x-user'));
 });
 $<HTMLButtonElement>('#pending-run').addEventListener('click', () => void runPending());
-void loadMap().then(() => follow());
+void loadMap().then(() => Promise.all([follow(), loadPendingFile()]));
