@@ -7,11 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CGROUP_ROOT, cgroupV2Mount } from '../../src/kernel/cgroup.ts';
+import { cgroupV2Mount } from '../../src/kernel/cgroup.ts';
+import { unitCgroup } from '../helpers/unit-cgroup.ts';
 import { run, skipUnlessRoot } from '../helpers/netns.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/palisade.js');
@@ -66,9 +67,7 @@ describe('the agent at an expiry and at a unit start', { skip: skipUnlessRoot !=
   let dir = '';
   let agent: ChildProcess | null = null;
   let log = '';
-  let createdSlice = false;
-  const slice = join(CGROUP_ROOT, mount ?? '', 'system.slice');
-  const unitDir = join(slice, UNIT);
+  const unitGroup = unitCgroup(mount ?? '', UNIT);
   let expiresAt = 0;
 
   before(() => {
@@ -86,14 +85,7 @@ describe('the agent at an expiry and at a unit start', { skip: skipUnlessRoot !=
   after(() => {
     agent?.kill('SIGKILL');
     spawnSync('ip', ['netns', 'del', NS]);
-    if (existsSync(unitDir)) rmdirSync(unitDir);
-    if (createdSlice) {
-      try {
-        rmdirSync(slice);
-      } catch {
-        /* another run's unit is in it: that run removes it */
-      }
-    }
+    unitGroup.remove();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -104,11 +96,7 @@ describe('the agent at an expiry and at a unit start', { skip: skipUnlessRoot !=
   });
 
   it('loads the service rule when the unit starts (its cgroup appears), with no other event', async () => {
-    if (!existsSync(slice)) {
-      mkdirSync(slice);
-      createdSlice = true;
-    }
-    mkdirSync(unitDir);
+    unitGroup.start();
     await until('the service chain', () => /comment "Unit egress"/.test(listing()), 30_000);
     assert.match(listing(), new RegExp(`socket cgroupv2 level 2 "[^"]*system\\.slice/${UNIT.replace(/\./g, '\\.')}"`));
   });
@@ -117,8 +105,8 @@ describe('the agent at an expiry and at a unit start', { skip: skipUnlessRoot !=
     const loads = (): number => log.split('\n').filter((line) => /"mode":"full".*"msg":"ruleset applied"/.test(line)).length;
     await until('the load after the start logged', () => loads() >= 2, 10_000);
     const before = loads();
-    rmdirSync(unitDir);
-    mkdirSync(unitDir);
+    rmdirSync(unitGroup.dir);
+    mkdirSync(unitGroup.dir);
     await until('a load for the new cgroup', () => loads() > before, 30_000);
     assert.match(listing(), /comment "Unit egress"/);
   });

@@ -10,18 +10,19 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetCompiler } from '../../src/compile/compile.ts';
 import { explainFlow } from '../../src/explain/flow.ts';
 import { parseInventoryDocument } from '../../src/inventory/document.ts';
-import { CGROUP_ROOT, cgroupV2Mount, localServices } from '../../src/kernel/cgroup.ts';
+import { cgroupV2Mount, localServices } from '../../src/kernel/cgroup.ts';
 import { nftLoadScript } from '../../src/kernel/nft.ts';
 import type { BackendName } from '../../src/kernel/backend.ts';
 import { backendFor } from '../../src/kernel/load.ts';
 import { parsePolicyFiles } from '../../src/policy/load.ts';
+import { unitCgroup } from '../helpers/unit-cgroup.ts';
 import { run, skipUnlessRoot } from '../helpers/netns.ts';
 
 /** The whole scenario on one backend, in namespaces of its own. */
@@ -127,9 +128,7 @@ function suite(backend: BackendName): void {
   describe(`policy language v2 in the kernel: ${backend}`, { skip }, () => {
     let dir = '';
     let listener: ChildProcess | null = null;
-    let createdSlice = false;
-    const slice = mount === null ? '' : join(CGROUP_ROOT, mount, 'system.slice');
-    const unitDir = join(slice, UNIT);
+    const unitGroup = unitCgroup(mount ?? '', UNIT);
 
     /** What the kernel holds: nft's table, or iptables-save of palisade's chains. */
     const listing = (ns: string): string =>
@@ -169,14 +168,7 @@ function suite(backend: BackendName): void {
     after(() => {
       listener?.kill();
       for (const ns of Object.values(NS)) spawnSync('ip', ['netns', 'del', ns]);
-      if (existsSync(unitDir)) rmdirSync(unitDir);
-      if (createdSlice) {
-        try {
-          rmdirSync(slice);
-        } catch {
-          /* another run's unit is in it: that run removes it */
-        }
-      }
+      unitGroup.remove();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -230,15 +222,11 @@ function suite(backend: BackendName): void {
     it('a service rule admits a process in the unit\'s cgroup, not the same uid outside it', { skip: mount === null ? 'no cgroup v2 mount' : false }, async () => {
       const stopped = compiler().compile('c1');
       assert.ok(stopped.warnings.some((w) => w.includes(`unit ${UNIT} is not running`)));
-      if (!existsSync(slice)) {
-        mkdirSync(slice);
-        createdSlice = true;
-      }
-      mkdirSync(unitDir);
+      unitGroup.start();
       const listed = await load('c1', NS.c1);
       const unit = UNIT.replace(/\./g, '\\.');
       assert.match(listed, backend === 'nft' ? new RegExp(`socket cgroupv2 level 2 "${mount === '' ? '' : `${mount}/`}system.slice/${unit}"`) : new RegExp(`-m cgroup --path "?system\\.slice/${unit}"?`));
-      assert.equal(connect(NS.c1, '10.77.1.1', 9090, join(unitDir, 'cgroup.procs')), 'open');
+      assert.equal(connect(NS.c1, '10.77.1.1', 9090, join(unitGroup.dir, 'cgroup.procs')), 'open');
       assert.equal(connect(NS.c1, '10.77.1.1', 9090), 'timeout');
       const accepted = backend === 'nft' ? /counter packets 1 bytes \d+ accept comment "Agent to the server"/ : /^\[1:\d+\] -A PALISADE-\S+ .*--comment "Agent to the server" -j ACCEPT$/m;
       assert.match(backend === 'nft' ? String(inNs(NS.c1, 'nft', ['list', 'chain', 'inet', 'palisade', `service_${UNIT}`]).stdout) : listing(NS.c1), accepted);
