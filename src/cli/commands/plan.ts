@@ -5,7 +5,7 @@ import { loadEarlierWorkspace, loadWorkspace, type Workspace } from '../../app/w
 import type { Ruleset } from '../../compile/ir.ts';
 import { progress } from '../terminal.ts';
 import { containersSummary } from '../../policy/containers.ts';
-import { namerOfHosts, withName } from '../../audit/host-names.ts';
+import { namerOfHosts } from '../../audit/host-names.ts';
 
 export interface PlanOptions extends ConfigOverrides {
   against?: string;
@@ -30,7 +30,7 @@ export async function planCommand(options: PlanOptions, output: Output): Promise
   const before = options.against === undefined ? null : await loadEarlierWorkspace(options.against, options);
   const plan = makePlan(compileEvery(ws, 'compiling'), before === null ? null : compileEvery(before, 'compiling the earlier version'));
   const namer = namerOfHosts([...ws.inventory.hosts, ...(before?.inventory.hosts ?? [])]);
-  const text = (): string => formatPlan(plan, options.verbose === true, (address) => withName(address, namer(address)));
+  const text = (): string => formatPlan(plan, options.verbose === true, namer);
   output.out(options.format === 'json' ? toJson({ ...plan, containers: containersSummary(ws.policy) }) : `${text()}\n${containersSummary(ws.policy)}`);
   return 0;
 }
