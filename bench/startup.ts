@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isFresh } from '../scripts/fresh.js';
+import { isFresh } from '../bin/fresh.js';
 import { median } from './stats.ts';
 
 const RUNS = 7;

@@ -8,19 +8,17 @@
 // exit by the first run that finds none; named after the chunk's mtime, as V8 checks only a cache's source
 // length), so a command reads and compiles only its own code, mostly from the cache.
 //
-// It requires node's modules rather than importing them: an ESM import of node:fs builds its ESM facade,
-// which loads the streams, a tenth of the startup.
-import { createRequire } from 'node:module';
-import { isFresh } from '../scripts/fresh.js';
-
-const require = createRequire(import.meta.url);
+// CommonJS (bin/package.json): an ESM entry costs node's ESM loader, which loads fs/promises, a tenth of the
+// startup.
+'use strict';
 const { existsSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
-const { dirname } = require('node:path');
+const { dirname, join } = require('node:path');
+const { pathToFileURL } = require('node:url');
 const { Script } = require('node:vm');
-const { fileURLToPath } = require('node:url');
+const { isFresh } = require('./fresh.js');
 
-const entry = fileURLToPath(new URL('../dist/cli/run.cjs', import.meta.url));
+const entry = join(__dirname, '../dist/cli/run.cjs');
 
 function runBuilt() {
   const modules = new Map();
@@ -56,7 +54,9 @@ function runBuilt() {
 if (isFresh(entry)) {
   runBuilt();
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/run.ts');
+  void (async () => {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import(pathToFileURL(join(__dirname, '../src/cli/run.ts')).href);
+  })();
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'postject';
 import { buildBundle } from './build.js';
-import { isFresh } from './fresh.js';
+import { isFresh } from '../bin/fresh.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 // The fuse Node looks for to know a blob was injected (Node's documentation on single executable applications).

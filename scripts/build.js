@@ -9,7 +9,7 @@
 // imports of src/cli/register-*.ts) and the chunks they share; each is then turned into CommonJS, so a
 // command reads and compiles only what it uses (`palisade --help` loads commander and the command table,
 // no command and no etcd/gRPC, zod, yaml or prom-client), and bin/palisade.js compiles each chunk with its
-// own code cache. The entry is written last: its mtime is the build's (scripts/fresh.js).
+// own code cache. The entry is written last: its mtime is the build's (bin/fresh.js).
 import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
