@@ -4,54 +4,32 @@
  * the set it matches), and a pending policy's effect (map changes, plan, cut flows, suggested rules). Every
  * front end may call these; the HTTP layer only parses requests and writes JSON.
  */
-import { hostByAddress, analyseImpact, type ImpactGroup } from '../audit/impact.ts';
+import { hostByAddress, analyseImpact } from '../audit/impact.ts';
 import { enforcedCompiler } from '../audit/enforced.ts';
 import { formatSuggestions, suggestRules } from '../audit/suggest.ts';
-import type { FlowVerdict } from '../audit/flow.ts';
 import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import type { Host } from '../inventory/types.ts';
 import { loadState, resolveStateDir } from '../apply/state.ts';
-import type { ChainCounters } from '../kernel/counters.ts';
+import { countersOf } from '../fleet/counters.ts';
 import { backendFor } from '../kernel/load.ts';
 import type { Target } from '../kernel/exec.ts';
 import { describeOrigin } from '../compile/origin.ts';
-import { InputError, UsageError, type Diagnostic } from '../diagnostics.ts';
+import { InputError, UsageError } from '../diagnostics.ts';
 import { explainFlow, ExplainError, type FlowExplanation } from '../explain/flow.ts';
-import { layoutGraph, type MapLayout } from '../graph/layout.ts';
-import { buildRoleGraph, type GraphEdge, type GraphNode, type RoleGraph } from '../graph/model.ts';
+import { layoutGraph } from '../graph/layout.ts';
+import { buildRoleGraph } from '../graph/model.ts';
+import type { GraphEdge, GraphNode, RoleGraph } from '../graph/types.ts';
 import { nftLoadScript } from '../kernel/nft.ts';
 import { makePlan } from '../plan/plan.ts';
 import { parsePolicyFiles } from '../policy/load.ts';
 import { resolveAll } from '../resolve/resolver.ts';
 import type { ConsoleWorld } from './console.ts';
-import type { HostRow, HostState } from './fleet-report.ts';
+import type { HostRow } from './fleet-report.ts';
+import type { EdgeChange, FlowOverlay, HostCounters, HostPage, HostSummary, MapView, PendingView, PointedExplanation, SideSet } from './console-api.ts';
 import { expandedRoles, mapFilter, type MapRequest } from './graph.ts';
 import { filterGraph } from '../graph/model.ts';
 import { parsePortSpec } from './port-spec.ts';
-
-/** Observed flows between two nodes of the map, by verdict. */
-export interface FlowOverlay {
-  from: string;
-  to: string;
-  verdict: FlowVerdict;
-  /** Distinct flows and the records they add up. */
-  flows: number;
-  records: number;
-  services: string[];
-}
-
-export interface MapView {
-  generation: number;
-  mode: ConsoleWorld['mode'];
-  source: string;
-  graph: RoleGraph;
-  layout: MapLayout;
-  flows: FlowOverlay[];
-  /** Fleet mode: node id → how many of its hosts are in each state. */
-  health: Record<string, Partial<Record<HostState, number>>>;
-  problems: string[];
-}
 
 const cache = new WeakMap<ConsoleWorld, Map<string, RoleGraph>>();
 
@@ -124,16 +102,6 @@ export function mapView(world: ConsoleWorld, request: MapRequest = {}): MapView 
   };
 }
 
-export interface HostSummary {
-  name: string;
-  environment: string;
-  roles: string[];
-  tags: string[];
-  addresses: string[];
-  /** Fleet mode: the host's state and what its agent applied. */
-  fleet: HostRow | null;
-}
-
 const summaryOf = (h: Host, row: HostRow | null): HostSummary => ({
   name: h.name,
   environment: h.environment,
@@ -156,25 +124,18 @@ export function hostsView(world: ConsoleWorld): { generation: number; hosts: Hos
  * The drop, reject and log counters of `name` when the console runs on that host (its state directory says
  * palisade applied `name`'s ruleset here); null anywhere else, or when the kernel cannot be read (not root).
  */
-export async function localCounters(name: string, stateDir = resolveStateDir(undefined), target: Target = { netns: null }): Promise<ChainCounters[] | null> {
+export async function localCounters(name: string, stateDir = resolveStateDir(undefined), target: Target = { netns: null }): Promise<HostCounters | null> {
   try {
     const applied = (await loadState(stateDir)).applied;
     if (applied?.host !== name) return null;
-    return await backendFor(applied.backend, target).counters();
+    return { source: 'local', ...countersOf(await backendFor(applied.backend, target).counters(), new Date()) };
   } catch {
     return null;
   }
 }
 
-export interface HostPage extends HostSummary {
-  users: Record<string, number>;
-  nft: string;
-  warnings: string[];
-  sets: Array<{ name: string; definition: string; elements: number }>;
-  rules: number;
-}
-
-export function hostPage(world: ConsoleWorld, name: string): HostPage {
+/** A host's page; its counters are the caller's (localCounters, or what the fleet's agent published). */
+export function hostPage(world: ConsoleWorld, name: string): Omit<HostPage, 'counters'> {
   const host = world.compiler.host(name);
   if (host === undefined) throw new UsageError(`host "${name}" is not in the inventory`);
   const rs = world.compiler.compile(name);
@@ -186,22 +147,6 @@ export function hostPage(world: ConsoleWorld, name: string): HostPage {
     sets: rs.sets.map((s) => ({ name: s.name, definition: s.definition, elements: s.elements.length })),
     rules: rs.chains.reduce((n, c) => n + c.rules.length, 0),
   };
-}
-
-/** The set a side's deciding rule matches the peer in, from that host's ruleset. */
-interface SideSet {
-  host: string;
-  rule: string;
-  set: string;
-  definition: string;
-  elements: number;
-}
-
-export interface PointedExplanation {
-  explanation: FlowExplanation;
-  /** Per side decided by a policy rule: where the rule is written. */
-  rules: Array<{ host: string; rule: string; file: string; line: number }>;
-  sets: SideSet[];
 }
 
 function setsOfRule(rs: Ruleset, rule: string): SideSet[] {
@@ -254,32 +199,6 @@ export function explainView(world: ConsoleWorld, request: ExplainRequest): Point
     if (world.compiler.host(side.host) !== undefined) sets.push(...setsOfRule(world.compiler.compile(side.host), side.decidedBy));
   }
   return { explanation, rules, sets };
-}
-
-export interface EdgeChange {
-  from: string;
-  to: string;
-  /** Node labels qualified by environment, e.g. `production/api`. */
-  fromLabel: string;
-  toLabel: string;
-  change: 'added' | 'removed' | 'changed';
-  before: string[];
-  after: string[];
-}
-
-export interface PendingView {
-  /** The candidate policy's warnings (errors are an InputError with positions). */
-  diagnostics: Diagnostic[];
-  graph: RoleGraph;
-  layout: MapLayout;
-  /** Edge changes against the current map, keyed by the pending graph's edge id where it has one. */
-  changes: EdgeChange[];
-  plan: { totals: ReturnType<typeof makePlan>['totals']; hosts: Array<{ host: string; status: string; rules: number; elements: number }> };
-  /** Observed flows the candidate would cut, grouped as `impact` groups them. */
-  cut: ImpactGroup[];
-  checked: number;
-  /** `suggest`'s rules for the cut flows, as a policy file to copy. */
-  suggest: string;
 }
 
 /** The largest pending policy the console accepts (bytes). */

@@ -1,6 +1,7 @@
 /** The role map of a workspace, as the `graph` command and the console ask for it (filters as people type them). */
 import { UsageError } from '../diagnostics.ts';
-import { buildRoleGraph, filterGraph, roleKey, roleOf, type GraphFilter, type RoleGraph } from '../graph/model.ts';
+import { buildRoleGraph, filterGraph, roleKey, roleOf, type GraphFilter } from '../graph/model.ts';
+import type { RoleGraph } from '../graph/types.ts';
 import { parsePortSpec } from './port-spec.ts';
 import type { Workspace } from './workspace.ts';
 

@@ -17,6 +17,7 @@ import { serve } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
+import type { HostPage } from '../app/console-api.ts';
 import type { ConsoleSource } from '../app/console.ts';
 import { explainView, hostPage, hostsView, localCounters, mapView, MAX_PENDING_BYTES, pendingView } from '../app/console-views.ts';
 import { InputError, OperationError, UsageError } from '../diagnostics.ts';
@@ -122,7 +123,7 @@ export function consoleApp(source: ConsoleSource, assets: ConsoleAssets, options
     '/api/hosts/:name',
     api(async (c) => {
       const page = hostPage(source.world(), c.req.param('name') ?? '');
-      return { ...page, counters: await localCounters(page.name) };
+      return { ...page, counters: await localCounters(page.name) } satisfies HostPage;
     }),
   );
   app.get(

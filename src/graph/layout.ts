@@ -4,7 +4,7 @@
  * layer ordered by where its senders are. Deterministic and O(nodes + edges · log): 200 roles and thousands of
  * edges lay out in milliseconds, where a general layered layout (elkjs) took 4 to 23 s on this machine.
  */
-import type { GraphNode, RoleGraph } from './model.ts';
+import type { Box, EdgeLine, GraphNode, GroupBox, MapLayout, RoleGraph } from './types.ts';
 
 export const NODE_WIDTH = 170;
 export const NODE_HEIGHT = 44;
@@ -14,35 +14,6 @@ const PAD = 28;
 const HEADER = 30;
 /** A layer taller than this many boxes wraps into the next column. */
 const MAX_PER_COLUMN = 14;
-
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface GroupBox extends Box {
-  /** The environment, or null for networks and names outside the inventory. */
-  environment: string | null;
-  label: string;
-}
-
-export interface EdgeLine {
-  path: string;
-  labelX: number;
-  labelY: number;
-}
-
-export interface MapLayout {
-  width: number;
-  height: number;
-  groups: GroupBox[];
-  /** By node id. */
-  nodes: Record<string, Box>;
-  /** By edge id: an SVG path (`M … C …`) from the sender's box to the receiver's, and where its label goes. */
-  edges: Record<string, EdgeLine>;
-}
 
 /** Layers by longest path from the group's sources, cycles broken where a walk meets a node again. */
 function layers(ids: readonly string[], successors: ReadonlyMap<string, string[]>): Map<string, number> {

@@ -11,59 +11,8 @@ import type { FleetCompiler } from '../compile/compile.ts';
 import { InternalError } from '../diagnostics.ts';
 import { endpointsUseSametag } from '../compile/set-definitions.ts';
 import type { Host, Inventory } from '../inventory/types.ts';
-import type { Action, Endpoint, Policy, PortRange, Protocol, Rule } from '../policy/types.ts';
-
-export type NodeKind = 'role' | 'host' | 'network' | 'name';
-
-export interface GraphNode {
-  /** Stable within one graph (`n0`, `n1`...): safe in any attribute, never derived from a name. */
-  id: string;
-  kind: NodeKind;
-  /** Roles and hosts: the environment; networks and outside names: null. */
-  environment: string | null;
-  /** The role key (`api`, `api+worker`, `(no role)`), the host name, the network or the outside name. */
-  label: string;
-  /** The hosts in the node (role and host nodes), sorted. */
-  hosts: string[];
-}
-
-/** One rule's part of an edge. */
-export interface Permission {
-  rule: string;
-  /** in: the receiving host's rule (source = the edge's `from`); out: the sending host's rule. */
-  direction: 'in' | 'out';
-  action: Exclude<Action, 'log'>;
-  protocol: Protocol;
-  /** Destination ports as written (`80`, `8000-8010`), null = any port or a protocol without ports. */
-  ports: string | null;
-  user: string | null;
-  service: string | null;
-  /** The rule's peers and carriers as written. */
-  peers: string;
-  on: string | null;
-  file: string;
-  line: number;
-}
-
-export interface GraphEdge {
-  id: string;
-  from: string;
-  to: string;
-  permissions: Permission[];
-  /** Distinct `protocol ports` of the accepting rules, then of the denying ones (`tcp 80`, `vrrp`). */
-  services: string[];
-  /** accept: every rule accepts; deny: every rule drops or rejects; mixed: both. */
-  verdict: 'accept' | 'deny' | 'mixed';
-}
-
-export interface RoleGraph {
-  environments: string[];
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  hostCount: number;
-  policyRevision: string;
-  inventoryRevision: string;
-}
+import type { Endpoint, Policy, PortRange, Protocol, Rule } from '../policy/types.ts';
+import type { GraphEdge, GraphNode, NodeKind, Permission, RoleGraph } from './types.ts';
 
 export interface GraphOptions {
   /** Role keys (`environment/role`) shown as their hosts, one node per host. */

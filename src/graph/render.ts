@@ -3,7 +3,7 @@
  * Graphviz DOT (for `dot -Tpng`). Every name comes from policy or inventory and is escaped for its format.
  */
 import { layoutGraph, NODE_HEIGHT } from './layout.ts';
-import type { GraphEdge, GraphNode, RoleGraph } from './model.ts';
+import type { GraphEdge, GraphNode, RoleGraph } from './types.ts';
 
 /** Characters XML 1.0 forbids (C0 controls but tab and newlines, lone surrogates, U+FFFE/U+FFFF) become U+FFFD. */
 const XML_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

@@ -3,7 +3,7 @@
  * (the same picture as `palisade graph`), a role × role summary of what passed, the host matrix with every cell
  * where the kernel and explain disagree marked, and the disagreements in full. No script; every name escaped.
  */
-import type { RoleGraph } from '../graph/model.ts';
+import type { RoleGraph } from '../graph/types.ts';
 import { escapeXml, renderSvg } from '../graph/render.ts';
 import { cell, type ProbeSummary } from './matrix.ts';
 import type { ProbeResult } from './probe-run.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildRoleGraph, filterGraph, roleKey, type RoleGraph } from '../../src/graph/model.ts';
+import { buildRoleGraph, filterGraph, roleKey } from '../../src/graph/model.ts';
+import type { RoleGraph } from '../../src/graph/types.ts';
 import { layoutGraph } from '../../src/graph/layout.ts';
 import { dotString, escapeXml, renderDot, renderSvg } from '../../src/graph/render.ts';
 import { compilerFor, SMALL_INVENTORY } from '../helpers/compiler.ts';

@@ -5,119 +5,8 @@
  * bearer header; live updates arrive as server-sent events read through fetch, so they carry the header too.
  */
 
-interface Permission {
-  rule: string;
-  direction: 'in' | 'out';
-  action: string;
-  protocol: string;
-  ports: string | null;
-  user: string | null;
-  service: string | null;
-  peers: string;
-  on: string | null;
-  file: string;
-  line: number;
-}
-interface GraphNode {
-  id: string;
-  kind: 'role' | 'host' | 'network' | 'name';
-  environment: string | null;
-  label: string;
-  hosts: string[];
-}
-interface GraphEdge {
-  id: string;
-  from: string;
-  to: string;
-  permissions: Permission[];
-  services: string[];
-  verdict: 'accept' | 'deny' | 'mixed';
-}
-interface RoleGraph {
-  environments: string[];
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  hostCount: number;
-}
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-interface MapLayout {
-  width: number;
-  height: number;
-  groups: Array<Box & { label: string }>;
-  nodes: Record<string, Box>;
-  edges: Record<string, { path: string; labelX: number; labelY: number }>;
-}
-interface FlowOverlay {
-  from: string;
-  to: string;
-  verdict: 'audit' | 'drop' | 'live';
-  flows: number;
-  records: number;
-  services: string[];
-}
-interface MapView {
-  generation: number;
-  mode: 'files' | 'fleet';
-  source: string;
-  graph: RoleGraph;
-  layout: MapLayout;
-  flows: FlowOverlay[];
-  health: Record<string, Record<string, number>>;
-  problems: string[];
-}
-interface HostRow {
-  state: string;
-  status: { policyRevision: string | null; appliedAt: string | null; error: string | null; drift?: boolean } | null;
-}
-interface HostSummary {
-  name: string;
-  environment: string;
-  roles: string[];
-  tags: string[];
-  addresses: string[];
-  fleet: HostRow | null;
-}
-interface HostPage extends HostSummary {
-  counters: Array<{ chain: string; prefix: string | null; logged: number; packets: number; bytes: number }> | null;
-  nft: string;
-  warnings: string[];
-  sets: Array<{ name: string; definition: string; elements: number }>;
-  rules: number;
-}
-interface Side {
-  host: string;
-  direction: 'in' | 'out';
-  accepted: boolean;
-  decision: string;
-  decidedBy: string;
-}
-interface Explained {
-  explanation: { allowed: boolean; sides: Side[] };
-  rules: Array<{ host: string; rule: string; file: string; line: number }>;
-  sets: Array<{ host: string; rule: string; set: string; definition: string; elements: number }>;
-}
-interface Diagnostic {
-  severity: string;
-  message: string;
-  file?: string;
-  line?: number;
-  col?: number;
-}
-interface PendingView {
-  diagnostics: Diagnostic[];
-  graph: RoleGraph;
-  layout: MapLayout;
-  changes: Array<{ from: string; to: string; fromLabel: string; toLabel: string; change: string; before: string[]; after: string[] }>;
-  plan: { totals: Record<string, number> };
-  cut: Array<{ source: string; destination: string; protocol: string; port: number | null; flows: number; records: number; droppedBy: string[] }>;
-  checked: number;
-  suggest: string;
-}
+import type { ApiErrorBody, DiagnosticView, FlowOverlay, HostCounters, HostPage, HostSummary, MapView, PendingView, PointedExplanation } from '../../app/console-api.ts';
+import type { GraphEdge, GraphNode, MapLayout, RoleGraph } from '../../graph/types.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = <T extends Element>(selector: string): T => document.querySelector(selector) as T;
@@ -160,7 +49,7 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
 class ApiError extends Error {
   constructor(
     message: string,
-    readonly diagnostics: Diagnostic[] = [],
+    readonly diagnostics: DiagnosticView[] = [],
   ) {
     super(message);
   }
@@ -168,7 +57,7 @@ class ApiError extends Error {
 
 async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   const response = await fetch(path, { ...init, headers: headers((init.headers as Record<string, string>) ?? {}) });
-  const body = (await response.json()) as T & { error?: string; diagnostics?: Diagnostic[] };
+  const body = (await response.json()) as T & Partial<ApiErrorBody>;
   if (!response.ok) throw new ApiError(body.error ?? `HTTP ${response.status}`, body.diagnostics ?? []);
   return body;
 }
@@ -410,7 +299,7 @@ function explainInto(box: HTMLElement, source: string, destination: string, port
   const params = new URLSearchParams({ from: source, to: destination, port });
   if (user !== null && user !== '') params.set('user', user);
   box.append(el('p', `palisade explain ${source} ${destination} ${port}${user === null || user === '' ? '' : ` --user ${user}`}`, 'hint'));
-  void api<Explained>(`/api/explain?${params.toString()}`)
+  void api<PointedExplanation>(`/api/explain?${params.toString()}`)
     .then((result) => {
       box.append(el('p', result.explanation.allowed ? 'allowed' : 'denied', result.explanation.allowed ? 'state-ok' : 'cut'));
       for (const side of result.explanation.sides) box.append(el('p', `${side.direction === 'out' ? 'out of' : 'into'} ${side.host}: ${side.decision} by ${side.decidedBy}`));
@@ -514,6 +403,12 @@ async function loadHosts(): Promise<void> {
   }
 }
 
+function countersTitle(counters: HostCounters | null): string {
+  if (counters === null) return 'Counters: unknown (the console runs elsewhere, and no agent published them)';
+  const where = counters.source === 'local' ? 'read now on this host' : `as its agent published them at ${counters.at}`;
+  return `Counters: ${counters.dropped} dropped, ${counters.rejected} rejected (${where})`;
+}
+
 async function loadHost(name: string): Promise<void> {
   const page = $<HTMLElement>('#host-page');
   try {
@@ -526,9 +421,9 @@ async function loadHost(name: string): Promise<void> {
     }
     const counters = el('table');
     counters.id = 'host-counters';
-    for (const c of host.counters ?? []) {
+    for (const c of host.counters?.chains ?? []) {
       const tr = el('tr');
-      tr.append(el('td', c.chain), el('td', `${c.packets} dropped or rejected (${c.bytes} bytes)`), el('td', `${c.logged} logged${c.prefix === null ? '' : ` as ${c.prefix}`}`));
+      tr.append(el('td', c.chain), el('td', `${c.dropped} dropped`), el('td', `${c.rejected} rejected`), el('td', `${c.logged} logged`));
       counters.append(tr);
     }
     const nft = el('pre', host.nft);
@@ -539,7 +434,7 @@ async function loadHost(name: string): Promise<void> {
       ...host.warnings.map((w) => el('p', w, 'diag')),
       el('h3', 'Sets'),
       sets,
-      el('h3', host.counters === null ? 'Counters: only on the host itself (the console runs elsewhere)' : 'Counters (this host)'),
+      el('h3', countersTitle(host.counters)),
       counters,
       el('h3', 'Ruleset (nft)'),
       nft,
