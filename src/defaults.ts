@@ -22,6 +22,8 @@ export const DEFAULT_QUIET_MS = 100;
 export const DEFAULT_MAX_MS = 500;
 /** How often the agent publishes its audited flows (`--flows-from`). */
 export const DEFAULT_FLOWS_INTERVAL_MS = 30_000;
+/** How often the agent reads its drop and reject counters, putting `counters/<name>` when they changed. */
+export const DEFAULT_COUNTERS_INTERVAL_MS = 60_000;
 /** The host's declared facts (lan, users). */
 export const DEFAULT_FACTS_FILE = '/etc/palisade/host.yaml';
 /** The agent's Prometheus endpoint port, when `--metrics` is on. */

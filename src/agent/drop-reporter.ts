@@ -1,10 +1,13 @@
 /**
- * While a canary rollout names this host, writes `drops/<name>` every DROP_SAMPLE_MS: the packets palisade's
- * drop and reject rules counted (src/fleet/drop-rate.ts: push's drop-rate gate reads them). Idle otherwise: a
- * fleet pays for it only during rollouts. A failed read is logged and skipped; the next sample comes anyway.
+ * What an agent reports of its kernel's drop and reject counters. DropReporter: while a canary rollout names
+ * this host, `drops/<name>` every DROP_SAMPLE_MS (src/fleet/drop-rate.ts: push's drop-rate gate reads them), idle
+ * otherwise. CounterPublisher: always, `counters/<name>` (src/fleet/counters.ts, the console's hosts table), read
+ * every interval and put only when the totals changed, on the liveness lease. A failed read or put is logged and
+ * skipped; the next interval tries again.
  */
 import type { Etcd3 } from 'etcd3';
 import type { ChainCounters } from '../kernel/backend.ts';
+import { countersOf, sameCounts, type PublishedCounters } from '../fleet/counters.ts';
 import { DROP_SAMPLE_MS, type DropSample } from '../fleet/drop-rate.ts';
 import { LatestWriter } from '../fleet/latest-writer.ts';
 import type { Logger } from './logger.ts';
@@ -46,5 +49,54 @@ export class DropReporter {
   close(): void {
     this.set(false);
     this.writer.close();
+  }
+}
+
+export class CounterPublisher {
+  private timer: NodeJS.Timeout | null = null;
+  private last: { counters: PublishedCounters; lease: string } | null = null;
+  private running = false;
+  /** Successful puts, for tests and the benchmark's count of etcd writes. */
+  writes = 0;
+
+  constructor(
+    private readonly client: Etcd3,
+    private readonly key: string,
+    private readonly counters: () => Promise<ChainCounters[]>,
+    /** The liveness lease's id (Membership.heartbeatLease): the key goes when the agent stops heartbeating. */
+    private readonly lease: () => Promise<string> | null,
+    private readonly log: Logger,
+  ) {}
+
+  /** Reads now, then every `intervalMs`: at most one put per interval, and only when something changed. */
+  start(intervalMs: number): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => void this.publish(), intervalMs);
+    this.timer.unref();
+    void this.publish();
+  }
+
+  /** One reading; put when its counts differ from the last put, or the lease it was put on is gone. */
+  async publish(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const lease = await this.lease();
+      if (lease === null) return;
+      const counters = countersOf(await this.counters(), new Date());
+      if (this.last !== null && this.last.lease === lease && sameCounts(this.last.counters, counters)) return;
+      await this.client.put(this.key).value(JSON.stringify(counters)).lease(lease).exec();
+      this.last = { counters, lease };
+      this.writes++;
+    } catch (cause) {
+      this.log.warn({ err: (cause as Error).message }, `publishing ${this.key} failed; trying again at the next interval`);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
   }
 }

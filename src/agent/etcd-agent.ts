@@ -4,7 +4,8 @@
  * ruleset on every (debounced) change, and writes its status. Observations are gathered again when the policy
  * starts naming other local users, and every `factsIntervalMs` (addresses change); they are put again at once
  * when its key disappears while it runs. Every key readers reject, and every address conflict, is logged once.
- * With flow logs given, it also publishes its host's denied or audited flows under `flows/<name>`.
+ * With flow logs given, it also publishes its host's denied or audited flows under `flows/<name>`; with a counter
+ * reader, its drop and reject totals under `counters/<name>` when they change.
  */
 import type { Etcd3 } from 'etcd3';
 import type { ControlPlane } from '../compile/control-plane.ts';
@@ -18,12 +19,12 @@ import { canonicalJson } from '../inventory/revision.ts';
 import type { Resolver } from '../resolve/resolver.ts';
 import type { Applier } from './applier.ts';
 import { FlowPublisher } from './flow-publisher.ts';
-import { DEFAULT_DRIFT_INTERVAL_MS, DEFAULT_FLOWS_INTERVAL_MS, DEFAULT_GRACE_SECONDS } from '../defaults.ts';
+import { DEFAULT_COUNTERS_INTERVAL_MS, DEFAULT_DRIFT_INTERVAL_MS, DEFAULT_FLOWS_INTERVAL_MS, DEFAULT_GRACE_SECONDS } from '../defaults.ts';
 import type { Logger } from './logger.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { VERSION } from '../version.ts';
 import { AgentLoop, type FleetState, type Outcome } from './loop.ts';
-import { DropReporter } from './drop-reporter.ts';
+import { CounterPublisher, DropReporter } from './drop-reporter.ts';
 import type { ChainCounters } from '../kernel/backend.ts';
 
 export interface EtcdAgentOptions {
@@ -50,8 +51,12 @@ export interface EtcdAgentOptions {
   driftIntervalMs?: number;
   /** Log files of denied or audited flows to publish under `flows/<name>`; none: nothing published. */
   flowLogs?: readonly string[];
-  /** The kernel's drop counters: reported under `drops/<name>` while a canary rollout names this host. */
+  /**
+   * The kernel's drop counters: reported under `drops/<name>` while a canary rollout names this host, and their
+   * totals under `counters/<name>` when they changed, read every `countersIntervalMs`.
+   */
   counters?: () => Promise<ChainCounters[]>;
+  countersIntervalMs?: number;
   flowsIntervalMs?: number;
   /** Told of watched changes and of the etcd connection (the applier reports applies itself). */
   metrics?: Pick<AgentMetrics, 'etcdChange' | 'etcdConnected'>;
@@ -67,6 +72,7 @@ export class EtcdAgent {
   readonly status: LatestWriter<AgentStatus>;
   readonly flows: FlowPublisher | null;
   readonly drops: DropReporter | null;
+  readonly counters: CounterPublisher | null;
   /** The candidate this host is a canary of, and when it first saw it (it waits the candidate's baselineMs). */
   private canaryOf: { text: string; seenAt: number } | null = null;
   private baselineTimer: NodeJS.Timeout | null = null;
@@ -87,6 +93,7 @@ export class EtcdAgent {
     const flowLogs = options.flowLogs ?? [];
     this.flows = flowLogs.length === 0 ? null : new FlowPublisher(host, flowLogs, options.client, keys.flowsOf(host), log);
     this.drops = options.counters === undefined ? null : new DropReporter(options.client, keys.dropsOf(host), options.counters, log);
+    this.counters = options.counters === undefined ? null : new CounterPublisher(options.client, keys.countersOf(host), options.counters, () => this.membership.heartbeatLease(), log);
     this.lastStatus = { host, revision: 0, policyRevision: null, inventoryRevision: null, hash: null, mode: null, appliedAt: null, drift: false, error: null, errorAt: null, version: VERSION };
     this.loop = new AgentLoop({
       host,
@@ -165,6 +172,7 @@ export class EtcdAgent {
     this.driftTimer = setInterval(() => this.loop.trigger(), this.options.driftIntervalMs ?? DEFAULT_DRIFT_INTERVAL_MS);
     this.driftTimer.unref();
     this.flows?.start(this.options.flowsIntervalMs ?? DEFAULT_FLOWS_INTERVAL_MS);
+    this.counters?.start(this.options.countersIntervalMs ?? DEFAULT_COUNTERS_INTERVAL_MS);
   }
 
   private usersOfPolicy(): string[] {
@@ -232,6 +240,7 @@ export class EtcdAgent {
     if (this.driftTimer !== null) clearInterval(this.driftTimer);
     if (this.baselineTimer !== null) clearTimeout(this.baselineTimer);
     this.drops?.close();
+    this.counters?.close();
     this.loop.close();
     if (leave) await this.membership.leave().catch((cause: Error) => this.options.log.error({ err: cause.message }, 'leaving the fleet failed; the membership expires after the grace period'));
     else this.membership.close();

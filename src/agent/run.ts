@@ -46,6 +46,7 @@ export interface AgentOptions extends ConfigOverrides, FleetOptions, HostOptions
   debounceMax: number;
   flowsFrom?: string[];
   flowsInterval: number;
+  countersInterval: number;
   logLevel: string;
   metrics?: string;
 }
@@ -134,6 +135,7 @@ async function runFleetAgent({ options, ctx, log, metrics, measured, stopSignal 
     flowLogs: options.flowsFrom ?? [],
     flowsIntervalMs: options.flowsInterval * 1000,
     counters: () => backendFor(options.backend, ctx.target).counters(),
+    countersIntervalMs: options.countersInterval * 1000,
     ...(metrics === null ? {} : { metrics }),
   });
   const stopped = stopSignal();

@@ -50,6 +50,15 @@ export interface HostSummary {
   addresses: string[];
   /** Fleet mode: the host's state and what its agent applied. */
   fleet: FleetRow | null;
+  /** Fleet mode: the drop and reject totals its agent last published (`counters/<name>`); null when none. */
+  counters: CounterTotals | null;
+}
+
+/** Packets palisade's drop rules dropped and its reject rules rejected on a host, read at `at` (ISO 8601). */
+export interface CounterTotals {
+  at: string;
+  dropped: number;
+  rejected: number;
 }
 
 /** Packets one of palisade's chains stopped: dropped (silently), rejected (answered), logged by its drop log. */
@@ -60,14 +69,10 @@ export interface ChainTotals {
   logged: number;
 }
 
-/** A host's drop and reject counters, per chain and in total. */
-export interface HostCounters {
+/** A host's drop and reject counters, in total and per chain. */
+export interface HostCounters extends CounterTotals {
   /** local: read now from this machine's kernel (the console runs on that host); fleet: what its agent last published. */
   source: 'local' | 'fleet';
-  /** When they were read (ISO 8601). */
-  at: string;
-  dropped: number;
-  rejected: number;
   chains: ChainTotals[];
 }
 

@@ -11,7 +11,7 @@ import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import type { Host } from '../inventory/types.ts';
 import { loadState, resolveStateDir } from '../apply/state.ts';
-import { countersOf } from '../fleet/counters.ts';
+import { countersOf, type PublishedCounters } from '../fleet/counters.ts';
 import { backendFor } from '../kernel/load.ts';
 import type { Target } from '../kernel/exec.ts';
 import { describeOrigin } from '../compile/origin.ts';
@@ -26,17 +26,17 @@ import { parsePolicyFiles } from '../policy/load.ts';
 import { resolveAll } from '../resolve/resolver.ts';
 import type { ConsoleWorld } from './console.ts';
 import type { HostRow } from './fleet-report.ts';
-import type { EdgeChange, FlowOverlay, HostCounters, HostPage, HostSummary, MapView, PendingView, PointedExplanation, SideSet } from './console-api.ts';
+import type { CounterTotals, EdgeChange, FlowOverlay, HostCounters, HostPage, HostSummary, MapView, PendingView, PointedExplanation, SideSet } from './console-api.ts';
 import { expandedRoles, mapFilter, type MapRequest } from './graph.ts';
 import { filterGraph } from '../graph/model.ts';
 import { parsePortSpec } from './port-spec.ts';
 
-const cache = new WeakMap<ConsoleWorld, Map<string, RoleGraph>>();
+const cache = new WeakMap<ConsoleWorld['compiler'], Map<string, RoleGraph>>();
 
-/** The whole map of a world, for an expand list; built once per world and expansion. */
+/** The whole map of a world, for an expand list; built once per compiler (policy and inventory) and expansion. */
 function fullGraph(world: ConsoleWorld, expand: readonly string[]): RoleGraph {
-  let byExpand = cache.get(world);
-  if (byExpand === undefined) cache.set(world, (byExpand = new Map()));
+  let byExpand = cache.get(world.compiler);
+  if (byExpand === undefined) cache.set(world.compiler, (byExpand = new Map()));
   const key = JSON.stringify([...expand].sort());
   let graph = byExpand.get(key);
   if (graph === undefined) {
@@ -102,21 +102,24 @@ export function mapView(world: ConsoleWorld, request: MapRequest = {}): MapView 
   };
 }
 
-const summaryOf = (h: Host, row: HostRow | null): HostSummary => ({
+const totals = (c: PublishedCounters | undefined): CounterTotals | null => (c === undefined ? null : { at: c.at, dropped: c.dropped, rejected: c.rejected });
+
+const summaryOf = (h: Host, row: HostRow | null, counters: PublishedCounters | undefined): HostSummary => ({
   name: h.name,
   environment: h.environment,
   roles: h.roles,
   tags: h.tags,
   addresses: [...h.addresses.v4, ...h.addresses.v6],
   fleet: row,
+  counters: totals(counters),
 });
 
 export function hostsView(world: ConsoleWorld): { generation: number; hosts: HostSummary[] } {
   const rows = new Map((world.hosts ?? []).map((r) => [r.host, r]));
-  const hosts = world.inventory.hosts.map((h) => summaryOf(h, rows.get(h.name) ?? null));
+  const hosts = world.inventory.hosts.map((h) => summaryOf(h, rows.get(h.name) ?? null, world.counters.get(h.name)));
   /* Hosts the fleet knows of but the inventory does not hold (missing, unregistered): still rows. */
   const known = new Set(hosts.map((h) => h.name));
-  for (const row of world.hosts ?? []) if (!known.has(row.host)) hosts.push({ name: row.host, environment: '', roles: [], tags: [], addresses: [], fleet: row });
+  for (const row of world.hosts ?? []) if (!known.has(row.host)) hosts.push({ name: row.host, environment: '', roles: [], tags: [], addresses: [], fleet: row, counters: totals(world.counters.get(row.host)) });
   return { generation: world.generation, hosts };
 }
 
@@ -134,13 +137,15 @@ export async function localCounters(name: string, stateDir = resolveStateDir(und
   }
 }
 
-/** A host's page; its counters are the caller's (localCounters, or what the fleet's agent published). */
-export function hostPage(world: ConsoleWorld, name: string): Omit<HostPage, 'counters'> {
+/** A host's page, with the counters its agent published (the server prefers localCounters where it has them). */
+export function hostPage(world: ConsoleWorld, name: string): HostPage {
   const host = world.compiler.host(name);
   if (host === undefined) throw new UsageError(`host "${name}" is not in the inventory`);
   const rs = world.compiler.compile(name);
+  const published = world.counters.get(name);
   return {
-    ...summaryOf(host, world.hosts?.find((r) => r.host === name) ?? null),
+    ...summaryOf(host, world.hosts?.find((r) => r.host === name) ?? null, published),
+    counters: published === undefined ? null : { source: 'fleet', ...published },
     users: host.users,
     nft: nftLoadScript(rs),
     warnings: rs.warnings,

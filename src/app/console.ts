@@ -3,7 +3,9 @@
  * a fleet, every host's state. From files (loaded once, like every command), or from etcd: a snapshot, then
  * watches of hosts and policy (FleetWatch, as the agents use) and of statuses, liveness and flows, so a host
  * joining or a push reaches the page without a reload. Changes come in bursts: the world is rebuilt after
- * 100 ms of quiet (at most every 500 ms), and subscribers are told once per rebuild.
+ * 100 ms of quiet (at most every 500 ms), and subscribers are told once per rebuild. The agents' drop and reject
+ * totals (`counters/`) are gathered for COUNTERS_BATCH_MS first, and a rebuild that follows only per-host keys
+ * (statuses, liveness, flows, counters) keeps the compiler, so the map is not computed again for them.
  */
 import type { Etcd3, Watcher } from 'etcd3';
 import pino from 'pino';
@@ -11,6 +13,7 @@ import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import { error, InputError, UsageError } from '../diagnostics.ts';
 import type { Flow } from '../audit/flow.ts';
 import { readFlowFiles } from '../audit/flow.ts';
+import { parsePublishedCounters, type PublishedCounters } from '../fleet/counters.ts';
 import { fleetFlows } from '../fleet/flows.ts';
 import { keyEntry, readPerHost } from '../fleet/snapshot.ts';
 import { FleetView } from '../fleet/view.ts';
@@ -40,6 +43,8 @@ export interface ConsoleWorld {
   flows: Flow[];
   /** Fleet mode: every host's state (as `fleet status`); null with files. */
   hosts: HostRow[] | null;
+  /** Fleet mode: the drop and reject totals each agent published (`counters/<name>`), checked; empty with files. */
+  counters: ReadonlyMap<string, PublishedCounters>;
   /** What the reader should know: no policy pushed, an invalid policy, rejected keys. */
   problems: string[];
 }
@@ -76,6 +81,7 @@ export async function fileConsoleSource(options: FileSourceOptions): Promise<Con
     resolver: resolverFor(ws.config),
     flows,
     hosts: null,
+    counters: new Map(),
     problems: ws.diagnostics.map((d) => d.message),
   };
   return { world: () => world, subscribe: () => () => undefined, close: async () => undefined };
@@ -83,6 +89,10 @@ export async function fileConsoleSource(options: FileSourceOptions): Promise<Con
 
 const QUIET_MS = 100;
 const MAX_WAIT_MS = 500;
+/** Agents put their counters at most once a minute each: a large fleet's puts are gathered this long. */
+const COUNTERS_BATCH_MS = 2000;
+/** Invalid `counters/` keys named among the problems at most (a hostile agent could write many). */
+const MAX_COUNTER_PROBLEMS = 20;
 
 class FleetSource implements ConsoleSource {
   private current: ConsoleWorld;
@@ -90,6 +100,12 @@ class FleetSource implements ConsoleSource {
   private readonly statuses = new Map<string, string>();
   private readonly alive = new Set<string>();
   private readonly flowValues = new Map<string, string>();
+  private readonly counterValues = new Map<string, string>();
+  private countersTimer: NodeJS.Timeout | null = null;
+  /** Whether hosts or policy changed since the last rebuild (the compiler must be built again). */
+  private structural = true;
+  /** What the last structure() found wrong with the policy or the inventory. */
+  private structureProblems: string[] = [];
   private readonly watchers: Watcher[] = [];
   private quiet: NodeJS.Timeout | null = null;
   private firstChange: number | null = null;
@@ -104,39 +120,59 @@ class FleetSource implements ConsoleSource {
     initial: ConsoleWorld,
   ) {
     this.current = initial;
-    this.watch = new FleetWatch(fleet.client, fleet.keys, view, { changed: () => this.changed(), log: pino({ level: 'silent' }) });
+    this.watch = new FleetWatch(fleet.client, fleet.keys, view, {
+      changed: () => {
+        this.structural = true;
+        this.changed();
+      },
+      log: pino({ level: 'silent' }),
+    });
   }
 
   async start(): Promise<void> {
     const { client, keys } = this.fleet;
-    const [statuses, alive, flows] = await Promise.all([readPerHost(client, keys.status), readPerHost(client, keys.alive), readPerHost(client, keys.flows)]);
+    const [statuses, alive, flows, counters] = await Promise.all([readPerHost(client, keys.status), readPerHost(client, keys.alive), readPerHost(client, keys.flows), readPerHost(client, keys.counters)]);
     for (const [k, v] of statuses) this.statuses.set(k, v);
     for (const k of alive.keys()) this.alive.add(k);
     for (const [k, v] of flows) this.flowValues.set(k, v);
-    this.watchers.push(await this.perHost(client, keys.status, this.statuses), await this.perHost(client, keys.alive, null), await this.perHost(client, keys.flows, this.flowValues));
+    for (const [k, v] of counters) this.counterValues.set(k, v);
+    this.watchers.push(
+      await this.perHost(client, keys.status, this.statuses),
+      await this.perHost(client, keys.alive, null),
+      await this.perHost(client, keys.flows, this.flowValues),
+      await this.perHost(client, keys.counters, this.counterValues, () => this.countersChanged()),
+    );
     await this.watch.start();
     await this.rebuild();
   }
 
   /** A watch of one per-host prefix; `values` null: only presence counts (liveness). */
-  private async perHost(client: Etcd3, under: string, values: Map<string, string> | null): Promise<Watcher> {
+  private async perHost(client: Etcd3, under: string, values: Map<string, string> | null, changed = (): void => this.changed()): Promise<Watcher> {
     const watcher = await client.watch().prefix(under).create();
     watcher.on('put', (kv) => {
       const name = nameUnder(keyEntry(kv).key, under);
       if (name === null) return;
       if (values === null) this.alive.add(name);
       else values.set(name, kv.value.toString());
-      this.changed();
+      changed();
     });
     watcher.on('delete', (kv) => {
       const name = nameUnder(kv.key.toString(), under);
       if (name === null) return;
       if (values === null) this.alive.delete(name);
       else values.delete(name);
-      this.changed();
+      changed();
     });
     watcher.on('error', () => undefined);
     return watcher;
+  }
+
+  private countersChanged(): void {
+    if (this.closed || this.countersTimer !== null) return;
+    this.countersTimer = setTimeout(() => {
+      this.countersTimer = null;
+      this.changed();
+    }, COUNTERS_BATCH_MS);
   }
 
   private changed(): void {
@@ -152,8 +188,10 @@ class FleetSource implements ConsoleSource {
     }, wait);
   }
 
-  private async rebuild(): Promise<void> {
-    if (this.closed) return;
+  /** Policy, inventory and their compiler, built again only when hosts or policy changed. */
+  private async structure(): Promise<Pick<ConsoleWorld, 'policy' | 'inventory' | 'compiler'> & { problems: string[] }> {
+    if (!this.structural) return { ...this.current, problems: this.structureProblems };
+    this.structural = false;
     const problems: string[] = [];
     let policy: Policy;
     try {
@@ -166,17 +204,42 @@ class FleetSource implements ConsoleSource {
     }
     const inventory = this.view.inventory();
     problems.push(...inventory.diagnostics.map((d) => `${d.file}: ${d.message}`));
+    this.structureProblems = problems;
+    return { policy, inventory, compiler: await compilerFor(policy, inventory, this.resolver), problems };
+  }
+
+  /** Every host's published counters that check out; the others named among the problems (a few at most). */
+  private counters(problems: string[]): Map<string, PublishedCounters> {
+    const counters = new Map<string, PublishedCounters>();
+    let invalid = 0;
+    for (const [name, text] of this.counterValues) {
+      try {
+        counters.set(name, parsePublishedCounters(`${this.fleet.keys.counters}${name}`, text));
+      } catch (cause) {
+        if (invalid++ < MAX_COUNTER_PROBLEMS) problems.push((cause as Error).message);
+      }
+    }
+    if (invalid > MAX_COUNTER_PROBLEMS) problems.push(`${invalid - MAX_COUNTER_PROBLEMS} more invalid keys under ${this.fleet.keys.counters}`);
+    return counters;
+  }
+
+  private async rebuild(): Promise<void> {
+    if (this.closed) return;
+    const { policy, inventory, compiler, problems: structureProblems } = await this.structure();
+    const problems = [...structureProblems];
     const report = fleetReportOf(this.fleet.url, this.view, this.statuses, this.alive);
     const flows = fleetFlows(this.flowValues, this.fleet.keys.flows);
     problems.push(...flows.invalid);
+    const counters = this.counters(problems);
     this.current = {
       ...this.current,
       generation: this.current.generation + 1,
       policy,
       inventory,
-      compiler: await compilerFor(policy, inventory, this.resolver),
+      compiler,
       flows: flows.flows,
       hosts: report.hosts,
+      counters,
       problems,
     };
     for (const listener of this.listeners) listener(this.current);
@@ -194,6 +257,7 @@ class FleetSource implements ConsoleSource {
   async close(): Promise<void> {
     this.closed = true;
     if (this.quiet !== null) clearTimeout(this.quiet);
+    if (this.countersTimer !== null) clearTimeout(this.countersTimer);
     await this.watch.close();
     await Promise.all(this.watchers.map((w) => w.cancel().catch(() => undefined)));
     await this.rebuilding.catch(() => undefined);
@@ -218,6 +282,7 @@ export async function fleetConsoleSource(options: FleetOptions & { dnsHosts?: Re
     resolver,
     flows: [],
     hosts: [],
+    counters: new Map(),
     problems: [],
   };
   const source = new FleetSource(fleet, view, resolver, initial);

@@ -5,6 +5,7 @@ import {
   DEFAULT_DRIFT_INTERVAL_MS,
   DEFAULT_ETCD_PEER_PORT,
   DEFAULT_FACTS_FILE,
+  DEFAULT_COUNTERS_INTERVAL_MS,
   DEFAULT_FLOWS_INTERVAL_MS,
   DEFAULT_GRACE_SECONDS,
   DEFAULT_MAX_ADDRESSES,
@@ -66,6 +67,7 @@ export function registerFleetCommands(program: Command, output: Output, setExit:
             .option('--debounce-max <ms>', 'apply at the latest this long after the first change of a burst', positiveInt, DEFAULT_MAX_MS)
             .option('--flows-from <files...>', "fleet mode: publish this host's audited or denied flows from these logs (ulogd2 JSON) under flows/<name>")
             .option('--flows-interval <seconds>', 'how often to publish them', positiveInt, DEFAULT_FLOWS_INTERVAL_MS / 1000)
+            .option('--counters-interval <seconds>', 'how often to read the drop and reject counters, publishing them under counters/<name> when they changed', positiveInt, DEFAULT_COUNTERS_INTERVAL_MS / 1000)
             .option('--metrics <host:port>', `serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:${DEFAULT_METRICS_PORT}; default: off)`)
             .addOption(new Option('--log-level <level>', 'log level (pino JSON lines on stderr)').choices(['debug', 'info', 'warn', 'error']).default('info')),
         ),

@@ -123,7 +123,8 @@ export function consoleApp(source: ConsoleSource, assets: ConsoleAssets, options
     '/api/hosts/:name',
     api(async (c) => {
       const page = hostPage(source.world(), c.req.param('name') ?? '');
-      return { ...page, counters: await localCounters(page.name) } satisfies HostPage;
+      const local = await localCounters(page.name);
+      return local === null ? page : ({ ...page, counters: local } satisfies HostPage);
     }),
   );
   app.get(

@@ -1,7 +1,7 @@
 /**
  * etcd roles and users for a fleet: `root`; role `admin` (read and write the whole prefix: push, hosts put);
  * per agent a role `palisade-agent-<name>` that reads the prefix and writes only its observation and address
- * claims (`members/<name>`, `members/<name>/...`), `alive/<name>`, `status/<name>`, `flows/<name>` and `drops/<name>`, held by
+ * claims (`members/<name>`, `members/<name>/...`), `alive/<name>`, `status/<name>`, `flows/<name>`, `drops/<name>` and `counters/<name>`, held by
  * user `<name>`. Never `hosts/<name>`: a host's identity is the admin's registration. Creating what exists already updates it (passwords, grants).
  */
 import type { Etcd3 } from 'etcd3';
@@ -56,6 +56,7 @@ export async function addAgent(client: Etcd3, prefix: string, name: string, pass
     { permission: 'Readwrite', key: keys.statusOf(name) },
     { permission: 'Readwrite', key: keys.flowsOf(name) },
     { permission: 'Readwrite', key: keys.dropsOf(name) },
+    { permission: 'Readwrite', key: keys.countersOf(name) },
   ]);
   /* Agents created before the registration/observation split could write their registration: not any more. */
   await client

@@ -1,7 +1,8 @@
 /**
  * The key layout under the prefix (docs/fleet.md): `hosts/<name>` registrations (admin), `members/<name>`
  * observations and `members/<name>/<address>` address claims (agent, on its membership lease), `alive/<name>`
- * (agent, on its heartbeat lease), `policy`, `status/<name>`, `flows/<name>`.
+ * (agent, on its heartbeat lease), `policy`, `status/<name>`, `flows/<name>`, `counters/<name>` (agent, on its
+ * heartbeat lease).
  */
 
 export interface Keys {
@@ -21,6 +22,9 @@ export interface Keys {
   /** `<prefix>/drops/`: a canary's drop counter samples during a rollout (src/fleet/drop-rate.ts). */
   drops: string;
   dropsOf(name: string): string;
+  /** `<prefix>/counters/`: every agent's drop and reject totals, put when they change, on its liveness lease (src/fleet/counters.ts). */
+  counters: string;
+  countersOf(name: string): string;
   /** `<prefix>/hosts-sync`: the source and host names of the last `hosts sync` (the hosts it may remove). */
   sync: string;
   host(name: string): string;
@@ -45,6 +49,8 @@ export function fleetKeys(prefix: string): Keys {
     sync: `${prefix}/hosts-sync`,
     drops: `${prefix}/drops/`,
     dropsOf: (name) => `${prefix}/drops/${name}`,
+    counters: `${prefix}/counters/`,
+    countersOf: (name) => `${prefix}/counters/${name}`,
     host: (name) => `${prefix}/hosts/${name}`,
     member: (name) => `${prefix}/members/${name}`,
     claims: (name) => `${prefix}/members/${name}/`,

@@ -112,6 +112,11 @@ export class Membership {
     return lease;
   }
 
+  /** The liveness lease, for keys that live and die with the heartbeat (`counters/<name>`); null until it is granted (again). */
+  heartbeatLease(): Promise<string> | null {
+    return this.heartbeat === null || this.heartbeat.revoked() ? null : this.heartbeat.grant();
+  }
+
   /** Stops the keepalives: the host stays a member for the grace period (or until a new agent takes over). */
   close(): void {
     this.closed = true;

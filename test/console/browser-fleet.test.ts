@@ -2,10 +2,12 @@
  * The live console on a real fleet: etcd on loopback, two network namespaces on a bridge, one `palisade agent`
  * per namespace, the console watching etcd, a page open in headless Chromium. When a second host is
  * registered and its agent joins, the page shows its role, the edge the policy gives it and its state without
- * a reload. Agents, namespaces, etcd, the browser and the server are removed in after(), even on failure.
+ * a reload; a connection the policy drops shows up in the hosts table's drop counter (published by the agent
+ * under `counters/<name>`). Agents, namespaces, etcd, the browser and the server are removed in after(), even
+ * on failure.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,7 +68,7 @@ describe('the live console follows a fleet', { skip: skipUnlessRoot || skipWitho
     agents.push(
       spawn(
         process.execPath,
-        [BIN, 'agent', '--host', NAMES[i] as string, '--inventory', url, '--netns', ns(i), '--state-dir', join(dir, `state-${i}`), '--lan', 'eth0', '--ttl', '2', '--grace', '4', '--no-resolve'],
+        [BIN, 'agent', '--host', NAMES[i] as string, '--inventory', url, '--netns', ns(i), '--state-dir', join(dir, `state-${i}`), '--lan', 'eth0', '--ttl', '2', '--grace', '4', '--no-resolve', '--counters-interval', '1'],
         { stdio: ['ignore', log, log] },
       ),
     );
@@ -135,5 +137,34 @@ describe('the live console follows a fleet', { skip: skipUnlessRoot || skipWitho
     const drift = await page.$$eval('#hosts tbody tr', (rows) => rows.map((r) => r.querySelectorAll('td')[7]?.textContent ?? ''));
     assert.deepEqual(drift, ['none', 'none'], 'the drift column: both kernels hold what their agents applied');
     await screenshot(page, 'console-fleet-after');
+  });
+
+  it("counts a connection the policy drops in the hosts table, sortable, and on the host's page", async () => {
+    const cell = (host: string, column: string): Promise<string> => page.$eval(`#hosts tbody tr[data-host="${host}"] td[data-column="${column}"]`, (td) => td.textContent ?? '');
+    const published = await until('app-1 to publish its counters', async () => {
+      const text = await cell('app-1', 'dropped');
+      return /^\d+$/.test(text) && { dropped: Number(text) };
+    }, 60_000);
+    const before = published.dropped;
+    /* client-1 → app-1 on a port no rule allows: app-1's input chain drops the SYNs. */
+    spawnSync('ip', ['netns', 'exec', ns(1), 'timeout', '3', 'bash', '-c', `exec 3<>/dev/tcp/${ip(0)}/9099`], { stdio: 'ignore' });
+    const dropped = await until('the drops to reach the hosts table', async () => {
+      const text = await cell('app-1', 'dropped');
+      return /^\d+$/.test(text) && Number(text) > before && Number(text);
+    }, 60_000);
+    assert.ok(dropped >= 1);
+    assert.equal(await page.evaluate('window.__sameDocument'), true, 'the page was reloaded');
+
+    await page.click('#hosts thead th:has-text("dropped")');
+    await page.click('#hosts thead th:has-text("dropped")');
+    assert.equal(await page.$eval('#hosts tbody tr', (tr) => tr.getAttribute('data-host')), 'app-1', 'sorted by drops, most first');
+
+    await page.click('#hosts tbody tr[data-host="app-1"]');
+    await page.waitForSelector('#host-counters td');
+    const title = await page.$eval('#host-page h3:nth-of-type(2)', (h) => h.textContent ?? '');
+    assert.match(title, /^Counters: (\d+) dropped, \d+ rejected \(as its agent published them at /);
+    const rows = await page.$$eval('#host-counters tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent).join(' ')));
+    assert.ok(rows.some((r) => /^input [1-9]\d* dropped/.test(r)), rows.join('\n'));
+    await screenshot(page, 'console-fleet-drops');
   });
 });

@@ -353,7 +353,8 @@ function showNode(node: GraphNode, element: Element): void {
 
 /* ---- hosts -------------------------------------------------------------------------------------------- */
 
-const COLUMNS: Array<[string, (h: HostSummary) => string]> = [
+/** A column: its title, its text, and for counts the number it sorts by (unknown counts sort first). */
+const COLUMNS: Array<[string, (h: HostSummary) => string, ((h: HostSummary) => number)?]> = [
   ['host', (h) => h.name],
   ['environment', (h) => h.environment],
   ['roles', (h) => h.roles.join(', ')],
@@ -362,6 +363,8 @@ const COLUMNS: Array<[string, (h: HostSummary) => string]> = [
   ['policy applied', (h) => h.fleet?.status?.policyRevision?.slice(0, 12) ?? ''],
   ['applied at', (h) => h.fleet?.status?.appliedAt ?? ''],
   ['drift', (h) => (h.fleet?.status?.drift === undefined ? '' : h.fleet.status.drift ? 'drifted' : 'none')],
+  ['dropped', (h) => (h.counters === null ? '' : String(h.counters.dropped)), (h) => h.counters?.dropped ?? -1],
+  ['rejected', (h) => (h.counters === null ? '' : String(h.counters.rejected)), (h) => h.counters?.rejected ?? -1],
   ['last error', (h) => h.fleet?.status?.error ?? ''],
 ];
 let hostRows: HostSummary[] = [];
@@ -381,13 +384,18 @@ function renderHosts(): void {
       return th;
     }),
   );
-  const value = COLUMNS[sortColumn]?.[1] ?? ((h: HostSummary) => h.name);
-  const rows = [...hostRows].sort((a, b) => value(a).localeCompare(value(b)) * (sortDown ? -1 : 1));
+  const [, text = (h: HostSummary) => h.name, count] = COLUMNS[sortColumn] ?? [];
+  const order = count === undefined ? (a: HostSummary, b: HostSummary) => text(a).localeCompare(text(b)) : (a: HostSummary, b: HostSummary) => count(a) - count(b) || a.name.localeCompare(b.name);
+  const rows = [...hostRows].sort((a, b) => order(a, b) * (sortDown ? -1 : 1));
   $<HTMLElement>('#hosts tbody').replaceChildren(
     ...rows.slice(0, 2000).map((h) => {
       const tr = el('tr');
       tr.dataset['host'] = h.name;
-      for (const [name, get] of COLUMNS) tr.append(el('td', get(h), name === 'state' ? `state-${get(h)}` : undefined));
+      for (const [name, get] of COLUMNS) {
+        const td = el('td', get(h), name === 'state' ? `state-${get(h)}` : undefined);
+        td.dataset['column'] = name;
+        tr.append(td);
+      }
       tr.addEventListener('click', () => void loadHost(h.name));
       return tr;
     }),
