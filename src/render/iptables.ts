@@ -12,6 +12,7 @@ import type { PortRange } from '../policy/types.ts';
 import { AUDIT_FLOW_TIMEOUT_SECONDS, L4_PROTOCOL, LOG_BURST, LOG_RATE_PER_SECOND, checkCgroupPath, checkJumpTarget, checkUid, interfaceText, jumpTargets, origPortProtocol, portProtocol, rateText, type PortMatch } from './common.ts';
 import { icmpTypeNumber } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment, shorten } from './escape.ts';
+import type { SharedSets } from './shared-sets.ts';
 
 export interface IptablesFiles {
   /** For `ipset restore`, loaded first: the rules refer to its sets. */
@@ -53,14 +54,18 @@ export interface Ipset {
 
 /** What the iptables backend loads: sets first, then the tables of each family. */
 export class IptablesRuleset {
+  /** `shared`: the sets' text of a fleet run, each written once for every host that has the set. */
   constructor(
     readonly sets: Ipset[],
     readonly v4: IptablesTable[],
     readonly v6: IptablesTable[],
+    private readonly shared?: SharedSets,
   ) {}
 
   toText(): IptablesFiles {
-    return { ipset: file(this.sets.flatMap(ipsetLines)), v4: file(this.v4.flatMap(tableLines)), v6: file(this.v6.flatMap(tableLines)) };
+    const shared = this.shared;
+    const sets = this.sets.map((set) => (shared === undefined ? ipsetText(set) : shared.ipsetText(set, ipsetText)));
+    return { ipset: file(sets), v4: file(this.v4.flatMap(tableLines)), v6: file(this.v6.flatMap(tableLines)) };
   }
 }
 
@@ -324,8 +329,9 @@ export function ipsetCreateOptions(family: Family): string {
   return `hash:net family ${family === 4 ? 'inet' : 'inet6'} maxelem ${IPSET_MAXELEM}`;
 }
 
-function ipsetLines(set: Ipset): string[] {
-  return [`create ${set.name} ${ipsetCreateOptions(set.family)} -exist`, `flush ${set.name}`, ...set.elements.map((e) => `add ${set.name} ${e}`)];
+/** The set's lines for `ipset restore`, without the last newline. */
+function ipsetText(set: Ipset): string {
+  return [`create ${set.name} ${ipsetCreateOptions(set.family)} -exist`, `flush ${set.name}`, ...set.elements.map((e) => `add ${set.name} ${e}`)].join('\n');
 }
 
 export const ruleLine = (rule: IptablesRule): string => `-A ${rule.chain} ${rule.spec}`;
@@ -343,7 +349,8 @@ function tableLines(table: IptablesTable): string[] {
 
 const file = (lines: readonly string[]): string => (lines.length === 0 ? '' : `${lines.join('\n')}\n`);
 
-export function renderIptables(rs: Ruleset): IptablesRuleset {
+/** `shared`: the sets of a fleet run, each rendered once for every host that has the set (and its Ipset shared by them). */
+export function renderIptables(rs: Ruleset, shared?: SharedSets): IptablesRuleset {
   const names = chainNames(rs);
   const targets = jumpTargets(rs);
   const chains = rs.chains.map((chain) => ({
@@ -351,5 +358,6 @@ export function renderIptables(rs: Ruleset): IptablesRuleset {
     name: names.get(chain.name) as string,
     rules: chain.rules.map((rule) => renderRule(rule, targets, names, chain.forward !== undefined)),
   }));
-  return new IptablesRuleset(rs.sets.map(ipset), [filterTable(chains, 4), ...rawTables(rs.rawIptables)], [filterTable(chains, 6)]);
+  const sets = rs.sets.map((set) => (shared === undefined ? ipset(set) : shared.ipset(set, ipset)));
+  return new IptablesRuleset(sets, [filterTable(chains, 4), ...rawTables(rs.rawIptables)], [filterTable(chains, 6)], shared);
 }

@@ -9,6 +9,7 @@ import { checkIcmpType } from '../policy/icmp-types.ts';
 import { checkName, checkRawText, safeComment } from './escape.ts';
 import { InputError, InternalError } from '../diagnostics.ts';
 import { auditMeterName, NFT_FAMILY, NFT_TABLE, NFT_TABLE_CHAINS, nftTableChainName, type NftRawTable } from '../layout.ts';
+import type { SharedSets } from './shared-sets.ts';
 
 /** nft refuses longer rule comments. */
 export const NFT_COMMENT_MAX = 128;
@@ -36,7 +37,7 @@ function port({ from, to }: PortRange): string {
   return from === to ? `${from}` : `${from}-${to}`;
 }
 
-function renderSet(set: IrSet): string[] {
+function renderSet(set: IrSet): string {
   const lines = [
     `\t# ${safeComment(set.definition, SET_DEFINITION_MAX)}`,
     `\tset ${checkName('set', set.name)} {`,
@@ -47,7 +48,7 @@ function renderSet(set: IrSet): string[] {
     lines.push(`\t\telements = { ${set.elements.map((e) => checkName('address', e)).join(', ')} }`);
   }
   lines.push('\t}');
-  return lines;
+  return lines.join('\n');
 }
 
 function renderMatch(match: Match, l4: 'tcp' | 'udp' | null): string | null {
@@ -226,15 +227,19 @@ function tableChains(rs: Ruleset): string[][] {
   );
 }
 
-/** The nft script of a ruleset; an InputError when the host carries raw iptables rules nft has no form for. */
-export function renderNft(rs: Ruleset): string {
+/**
+ * The nft script of a ruleset; an InputError when the host carries raw iptables rules nft has no form for.
+ * `shared`: the set blocks of a fleet run, each rendered once for every host that has the set.
+ */
+export function renderNft(rs: Ruleset, shared?: SharedSets): string {
   if (rs.untranslatable !== undefined && rs.untranslatable.length > 0) throw new InputError(rs.untranslatable);
   const unknown = rs.rawIptables.find((r) => NFT_TABLE_CHAINS[r.table]?.[r.chain as never] === undefined);
   if (unknown !== undefined) throw new InternalError(`raw rule in chain "${unknown.chain}", which is not a built-in chain of table ${unknown.table}`);
   const chains = jumpTargets(rs);
   const meterSets = [...meters(rs)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, family]) => renderMeter(name, family));
   const auditMeters = audits(rs) ? auditFlowKeys().map(({ family, ports }) => renderAuditMeter(family, ports)) : [];
-  const blocks = [...rs.sets.map(renderSet), ...meterSets, ...auditMeters, ...rs.chains.map((chain) => renderChain(chain, chains)), ...tableChains(rs)];
-  const body = blocks.map((lines) => lines.join('\n')).join('\n\n');
+  const sets = rs.sets.map((set) => (shared === undefined ? renderSet(set) : shared.nftText(set, renderSet)));
+  const blocks = [...meterSets, ...auditMeters, ...rs.chains.map((chain) => renderChain(chain, chains)), ...tableChains(rs)];
+  const body = [...sets, ...blocks.map((lines) => lines.join('\n'))].join('\n\n');
   return `table ${NFT_FAMILY} ${NFT_TABLE} {\n${body}${body === '' ? '' : '\n'}}\n`;
 }
