@@ -13,7 +13,7 @@ import { HostIndex } from '../query/host-index.ts';
 import type { NameResolution } from '../resolve/resolver.ts';
 import { controlPlaneFailsafe, type ControlPlane } from './control-plane.ts';
 import type { Family, IrChain, IrRule, IrSet, Match, Ruleset, Verdict } from './ir.ts';
-import { normaliseNetworks } from './networks.ts';
+import { AddressOrder, normaliseNetworks } from './networks.ts';
 import { endpointsUseSametag, setDefinition, setName, type SetScope } from './set-definitions.ts';
 import { rawRulesFor, type RawTranslations } from './raw.ts';
 import { forwardChains, originMatches } from './forward.ts';
@@ -152,6 +152,9 @@ function protocolMatches(protocol: Rule['protocol'], dport: Rule['dport'], sport
 export class FleetCompiler {
   readonly index: HostIndex;
   private readonly hostsByName: ReadonlyMap<string, Host>;
+  private readonly positions: ReadonlyMap<Host, number>;
+  /** Per family, built when a set first needs it; null: a host address has a prefix (sets are then normalised one by one). */
+  private readonly addressOrders = new Map<Family, AddressOrder | null>();
   private readonly carriers = new Map<QueryNode, Bitset>();
   private readonly setsByScope = new Map<Rule, Map<string, ResolvedSet>>();
   private readonly setsByName = new Map<string, ResolvedSet>();
@@ -167,8 +170,14 @@ export class FleetCompiler {
   constructor(private readonly inputs: CompileInputs) {
     this.index = new HostIndex(inputs.inventory.hosts);
     this.hostsByName = new Map(inputs.inventory.hosts.map((h) => [h.name, h]));
+    this.positions = new Map(inputs.inventory.hosts.map((h, i) => [h, i]));
     this.rules = orderedRules(inputs.policy.rules);
     this.now = inputs.now ?? Date.now();
+  }
+
+  /** The host's position in the inventory (-1: not one of its hosts). */
+  private position(host: Host): number {
+    return this.positions.get(host) ?? -1;
   }
 
   host(name: string): Host | undefined {
@@ -214,7 +223,7 @@ export class FleetCompiler {
   private compileHost(host: Host): Ruleset {
     const { policy } = this.inputs;
     const { settings } = policy;
-    const hostIndex = this.inputs.inventory.hosts.indexOf(host);
+    const hostIndex = this.position(host);
     const comments = settings.ruleComments;
     const warnings = this.warningsOf(host, hostIndex);
     const sets = new Map<string, IrSet>();
@@ -327,7 +336,7 @@ export class FleetCompiler {
    * `check` can ask it of every host of a large fleet: raw rules without a backend's form, rules the host leaves out
    * (skipReason), interfaces it lacks, host names that resolve to nothing. Only rules that can warn are looked at.
    */
-  warningsOf(host: Host, hostIndex = this.inputs.inventory.hosts.indexOf(host)): string[] {
+  warningsOf(host: Host, hostIndex = this.position(host)): string[] {
     const warnings: string[] = [];
     for (const rule of this.inputs.policy.raw) if (this.carries(rule, host, hostIndex)) warnings.push(...this.rawWarnings(rule));
     for (const { rule, unresolved } of this.noisyRules()) {
@@ -449,6 +458,17 @@ export class FleetCompiler {
   }
 
   private buildSet(rule: Rule, host: Host, family: Family, scope: SetScope, name: string, definition: string): ResolvedSet {
+    const order = rule.peers.every((p) => p.kind === 'query') ? this.addressOrder(family) : null;
+    if (order !== null) {
+      /* Only hosts' addresses: no network to merge, nothing fixed. */
+      const context = { environment: scope.environment, self: scope.sametag === null ? null : host };
+      const positions = new Set<number>();
+      for (const peer of rule.peers) if (peer.kind === 'query') for (const i of this.index.evaluate(peer.query, context).indices()) positions.add(i);
+      return {
+        set: { name, family, elements: order.elements(positions), interval: false, definition },
+        source: { peers: rule.peers, scope, family, interval: false, fixed: [] },
+      };
+    }
     const members: string[] = [];
     const fixed: string[] = [];
     for (const peer of rule.peers) {
@@ -461,6 +481,16 @@ export class FleetCompiler {
       set: { name, family, elements: normaliseNetworks(members, family), interval, definition },
       source: { peers: rule.peers, scope, family, interval, fixed: normaliseNetworks(fixed, family) },
     };
+  }
+
+  private addressOrder(family: Family): AddressOrder | null {
+    let order = this.addressOrders.get(family);
+    if (order === undefined) {
+      const key = family === 4 ? 'v4' : 'v6';
+      order = AddressOrder.of(this.inputs.inventory.hosts.map((h) => h.addresses[key]), family);
+      this.addressOrders.set(family, order);
+    }
+    return order;
   }
 
   /** The addresses a host name stands for: an inventory host's, else what it resolved to (null when it did not: nameWarnings). */
