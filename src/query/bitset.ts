@@ -36,16 +36,23 @@ export class Bitset {
     return (((this.words[i >>> 5] as number) >>> (i & 31)) & 1) === 1;
   }
 
+  /* One loop per operation, not a callback per word: a 100,000-host fleet's sets cost tens of thousands of these. */
   and(other: Bitset): Bitset {
-    return this.combine(other, (a, b) => a & b);
+    const [a, b, out] = this.operands(other);
+    for (let i = 0; i < out.length; i++) out[i] = (a[i] as number) & (b[i] as number);
+    return new Bitset(this.size, out);
   }
 
   or(other: Bitset): Bitset {
-    return this.combine(other, (a, b) => a | b);
+    const [a, b, out] = this.operands(other);
+    for (let i = 0; i < out.length; i++) out[i] = (a[i] as number) | (b[i] as number);
+    return new Bitset(this.size, out);
   }
 
   andNot(other: Bitset): Bitset {
-    return this.combine(other, (a, b) => a & ~b);
+    const [a, b, out] = this.operands(other);
+    for (let i = 0; i < out.length; i++) out[i] = (a[i] as number) & ~(b[i] as number);
+    return new Bitset(this.size, out);
   }
 
   not(): Bitset {
@@ -72,20 +79,21 @@ export class Bitset {
   /** The members in ascending order. */
   indices(): number[] {
     const out: number[] = [];
-    this.words.forEach((word, index) => {
-      let w = word;
+    const words = this.words;
+    for (let index = 0; index < words.length; index++) {
+      let w = words[index] as number;
       while (w !== 0) {
         const lowest = w & -w;
         out.push(index * 32 + 31 - Math.clz32(lowest));
         w ^= lowest;
       }
-    });
+    }
     return out;
   }
 
-  private combine(other: Bitset, op: (a: number, b: number) => number): Bitset {
+  private operands(other: Bitset): [Uint32Array, Uint32Array, Uint32Array] {
     if (other.size !== this.size) throw new RangeError(`bitset sizes differ: ${this.size} and ${other.size}`);
-    return new Bitset(this.size, this.words.map((w, i) => op(w, other.words[i] as number)));
+    return [this.words, other.words, new Uint32Array(this.words.length)];
   }
 
   private clearTail(): void {
