@@ -4,10 +4,10 @@
  * the agents' etcd traffic) on every host, then writes them to the fleet's `policy` key. Anything invalid, or
  * a guard failing without `force`, is refused and nothing is written.
  */
-import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
+import { FleetCompiler, namesToResolve, type CompileInputs } from '../compile/compile.ts';
 import { InputError, OperationError, UsageError, error, hasErrors, type Diagnostic } from '../diagnostics.ts';
 import { controlPlaneOf } from '../fleet/control-plane.ts';
-import { defaultAdminNetworks, fleetGuardProblems } from '../fleet/guards.ts';
+import { defaultAdminNetworks, fleetGuardProblems, type GuardProblem } from '../fleet/guards.ts';
 import { DEFAULT_DROP_FACTOR, DROP_BASELINE_MS } from '../defaults.ts';
 import { runRollout, selectCanaries } from '../fleet/rollout.ts';
 import { decodePolicy, encodePolicy } from '../fleet/policy-record.ts';
@@ -50,6 +50,23 @@ export interface PushResult {
   canaries: string[] | null;
 }
 
+/**
+ * What push checks before it writes: every host of the fleet compiles (with the automatic etcd failsafe its agent
+ * adds) and passes the fleet guards. Each ruleset is let go once guarded, so a 100,000-host fleet is validated
+ * in the memory of its shared sets, not of 100,000 rulesets. Returns the guards' problems.
+ */
+export function validateFleet(inputs: CompileInputs, options: Pick<PushOptions, 'adminNetwork' | 'onHost'> = {}): GuardProblem[] {
+  const compiler = new FleetCompiler(inputs);
+  const admin = options.adminNetwork ?? defaultAdminNetworks(inputs.policy.settings.failsafe.in);
+  const total = inputs.inventory.hosts.length;
+  const problems: GuardProblem[] = [];
+  compiler.forEachRuleset((rs, host, position) => {
+    options.onHost?.(position + 1, total);
+    problems.push(...fleetGuardProblems([rs], [host], admin, inputs.controlPlane));
+  });
+  return problems;
+}
+
 export async function pushPolicy(options: PushOptions): Promise<PushResult> {
   const config = await loadConfig(options);
   const read = await readPolicyFiles(config.policy);
@@ -63,13 +80,7 @@ export async function pushPolicy(options: PushOptions): Promise<PushResult> {
     const inventory = view.inventory();
     const names = await resolveAll(namesToResolve(loaded.policy, inventory), resolverFor(config));
     const controlPlane = await controlPlaneOf(fleet.location.endpoints);
-    const compiler = new FleetCompiler({ policy: loaded.policy, inventory, names, controlPlane });
-    const rulesets = inventory.hosts.map((h, i) => {
-      options.onHost?.(i + 1, inventory.hosts.length);
-      return compiler.compile(h.name);
-    });
-    const admin = options.adminNetwork ?? defaultAdminNetworks(loaded.policy.settings.failsafe.in);
-    const problems = fleetGuardProblems(rulesets, inventory.hosts, admin, controlPlane);
+    const problems = validateFleet({ policy: loaded.policy, inventory, names, controlPlane }, options);
     if (problems.length > 0 && options.force !== true) {
       throw new InputError(problems.map((p) => error(`push refused: this policy ${p.message}; nothing was written (fix it, or pass --force)`, { host: p.host })));
     }
@@ -78,7 +89,7 @@ export async function pushPolicy(options: PushOptions): Promise<PushResult> {
       policyRevision: loaded.policy.revision,
       rules: loaded.policy.rules.length,
       files: read.files.length,
-      hosts: rulesets.length,
+      hosts: inventory.hosts.length,
       diagnostics: [...read.diagnostics, ...loaded.diagnostics, ...inventory.diagnostics],
     };
     if (options.canary === undefined) {
