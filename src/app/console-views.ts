@@ -27,8 +27,8 @@ import { resolveAll } from '../resolve/resolver.ts';
 import type { ConsoleWorld } from './console.ts';
 import type { HostRow } from './fleet-report.ts';
 import type { CounterTotals, EdgeChange, FlowOverlay, HostCounters, HostPage, HostSummary, MapView, PendingView, PointedExplanation, SideSet } from './console-api.ts';
-import { expandedRoles, mapFilter, type MapRequest } from './graph.ts';
-import { filterGraph } from '../graph/model.ts';
+import { expandedRoles, mapFilter, openedEnvironments, type MapRequest } from './graph.ts';
+import { aggregateGraph, filterGraph } from '../graph/model.ts';
 import { parsePortSpec } from './port-spec.ts';
 
 const cache = new WeakMap<ConsoleWorld['compiler'], Map<string, RoleGraph>>();
@@ -88,7 +88,9 @@ function health(world: ConsoleWorld, graph: RoleGraph): MapView['health'] {
 export function mapView(world: ConsoleWorld, request: MapRequest = {}): MapView {
   const filter = mapFilter(request);
   const full = fullGraph(world, request.expand ?? []);
-  const graph = Object.keys(filter).length === 0 ? full : filterGraph(full, filter);
+  const open = openedEnvironments(world, request.open ?? []);
+  /* Filters first (a filtered map is often small enough to show every role), then large maps fold environments. */
+  const graph = aggregateGraph(Object.keys(filter).length === 0 ? full : filterGraph(full, filter), { open });
   const keep = new Set(graph.nodes.map((n) => n.id));
   return {
     generation: world.generation,

@@ -12,6 +12,8 @@ export interface MapRequest {
   port?: string;
   /** Roles shown as their hosts: `role` (every environment) or `environment/role`. */
   expand?: readonly string[];
+  /** Environments shown as their roles on a map too large to show every role (the console's map). */
+  open?: readonly string[];
 }
 
 export function mapFilter(request: MapRequest): GraphFilter {
@@ -20,6 +22,13 @@ export function mapFilter(request: MapRequest): GraphFilter {
     ...(request.search === undefined || request.search === '' ? {} : { search: request.search }),
     ...(request.port === undefined || request.port === '' ? {} : { port: parsePortSpec(request.port) }),
   };
+}
+
+/** The environments an open list names; an unknown one is a usage error. */
+export function openedEnvironments(ws: Pick<Workspace, 'inventory'>, open: readonly string[]): Set<string> {
+  const known = new Set(ws.inventory.hosts.map((h) => h.environment));
+  for (const env of open) if (!known.has(env)) throw new UsageError(`no environment "${env}" in the inventory`);
+  return new Set(open);
 }
 
 /** The role keys (`environment/role`) an expand list names; an unknown role is a usage error. */

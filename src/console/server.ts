@@ -116,7 +116,7 @@ export function consoleApp(source: ConsoleSource, assets: ConsoleAssets, options
 
   app.get(
     '/api/map',
-    api((c) => mapView(source.world(), { ...opt(c, 'environment'), ...opt(c, 'search'), ...opt(c, 'port'), expand: listParam(c, 'expand') })),
+    api((c) => mapView(source.world(), { ...opt(c, 'environment'), ...opt(c, 'search'), ...opt(c, 'port'), expand: listParam(c, 'expand'), open: listParam(c, 'open') })),
   );
   app.get('/api/hosts', api(() => hostsView(source.world())));
   app.get(

@@ -53,11 +53,16 @@ function curve(p: [number, number, number, number, number, number, number, numbe
   return { path: `M ${x1} ${y1} C ${cx1} ${cy1}, ${cx2} ${cy2}, ${x2} ${y2}`, labelX: Math.round((x1 + 3 * cx1 + 3 * cx2 + x2) / 8), labelY: Math.round((y1 + 3 * cy1 + 3 * cy2 + y2) / 8) };
 }
 
-function edgeLine(from: Box, to: Box): EdgeLine {
+/**
+ * An arrow between two boxes. Across groups it arcs, up when it goes right and down when it goes left, more the
+ * farther it goes: arrows both ways between two boxes, or past a box between them, stay apart (and so do their
+ * labels). A box's arrow to itself is a loop on its right, labelled above the box.
+ */
+function edgeLine(from: Box, to: Box, acrossGroups: boolean): EdgeLine {
   if (from === to) {
     const x = from.x + from.width;
     const y = from.y + from.height / 2;
-    return curve([x, y - 8, x + 40, y - 34, x + 40, y + 34, x, y + 8]);
+    return { ...curve([x, y - 8, x + 40, y - 34, x + 40, y + 34, x, y + 8]), labelX: Math.round(from.x + from.width / 2), labelY: Math.round(from.y - 6) };
   }
   const forward = to.x >= from.x + from.width;
   const x1 = forward ? from.x + from.width : from.x;
@@ -67,7 +72,8 @@ function edgeLine(from: Box, to: Box): EdgeLine {
   const bend = Math.max(40, Math.abs(x2 - x1) / 2);
   const c1 = forward ? x1 + bend : x1 - bend;
   const c2 = forward ? x2 - bend : x2 + bend;
-  return curve([x1, y1, c1, y1, c2, y2, x2, y2]);
+  const arc = acrossGroups ? (forward ? -1 : 1) * Math.min(240, 24 + Math.abs(x2 - x1) * 0.12) : 0;
+  return curve([x1, y1, c1, y1 + arc, c2, y2 + arc, x2, y2]);
 }
 
 export function layoutGraph(graph: RoleGraph): MapLayout {
@@ -86,6 +92,7 @@ export function layoutGraph(graph: RoleGraph): MapLayout {
     ...(targets.length > 0 ? [{ environment: null, label: 'to outside', nodes: targets }] : []),
   ];
   const boxes: Record<string, Box> = {};
+  const groupOf = new Map<string, number>();
   const groups: GroupBox[] = [];
   let x = PAD;
   let height = 0;
@@ -107,6 +114,7 @@ export function layoutGraph(graph: RoleGraph): MapLayout {
         const chunk = ordered.slice(start, start + MAX_PER_COLUMN);
         const colX = x + PAD + columnCount * (NODE_WIDTH + GAP_X);
         chunk.forEach((id, row) => {
+          groupOf.set(id, groups.length);
           boxes[id] = { x: colX, y: PAD + HEADER + PAD + row * (NODE_HEIGHT + GAP_Y), width: NODE_WIDTH, height: NODE_HEIGHT };
         });
         rows = Math.max(rows, chunk.length);
@@ -121,6 +129,6 @@ export function layoutGraph(graph: RoleGraph): MapLayout {
   }
   for (const g of groups) g.height = height;
   const edges: Record<string, EdgeLine> = {};
-  for (const e of graph.edges) edges[e.id] = edgeLine(boxes[e.from] as Box, boxes[e.to] as Box);
+  for (const e of graph.edges) edges[e.id] = edgeLine(boxes[e.from] as Box, boxes[e.to] as Box, groupOf.get(e.from) !== groupOf.get(e.to));
   return { width: x - GAP_X + PAD, height: height + PAD * 2, groups, nodes: boxes, edges };
 }

@@ -223,3 +223,58 @@ export function filterGraph(graph: RoleGraph, filter: GraphFilter): RoleGraph {
   const nodes = graph.nodes.filter((n) => keep.has(n.id));
   return { ...graph, nodes, edges, environments: graph.environments.filter((env) => nodes.some((n) => n.environment === env)) };
 }
+
+/** Role and host nodes a map shows before it folds environments into one node each: more is unreadable. */
+export const MAX_SHOWN_ROLES = 60;
+
+export interface AggregateOptions {
+  /** Environments shown as their roles whatever the map's size. */
+  open?: ReadonlySet<string>;
+  /** Fold environments when the map has more role and host nodes than this. */
+  maxRoles?: number;
+}
+
+/**
+ * A large map made readable: when it has more than `maxRoles` role and host nodes, every environment not in
+ * `open` becomes one node holding its roles' hosts, and the edges between the nodes that stand for them merge
+ * into one (its rules once each, `merged` = how many edges it stands for; the edges within an environment
+ * become its loop). Networks and outside names stay. Small maps (a filtered one too) come back unchanged.
+ */
+export function aggregateGraph(graph: RoleGraph, options: AggregateOptions = {}): RoleGraph {
+  const open = options.open ?? new Set<string>();
+  const inside = graph.nodes.filter((n) => n.kind === 'role' || n.kind === 'host');
+  if (inside.length <= (options.maxRoles ?? MAX_SHOWN_ROLES)) return { ...graph, hiddenRoles: 0 };
+  const folded = new Map<string, GraphNode>();
+  const target = new Map<string, string>();
+  let hidden = 0;
+  for (const env of graph.environments.filter((e) => !open.has(e))) {
+    const members = inside.filter((n) => n.environment === env);
+    if (members.length === 0) continue;
+    const id = `a${folded.size}`;
+    folded.set(env, {
+      id,
+      kind: 'environment',
+      environment: env,
+      label: env,
+      hosts: members.flatMap((n) => n.hosts).sort(compare),
+      roles: members.map((n) => n.label).sort(compare),
+    });
+    for (const n of members) target.set(n.id, id);
+    hidden += members.length;
+  }
+  const at = (id: string): string => target.get(id) ?? id;
+  const merged = new Map<string, { from: string; to: string; permissions: Set<Permission>; edges: GraphEdge[] }>();
+  for (const e of graph.edges) {
+    const key = `${at(e.from)} ${at(e.to)}`;
+    const entry = merged.get(key) ?? { from: at(e.from), to: at(e.to), permissions: new Set<Permission>(), edges: [] };
+    for (const p of e.permissions) entry.permissions.add(p);
+    entry.edges.push(e);
+    merged.set(key, entry);
+  }
+  const edges = [...merged.values()].map((m, i): GraphEdge => {
+    const lone = m.edges.length === 1 && m.from === m.edges[0]?.from && m.to === m.edges[0]?.to;
+    return lone ? { ...(m.edges[0] as GraphEdge), id: `e${i}` } : { id: `e${i}`, from: m.from, to: m.to, ...summarise([...m.permissions]), merged: m.edges.length };
+  });
+  const nodes = [...folded.values(), ...graph.nodes.filter((n) => !target.has(n.id))];
+  return { ...graph, nodes, edges, hiddenRoles: hidden };
+}

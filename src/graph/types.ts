@@ -4,18 +4,21 @@
  * browser without node's types) and the server share these definitions through src/app/console-api.ts.
  */
 
-export type NodeKind = 'role' | 'host' | 'network' | 'name';
+/** `environment`: an environment's roles folded into one node (a large map, src/graph/model.ts aggregateGraph). */
+export type NodeKind = 'role' | 'host' | 'network' | 'name' | 'environment';
 
 export interface GraphNode {
   /** Stable within one graph (`n0`, `n1`...): safe in any attribute, never derived from a name. */
   id: string;
   kind: NodeKind;
-  /** Roles and hosts: the environment; networks and outside names: null. */
+  /** Roles, hosts and environment nodes: the environment; networks and outside names: null. */
   environment: string | null;
-  /** The role key (`api`, `api+worker`, `(no role)`), the host name, the network or the outside name. */
+  /** The role key (`api`, `api+worker`, `(no role)`), the host name, the network, the outside name or the environment. */
   label: string;
-  /** The hosts in the node (role and host nodes), sorted. */
+  /** The hosts in the node (role, host and environment nodes), sorted. */
   hosts: string[];
+  /** Environment nodes: the role keys folded into it, sorted; absent on every other node. */
+  roles?: string[];
 }
 
 /** One rule's part of an edge. */
@@ -47,6 +50,8 @@ export interface GraphEdge {
   services: string[];
   /** accept: every rule accepts; deny: every rule drops or rejects; mixed: both. */
   verdict: 'accept' | 'deny' | 'mixed';
+  /** An edge to or from an environment node: how many edges of the full map it stands for; absent otherwise. */
+  merged?: number;
 }
 
 export interface RoleGraph {
@@ -56,6 +61,8 @@ export interface RoleGraph {
   hostCount: number;
   policyRevision: string;
   inventoryRevision: string;
+  /** Role and host nodes folded into environment nodes (aggregateGraph); 0 when every role is shown. */
+  hiddenRoles?: number;
 }
 
 export interface Box {

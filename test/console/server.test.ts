@@ -53,6 +53,10 @@ test('the map of the bundled example: roles, edges with their rules, the observe
   const filtered = (await (await get('/api/map?environment=staging&port=8080')).json()) as { graph: { nodes: Array<{ environment: string | null }> } };
   assert.ok(filtered.graph.nodes.every((n) => n.environment === 'staging'));
   assert.equal((await get('/api/map?port=nope')).status, 400);
+  assert.equal(((await (await get('/api/map?open=production')).json()) as { graph: { hiddenRoles: number } }).graph.hiddenRoles, 0, 'a small map is never folded');
+  const unknown = await get('/api/map?open=%3Cscript%3E');
+  assert.equal(unknown.status, 400);
+  assert.deepEqual(await unknown.json(), { error: 'no environment "<script>" in the inventory' });
 });
 
 test('hosts, a host page with its nft ruleset, explain with file:line and sets', async () => {

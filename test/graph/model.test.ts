@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildRoleGraph, filterGraph, roleKey } from '../../src/graph/model.ts';
+import { aggregateGraph, buildRoleGraph, filterGraph, roleKey } from '../../src/graph/model.ts';
+import { FleetCompiler } from '../../src/compile/compile.ts';
+import { CONSOLE_ENVIRONMENTS, consoleInventory, consolePolicy } from '../../bench/console-fleet.ts';
 import type { RoleGraph } from '../../src/graph/types.ts';
 import { layoutGraph } from '../../src/graph/layout.ts';
 import { dotString, escapeXml, renderDot, renderSvg } from '../../src/graph/render.ts';
@@ -212,4 +214,49 @@ test('palisade graph on the bundled example: svg, dot and json of the same map; 
   const unknown = await runCli(['graph', '--expand', 'nope']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /no role "nope"/);
+});
+
+test('a map of 2,000 hosts in 200 roles folds each environment into one node, its edges merged with counts; filters and opened environments show roles', () => {
+  const inventory = consoleInventory(2000);
+  const policy = consolePolicy(400);
+  const policyModel = parsePolicyFiles([{ path: 'policy.yaml', text: JSON.stringify(policy) }]).policy;
+  const inventoryModel = parseInventoryDocument(JSON.stringify(inventory), 'inventory.json');
+  const compiler = new FleetCompiler({ policy: policyModel, inventory: inventoryModel, names: new Map() });
+  const full = buildRoleGraph(compiler, policyModel, inventoryModel);
+  assert.equal(full.nodes.filter((n) => n.kind === 'role').length, 200);
+
+  const folded = aggregateGraph(full);
+  assert.equal(folded.hiddenRoles, 200);
+  assert.deepEqual(
+    folded.nodes.map((n) => `${n.kind} ${n.label} ${n.roles?.length} roles ${n.hosts.length} hosts`),
+    CONSOLE_ENVIRONMENTS.slice().sort().map((env) => `environment ${env} 50 roles 500 hosts`),
+  );
+  assert.deepEqual(folded.nodes.flatMap((n) => n.hosts).sort(), full.nodes.flatMap((n) => n.hosts).sort(), 'every host in exactly one node');
+  assert.equal(folded.edges.reduce((n, e) => n + (e.merged ?? 1), 0), full.edges.length, 'every edge of the full map is counted once');
+  const envOf = new Map(full.nodes.map((n) => [n.id, n.environment]));
+  const folder = new Map(folded.nodes.map((n) => [n.environment, n.id]));
+  for (const e of full.edges) {
+    const merged = folded.edges.find((m) => m.from === folder.get(envOf.get(e.from) ?? null) && m.to === folder.get(envOf.get(e.to) ?? null));
+    assert.ok(merged !== undefined && e.permissions.every((p) => merged.permissions.includes(p)), `${e.from} -> ${e.to}: its rules are on the merged edge`);
+  }
+  for (const m of folded.edges) assert.equal(new Set(m.permissions).size, m.permissions.length, 'a rule once per merged edge');
+  const layout = layoutGraph(folded);
+  assert.equal(Object.keys(layout.nodes).length, 4);
+
+  const open = aggregateGraph(full, { open: new Set(['production']) });
+  assert.equal(open.hiddenRoles, 150);
+  assert.equal(open.nodes.filter((n) => n.kind === 'role' && n.environment === 'production').length, 50);
+  assert.deepEqual(open.nodes.filter((n) => n.kind === 'environment').map((n) => n.label).sort(), ['dev', 'qa', 'staging']);
+  assert.equal(open.edges.reduce((n, e) => n + (e.merged ?? 1), 0), full.edges.length);
+
+  /* Filters come first: what they leave is small enough to show as roles. */
+  const production = aggregateGraph(filterGraph(full, { environment: 'production' }));
+  assert.equal(production.hiddenRoles, 0);
+  assert.ok(production.nodes.every((n) => n.kind === 'role'));
+  const search = aggregateGraph(filterGraph(full, { search: 'svc12' }));
+  assert.equal(search.hiddenRoles, 0);
+  assert.ok(search.nodes.some((n) => n.label === 'svc12'));
+  /* A small map is never folded. */
+  assert.equal(aggregateGraph(graphOf()).hiddenRoles, 0);
+  assert.deepEqual(aggregateGraph(graphOf()).nodes, graphOf().nodes);
 });

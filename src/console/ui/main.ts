@@ -146,7 +146,8 @@ function drawMap(container: HTMLElement, graph: RoleGraph, layout: MapLayout, op
     const hit = svg('path', { class: 'edge-hit', d: line.path });
     hit.append(svg('title', {}, `${nodes.get(edge.from)?.label ?? ''} → ${nodes.get(edge.to)?.label ?? ''}: ${edge.services.join('; ')}`));
     g.append(hit);
-    if (labels) g.append(svg('text', { class: 'edge-label', x: line.labelX, y: line.labelY, 'text-anchor': 'middle' }, shorten(edge.services.slice(0, 2).join('; ') + (edge.services.length > 2 ? ` +${edge.services.length - 2}` : ''), 40)));
+    const label = edge.merged === undefined ? edge.services.slice(0, 2).join('; ') + (edge.services.length > 2 ? ` +${edge.services.length - 2}` : '') : `${edge.merged} arrow${edge.merged === 1 ? '' : 's'} · ${edge.permissions.length} rule${edge.permissions.length === 1 ? '' : 's'}`;
+    if (labels) g.append(svg('text', { class: 'edge-label', x: line.labelX, y: line.labelY, 'text-anchor': 'middle' }, shorten(label, 40)));
     if (options.onEdge !== undefined) {
       const handler = options.onEdge;
       g.addEventListener('click', () => handler(edge, g));
@@ -174,7 +175,9 @@ function drawMap(container: HTMLElement, graph: RoleGraph, layout: MapLayout, op
     g.append(svg('title', {}, node.environment === null ? node.label : `${node.environment} / ${node.label}`));
     g.append(svg('rect', { x: box.x, y: box.y, width: box.width, height: box.height, rx: 6 }));
     g.append(svg('text', { class: 'node-label', x: box.x + 10, y: box.y + 18 }, shorten(node.label, 24)));
-    const caption = node.kind === 'role' ? `${node.hosts.length} host${node.hosts.length === 1 ? '' : 's'}` : node.kind === 'host' ? 'host' : node.kind === 'network' ? 'network' : 'outside name';
+    const hosts = `${node.hosts.length} host${node.hosts.length === 1 ? '' : 's'}`;
+    const caption =
+      node.kind === 'role' ? hosts : node.kind === 'environment' ? `${node.roles?.length ?? 0} roles · ${hosts}` : node.kind === 'host' ? 'host' : node.kind === 'network' ? 'network' : 'outside name';
     const health = bad.map(([state, n]) => `${n} ${state}`).join(', ');
     g.append(svg('text', { class: 'node-caption', x: box.x + 10, y: box.y + box.height - 10 }, health === '' ? caption : `${caption} · ${health}`));
     if (options.onNode !== undefined) {
@@ -203,10 +206,42 @@ function mapQuery(): string {
   if (search !== '') params.set('search', search);
   if (port !== '') params.set('port', port);
   for (const role of expanded) params.append('expand', role);
+  for (const env of opened) params.append('open', env);
   return params.toString();
 }
 
 const expanded = new Set<string>();
+/** Environments shown as their roles on a map that folds them (too many roles to read). */
+const opened = new Set<string>();
+
+/** Says how many roles a large map folds into environments, with a way to show them all or fold them again. */
+function mapHint(view: MapView): void {
+  const hint = $<HTMLElement>('#map-hint');
+  const hidden = view.graph.hiddenRoles ?? 0;
+  const parts: HTMLElement[] = [];
+  if (hidden > 0) {
+    const folded = view.graph.nodes.filter((n) => n.kind === 'environment').length;
+    parts.push(el('span', `${hidden} roles hidden in ${folded} environment${folded === 1 ? '' : 's'} (too many to read at once): click an environment to expand it, or filter. `));
+    const all = el('button', 'Show every role');
+    all.type = 'button';
+    all.addEventListener('click', () => {
+      for (const env of view.graph.environments) opened.add(env);
+      void loadMap();
+    });
+    parts.push(all);
+  }
+  if (opened.size > 0) {
+    const fold = el('button', 'Fold environments again');
+    fold.type = 'button';
+    fold.addEventListener('click', () => {
+      opened.clear();
+      void loadMap();
+    });
+    parts.push(fold);
+  }
+  hint.replaceChildren(...parts);
+  hint.hidden = parts.length === 0;
+}
 
 async function loadMap(): Promise<void> {
   const started = performance.now();
@@ -232,6 +267,7 @@ async function loadMap(): Promise<void> {
   }
   select2.value = chosen;
   $<HTMLElement>('#problems').replaceChildren(...view.problems.slice(0, 20).map((p) => el('p', p)));
+  mapHint(view);
   drawMap($<HTMLElement>('#map'), view.graph, view.layout, { onEdge: showEdge, onNode: showNode, flows: view.flows, health: view.health });
   const elapsed = performance.now() - started;
   $<HTMLElement>('#map-stats').textContent = `${view.graph.nodes.length} nodes, ${view.graph.edges.length} edges, ${view.graph.hostCount} hosts · generation ${view.generation} · ${Math.round(elapsed)} ms`;
@@ -313,6 +349,16 @@ function showNode(node: GraphNode, element: Element): void {
   select(element);
   const details = $<HTMLElement>('#details');
   const parts: HTMLElement[] = [el('h2', node.environment === null ? node.label : `${node.environment} / ${node.label}`)];
+  if (node.kind === 'environment' && node.environment !== null) {
+    const environment = node.environment;
+    const button = el('button', `Expand: show its ${node.roles?.length ?? 0} roles`);
+    button.type = 'button';
+    button.addEventListener('click', () => {
+      opened.add(environment);
+      void loadMap();
+    });
+    parts.push(button, el('h3', 'Roles'), el('p', (node.roles ?? []).join(', ')));
+  }
   if (node.kind === 'role' && node.environment !== null) {
     const key = `${node.environment}/${node.label}`;
     const button = el('button', 'Show its hosts on the map');
