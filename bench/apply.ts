@@ -113,9 +113,11 @@ interface AgentRow {
 
 /**
  * Issue 15 item 2: applyRuleset as the agent calls it (watching the kernel, state on disk, lock) against the
- * kernel floor of the same run: one raw `nft -f` carrying the same delete+add of one element.
+ * kernel floor of the same run: one raw `nft -f` carrying the same delete+add of one element, in a sibling
+ * namespace holding the same table (nftables' generation is per namespace: a raw load beside the agent's table
+ * would be a change behind its back, which it must then verify with a listing, as it does on a real host).
  */
-async function measureAgent(target: Target): Promise<AgentRow> {
+async function measureAgent(target: Target, floorTarget: Target): Promise<AgentRow> {
   const stateDir = mkdtempSync(join(tmpdir(), 'pal-bench-state-'));
   try {
     const ctx: HostContext = { stateDir, target, lockTimeoutMs: 30_000, command: ['bench'], watchKernel: true };
@@ -124,11 +126,11 @@ async function measureAgent(target: Target): Promise<AgentRow> {
     const variant = (run: number): Ruleset => ruleset([...base.slice(1), address(ELEMENTS + run)]);
     await apply(ruleset(base));
     await apply(ruleset(base));
+    await backendFor('nft', floorTarget).load(ruleset(base));
     const element: number[] = [];
     const unchanged: number[] = [];
     const floor: number[] = [];
     for (let run = 0; run < AGENT_RUNS; run += 1) {
-      const from = run === 0 ? ruleset(base) : variant(run - 1);
       const to = variant(run);
       element.push(await time(async () => {
         if ((await apply(to)).mode !== 'membership') throw new Error('bench: expected an element-only apply');
@@ -136,16 +138,17 @@ async function measureAgent(target: Target): Promise<AgentRow> {
       unchanged.push(await time(async () => {
         if ((await apply(to)).mode !== 'unchanged') throw new Error('bench: expected an unchanged apply');
       }));
-      /* The floor: the same delete+add as one raw transaction, there and back. */
-      const script = nftMembershipScript(to, from);
-      const back = nftMembershipScript(from, to);
-      floor.push(await time(() => runTool(target, 'nft', ['-f', '-'], script)));
-      await runTool(target, 'nft', ['-f', '-'], back);
+      /* The floor: a delete+add of the same size as one raw transaction, there and back. */
+      const script = nftMembershipScript(ruleset(base), to);
+      const back = nftMembershipScript(to, ruleset(base));
+      floor.push(await time(() => runTool(floorTarget, 'nft', ['-f', '-'], script)));
+      await runTool(floorTarget, 'nft', ['-f', '-'], back);
     }
     return { floor: median(floor), element: median(element), unchanged: median(unchanged) };
   } finally {
     stopWatchingGeneration(target);
     await backendFor('nft', target).remove();
+    await backendFor('nft', floorTarget).remove();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
@@ -154,10 +157,12 @@ export async function benchApply(): Promise<string> {
   const netns = `pal-bench-${randomBytes(3).toString('hex')}`;
   const created = spawnSync('ip', ['netns', 'add', netns], { encoding: 'utf8' });
   if (created.status !== 0) return `## Apply (issue 4)\n\nskipped: cannot create a network namespace (${created.stderr.trim() || 'needs root'})\n`;
+  const floorNetns = `${netns}-floor`;
+  spawnSync('ip', ['netns', 'add', floorNetns]);
   try {
     const rows: Row[] = [];
     for (const name of ['nft', 'iptables'] as const) rows.push(await measure(name, { netns }));
-    const agent = await measureAgent({ netns });
+    const agent = await measureAgent({ netns }, { netns: floorNetns });
     const ms = (n: number): string => n.toFixed(1);
     const ratio = (n: number, b: number): string => `${(n / b).toFixed(3)}x`;
     return [
@@ -173,7 +178,7 @@ export async function benchApply(): Promise<string> {
       '',
       '## Apply in the agent, against the kernel floor (issue 15)',
       '',
-      `applyRuleset in process as the agent calls it (watching the kernel's generation, state file on disk, lock), the same ${ELEMENTS.toLocaleString('en')}-element set; one element replaced per change (delete + add). Floor (same run): one raw \`nft -f\` carrying the same delete+add. Median of ${AGENT_RUNS}, milliseconds.`,
+      `applyRuleset in process as the agent calls it (watching the kernel's generation, state file on disk, lock), the same ${ELEMENTS.toLocaleString('en')}-element set; one element replaced per change (delete + add). Floor (same run): one raw \`nft -f\` carrying the same delete+add, in a sibling namespace holding the same table (a raw load in the agent's own namespace would be a change behind its back, which it then verifies with a listing). Median of ${AGENT_RUNS}, milliseconds.`,
       '',
       '| what | floor: raw nft -f | palisade | vs floor |',
       '|---|---:|---:|---:|',
@@ -183,5 +188,6 @@ export async function benchApply(): Promise<string> {
     ].join('\n');
   } finally {
     spawnSync('ip', ['netns', 'del', netns]);
+    spawnSync('ip', ['netns', 'del', floorNetns]);
   }
 }

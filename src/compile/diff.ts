@@ -48,6 +48,23 @@ function ruleKeys(rs: Ruleset): Map<string, string> {
 
 const minus = <T>(a: Map<string, T>, b: Map<string, T>): T[] => [...a].filter(([k]) => !b.has(k)).map(([, v]) => v);
 
+/**
+ * Members added and removed between two element lists (a set's elements are distinct). A change of membership
+ * mostly touches a few elements of a long list kept in one order: the common head and tail are compared in
+ * place, only the part between them is hashed.
+ */
+export function elementChanges(before: readonly string[], after: readonly string[]): { added: string[]; removed: string[] } {
+  let head = 0;
+  while (head < before.length && head < after.length && before[head] === after[head]) head += 1;
+  let tail = 0;
+  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail += 1;
+  const oldMiddle = before.slice(head, before.length - tail);
+  const newMiddle = after.slice(head, after.length - tail);
+  const oldSet = new Set(oldMiddle);
+  const newSet = new Set(newMiddle);
+  return { added: newMiddle.filter((e) => !oldSet.has(e)), removed: oldMiddle.filter((e) => !newSet.has(e)) };
+}
+
 /** The last diff, by identity of its rulesets: the applier and the kernel backend ask for the same one. */
 let last: { before: Ruleset | null; after: Ruleset | null; diff: RulesetDiff } | null = null;
 
@@ -69,10 +86,8 @@ function computeDiff(before: Ruleset | null, after: Ruleset | null): RulesetDiff
   for (const [name, set] of afterSets) {
     const old = beforeSets.get(name);
     if (old === undefined || old.interval !== set.interval) continue;
-    const oldElements = new Set(old.elements);
-    const newElements = new Set(set.elements);
-    const added = set.elements.filter((e) => !oldElements.has(e));
-    const removed = old.elements.filter((e) => !newElements.has(e));
+    if (old.elements === set.elements) continue;
+    const { added, removed } = elementChanges(old.elements, set.elements);
     if (added.length > 0) elementsAdded[name] = added;
     if (removed.length > 0) elementsRemoved[name] = removed;
   }

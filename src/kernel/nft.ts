@@ -86,13 +86,30 @@ function elementText(element: string): string {
 /** The element texts of a listed set's `elem` array: quoted addresses and prefix objects, nothing nested deeper. */
 const ELEMENT_TEXT = /"[^"]*"|\{"prefix":\{"addr":"[^"]*","len":\d+\}\}/g;
 
-/** A listed set line with its elements replaced (sorted as normalise() sorts them: by their JSON text). */
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Two lists sorted by byText, merged into one. */
+function merge(sorted: readonly string[], more: readonly string[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < sorted.length || j < more.length) {
+    if (j >= more.length || (i < sorted.length && byText(sorted[i] as string, more[j] as string) <= 0)) out.push(sorted[i++] as string);
+    else out.push(more[j++] as string);
+  }
+  return out;
+}
+
+/**
+ * A listed set line with its elements replaced, sorted as normalise() sorts them (by their JSON text): the
+ * listed elements are sorted already, so the added ones are merged in rather than the whole list sorted again.
+ */
 function patchSetLine(line: string, removed: readonly string[], added: readonly string[]): string {
   const at = line.indexOf(',"elem":[');
   const head = at < 0 ? line.slice(0, -2) : line.slice(0, at);
   const gone = new Set(removed.map(elementText));
   const kept = at < 0 ? [] : (line.slice(at + ',"elem":['.length, -3).match(ELEMENT_TEXT) ?? []).filter((e) => !gone.has(e));
-  const elements = [...kept, ...added.map(elementText)].sort((a, b) => (a < b ? -1 : 1));
+  const elements = merge(kept, added.map(elementText).sort(byText));
   return elements.length === 0 ? `${head}}}` : `${head},"elem":[${elements.join(',')}]}}`;
 }
 
