@@ -37,6 +37,11 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
     await rm(tmp, { force: true });
     throw error;
   }
+  await syncDirectory(dir);
+}
+
+/** fsync of a directory: a file created, renamed or removed in it is durable once this returns. */
+export async function syncDirectory(dir: string): Promise<void> {
   const directory = await open(dir, 'r');
   try {
     await directory.sync();

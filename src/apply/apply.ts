@@ -15,7 +15,7 @@ import type { HostContext } from './context.ts';
 import { detectDrift, type Drift } from './drift.ts';
 import { withLock } from './lock.ts';
 import { checkSshPeer, parseSshConnection, type GuardVerdict } from './ssh-guard.ts';
-import { hashRuleset, loadState, newId, saveState, type AppliedRecord, type Pending, type State } from './state.ts';
+import { hashRuleset, loadState, newId, saveMembership, saveState, type AppliedRecord, type Pending, type State } from './state.ts';
 
 /** An apply that failed; `unchanged` says whether the kernel holds what it held before. */
 export class ApplyError extends OperationError {
@@ -216,7 +216,9 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
       }
       const derived = membership && ownChangeOnly && current.listing !== null ? (backend.listingAfterMembership?.(current.listing, current.ruleset, request.ruleset) ?? null) : null;
       const applied = record(ctx, request, id, hash, derived ?? (await backend.listing()));
-      await saveState(ctx.stateDir, { version: state.version, applied, previous: nextPrevious(state), pending });
+      /* A change of members, its listing derived: one journal line (saveMembership writes whole what it cannot append). */
+      if (derived !== null && pending === null && state.pending === null) await saveMembership(ctx.stateDir, state, applied);
+      else await saveState(ctx.stateDir, { version: state.version, applied, previous: nextPrevious(state), pending });
       if (after !== null) verified.set(verifiedKey(ctx), { id, mark: after });
     } catch (cause) {
       await killTimer(timerPid, id);

@@ -4,19 +4,32 @@
  * loading), what rollback returns to, and a pending confirmation. One file, replaced atomically, so every
  * transition is all-or-nothing. A file that does not parse, or whose IR does not match its hash (edited
  * outside palisade), is refused before anything is loaded from it.
+ *
+ * A change of set members only (the fleet agent's everyday change) is not worth rewriting a file that holds
+ * every element twice: it is appended to `state.journal` as one line, the edited part of each changed set,
+ * and synced. Reading replays the journal over state.json, verifying every step against its hash as state.json
+ * itself is verified. Each whole write of state.json names a new epoch that journal lines carry: a journal left
+ * from before the last whole write (a crash between writing state.json and removing the journal) is ignored,
+ * and so is a last line torn by a crash (the apply it records then shows as drift, as a crash before writing
+ * the state would). Past JOURNAL_MAX_ENTRIES lines the next change writes state.json whole again.
  */
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../hash.ts';
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { elementEdit } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { OperationError, systemReason } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
-import { makeDirectory, writeFileAtomic } from '../atomic-file.ts';
+import { nftListingAfterMembership } from '../kernel/nft.ts';
+import { makeDirectory, syncDirectory, writeFileAtomic } from '../atomic-file.ts';
 import { DEFAULT_STATE_DIR } from '../defaults.ts';
 
 export const STATE_FILE = 'state.json';
+export const JOURNAL_FILE = 'state.journal';
+/** Lines the journal takes before the next change rewrites state.json whole (replaying one costs a hash). */
+export const JOURNAL_MAX_ENTRIES = 64;
 export const STATE_VERSION = 2;
 
 /** The state directory cannot be read or written, or its state file is damaged or was edited. */
@@ -94,6 +107,25 @@ const stateSchema = z.object({
   pending: z.object({ id: z.string(), deadline: z.string(), timerPid: z.number().int().nullable() }).nullable(),
 });
 
+/** One changed set of a journal line: its elements are the previous ones' head, `middle`, then their tail. */
+const setEditSchema = z.object({ name: z.string(), head: z.number().int().nonnegative(), tail: z.number().int().nonnegative(), middle: z.array(z.string()) });
+type SetEdit = z.infer<typeof setEditSchema>;
+
+/** A journal line: the applied record that follows `follows`, as edits of its sets. */
+const entrySchema = z.object({
+  epoch: z.string(),
+  follows: z.string(),
+  id: z.string().min(1),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  policyRevision: z.string(),
+  inventoryRevision: z.string(),
+  warnings: z.array(z.string()),
+  appliedAt: z.string(),
+  command: z.array(z.string()),
+  sets: z.array(setEditSchema),
+});
+type JournalEntry = z.infer<typeof entrySchema>;
+
 export const EMPTY_STATE: State = { version: STATE_VERSION, applied: null, previous: null, pending: null };
 
 export function resolveStateDir(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -122,39 +154,54 @@ export async function ensureStateDir(dir: string): Promise<void> {
 }
 
 /**
- * The state files this process read or wrote, by path, with the identity of the file they came from (inode,
- * size, times): reading an unchanged file again costs one stat, not a parse and a verification.
+ * The state this process read or wrote, per state file path, with the identity of the files it came from
+ * (inode, size, times of state.json and of the journal): reading unchanged files again costs two stats, not a
+ * parse and a verification. `epoch` and `entries` say what the next journal line continues.
  */
-const cache = new Map<string, { file: string; state: State }>();
+const cache = new Map<string, { file: string; state: State; epoch: string; entries: number }>();
 
 async function fileIdentity(path: string): Promise<string | null> {
   const s = await stat(path, { bigint: true }).catch(() => null);
   return s === null ? null : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
+const filesIdentity = async (dir: string): Promise<string | null> => {
+  const state = await fileIdentity(join(dir, STATE_FILE));
+  return state === null ? null : `${state}|${(await fileIdentity(join(dir, JOURNAL_FILE))) ?? '-'}`;
+};
+
 /** The state, or the empty state when there is no state file yet. Throws a StateError on a damaged or edited file. */
 export async function loadState(dir: string): Promise<State> {
   const path = join(dir, STATE_FILE);
-  const file = await fileIdentity(path);
+  const file = await filesIdentity(dir);
   const cached = cache.get(path);
   if (file !== null && cached?.file === file) return cached.state;
-  const state = await readState(path);
-  if (file !== null) cache.set(path, { file, state });
+  const read = await readState(path);
+  if (read === null) return EMPTY_STATE;
+  const { state, entries } = await replayJournal(join(dir, JOURNAL_FILE), read.state, read.epoch);
+  if (file !== null) cache.set(path, { file, state, epoch: read.epoch, entries });
   return state;
 }
 
-async function readState(path: string): Promise<State> {
-  const damaged = (what: string): StateError =>
-    new StateError(`state file ${path} ${what}; nothing was loaded from it. Inspect it, then remove it (or run \`palisade stop\`) and apply again`, { unchanged: true });
-  let text: string;
+const damagedError = (path: string, what: string): StateError =>
+  new StateError(`state file ${path} ${what}; nothing was loaded from it. Inspect it, then remove it (or run \`palisade stop\`) and apply again`, { unchanged: true });
+
+async function readText(path: string): Promise<string | null> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STATE;
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return null;
     const code = (cause as NodeJS.ErrnoException).code;
     const reason = code === 'ENOTDIR' ? stateDirReason(dirname(path), cause) : systemReason(cause);
     throw new StateError(`cannot read the state file ${path}: ${reason}; ${STATE_DIR_HINT}`, { unchanged: true, cause });
   }
+}
+
+/** state.json and the epoch it names; null when there is none. */
+async function readState(path: string): Promise<{ state: State; epoch: string } | null> {
+  const damaged = (what: string): StateError => damagedError(path, what);
+  const text = await readText(path);
+  if (text === null) return null;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -169,23 +216,148 @@ async function readState(path: string): Promise<State> {
     throw damaged(`is damaged (${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'})`);
   }
   /* The parsed JSON itself, not zod's copy (which orders keys its own way): saved again, it hashes the same. */
-  const state = json as State;
+  const { epoch, ...state } = json as State & { epoch?: unknown };
   for (const record of [state.applied, state.previous?.record ?? null]) {
     if (record === null) continue;
     if (hashRuleset(record.ruleset) !== record.hash) throw damaged(`was modified outside palisade: the ruleset (IR) of apply ${record.id} does not match its hash`);
   }
-  return state;
+  return { state, epoch: typeof epoch === 'string' ? epoch : '' };
 }
 
-/** Replaces the state file atomically; on failure the old file stays whole and no temporary file is left. */
+/** The ruleset a journal line makes of the one it follows. */
+function rebuild(before: Ruleset, entry: Pick<JournalEntry, 'policyRevision' | 'inventoryRevision' | 'warnings' | 'sets'>): Ruleset | null {
+  const edits = new Map(entry.sets.map((e) => [e.name, e]));
+  const sets = before.sets.map((set) => {
+    const edit = edits.get(set.name);
+    if (edit === undefined) return set;
+    edits.delete(set.name);
+    if (edit.head + edit.tail > set.elements.length) return null;
+    return { ...set, elements: [...set.elements.slice(0, edit.head), ...edit.middle, ...set.elements.slice(set.elements.length - edit.tail)] };
+  });
+  if (edits.size > 0 || sets.some((set) => set === null)) return null;
+  return { ...before, sets: sets as Ruleset['sets'], warnings: entry.warnings, policyRevision: entry.policyRevision, inventoryRevision: entry.inventoryRevision };
+}
+
+/** The listing after a journal line: derived as the apply derived it (only nft's listing can be). */
+function listingAfter(record: AppliedRecord, after: Ruleset): string | null | undefined {
+  if (record.listing === null) return null;
+  if (record.backend !== 'nft') return undefined;
+  return nftListingAfterMembership(record.listing, record.ruleset, after) ?? undefined;
+}
+
+/**
+ * state.json with the journal's lines of its epoch replayed, each verified against its hash; a journal of
+ * another epoch is ignored whole. A last line without its newline is torn (a crash while appending): left out,
+ * and `entries` is then the maximum, so that the next change writes state.json whole rather than append to it.
+ */
+async function replayJournal(path: string, base: State, epoch: string): Promise<{ state: State; entries: number }> {
+  const text = await readText(path);
+  if (text === null || epoch === '') return { state: base, entries: 0 };
+  const damaged = (line: number, what: string): StateError => damagedError(`${path}:${line}`, what);
+  const lines = text.split('\n');
+  const torn = lines.pop() !== '';
+  let state = base;
+  let entries = 0;
+  for (const [index, line] of lines.entries()) {
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (cause) {
+      throw damaged(index + 1, `is damaged (not JSON: ${(cause as Error).message})`);
+    }
+    const parsed = entrySchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw damaged(index + 1, `is damaged (${issue?.path.join('.') || 'top level'}: ${issue?.message ?? 'invalid'})`);
+    }
+    const entry = parsed.data;
+    if (entry.epoch !== epoch) {
+      if (entries === 0) return { state: base, entries: 0 };
+      throw damaged(index + 1, 'is damaged (a line of another epoch)');
+    }
+    const before = state.applied;
+    if (before === null || state.pending !== null || entry.follows !== before.id) throw damaged(index + 1, `is damaged (it follows apply ${entry.follows}, the state holds ${before?.id ?? 'none'})`);
+    const ruleset = rebuild(before.ruleset, entry);
+    if (ruleset === null || hashRuleset(ruleset) !== entry.hash) throw damaged(index + 1, `was modified outside palisade: the ruleset (IR) of apply ${entry.id} does not match its hash`);
+    const listing = listingAfter(before, ruleset);
+    if (listing === undefined) throw damaged(index + 1, `is damaged (the listing of apply ${entry.id} cannot be derived)`);
+    const { epoch: _epoch, follows: _follows, sets: _sets, warnings: _warnings, ...fields } = entry;
+    const applied: AppliedRecord = { ...fields, host: before.host, backend: before.backend, ruleset, listing };
+    state = { version: STATE_VERSION, applied, previous: { record: before }, pending: null };
+    entries += 1;
+  }
+  return { state, entries: torn ? JOURNAL_MAX_ENTRIES : entries };
+}
+
+/** Replaces the state file atomically under a new epoch, then drops the journal it supersedes; on failure the old file stays whole. */
 export async function saveState(dir: string, state: State): Promise<void> {
   const path = join(dir, STATE_FILE);
+  const epoch = randomBytes(8).toString('hex');
   try {
     await ensureStateDir(dir);
-    await writeFileAtomic(path, `${JSON.stringify(state)}\n`);
-    const file = await fileIdentity(path);
-    if (file !== null) cache.set(path, { file, state });
+    await writeFileAtomic(path, `${JSON.stringify({ ...state, epoch })}\n`);
+    await rm(join(dir, JOURNAL_FILE), { force: true });
+    const file = await filesIdentity(dir);
+    if (file !== null) cache.set(path, { file, state, epoch, entries: 0 });
   } catch (cause) {
     throw new StateError(`cannot write the state file in ${dir}: ${stateDirReason(dir, cause)}`, { cause });
+  }
+}
+
+/**
+ * The journal line taking `before` to `after`, or null when the change is not one of set members only or the
+ * listing could not be derived again on replay (only nft's can, and only from a listing).
+ */
+function journalEntry(epoch: string, before: AppliedRecord, after: AppliedRecord): JournalEntry | null {
+  if (before.backend !== 'nft' || after.backend !== 'nft' || before.listing === null || after.listing === null) return null;
+  if (before.host !== after.host || before.ruleset.sets.length !== after.ruleset.sets.length) return null;
+  const sets: SetEdit[] = [];
+  for (const [i, set] of after.ruleset.sets.entries()) {
+    const old = before.ruleset.sets[i];
+    if (old === undefined || old.name !== set.name) return null;
+    if (old.elements === set.elements) continue;
+    const { head, tail } = elementEdit(old.elements, set.elements);
+    if (head === old.elements.length && head === set.elements.length) continue;
+    sets.push({ name: set.name, head, tail, middle: set.elements.slice(head, set.elements.length - tail) });
+  }
+  const { policyRevision, inventoryRevision, warnings } = after.ruleset;
+  const entry: JournalEntry = { epoch, follows: before.id, id: after.id, hash: after.hash, policyRevision, inventoryRevision, warnings, appliedAt: after.appliedAt, command: after.command, sets };
+  /* Only what replaying gives back exactly: the same IR (its hash; the listing is derived from it as the apply derived it). */
+  const rebuilt = rebuild(before.ruleset, entry);
+  if (rebuilt === null || hashRuleset(rebuilt) !== after.hash || after.policyRevision !== policyRevision || after.inventoryRevision !== inventoryRevision) return null;
+  return entry;
+}
+
+/**
+ * Records `applied`, a change of set members only after the state's applied record with nothing pending, whose
+ * listing was derived from the one before (the listing replaying derives again): one line appended to the
+ * journal and synced. Anything else, or a journal that is long enough, is written whole (saveState).
+ */
+export async function saveMembership(dir: string, state: State, applied: AppliedRecord): Promise<void> {
+  const path = join(dir, STATE_FILE);
+  const next: State = { version: state.version, applied, previous: { record: state.applied }, pending: null };
+  const cached = cache.get(path);
+  const entry = cached?.state === state && state.applied !== null && state.pending === null && cached.entries < JOURNAL_MAX_ENTRIES ? journalEntry(cached.epoch, state.applied, applied) : null;
+  if (cached === undefined || entry === null) return saveState(dir, next);
+  const journal = join(dir, JOURNAL_FILE);
+  try {
+    const created = (await fileIdentity(journal)) === null;
+    const file = await open(journal, 'a', 0o600);
+    try {
+      const { size } = await file.stat();
+      /* A line only partly written is cut off again, so that the next one does not continue it. */
+      await file.writeFile(`${JSON.stringify(entry)}\n`).catch(async (cause: unknown) => {
+        await file.truncate(size).catch(() => undefined);
+        throw cause;
+      });
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    if (created) await syncDirectory(dir);
+    const identity = await filesIdentity(dir);
+    if (identity !== null) cache.set(path, { file: identity, state: next, epoch: cached.epoch, entries: cached.entries + 1 });
+  } catch (cause) {
+    throw new StateError(`cannot write the state journal in ${dir}: ${stateDirReason(dir, cause)}`, { cause });
   }
 }

@@ -49,15 +49,21 @@ function ruleKeys(rs: Ruleset): Map<string, string> {
 const minus = <T>(a: Map<string, T>, b: Map<string, T>): T[] => [...a].filter(([k]) => !b.has(k)).map(([, v]) => v);
 
 /**
- * Members added and removed between two element lists (a set's elements are distinct). A change of membership
- * mostly touches a few elements of a long list kept in one order: the common head and tail are compared in
- * place, only the part between them is hashed.
+ * Where two element lists differ: the length of their common head and of their common tail (not overlapping).
+ * A change of membership mostly touches a few elements of a long list kept in one order, so what lies between
+ * is short: `after` is `before`'s head, then after.slice(head, after.length - tail), then `before`'s tail.
  */
-export function elementChanges(before: readonly string[], after: readonly string[]): { added: string[]; removed: string[] } {
+export function elementEdit(before: readonly string[], after: readonly string[]): { head: number; tail: number } {
   let head = 0;
   while (head < before.length && head < after.length && before[head] === after[head]) head += 1;
   let tail = 0;
   while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail += 1;
+  return { head, tail };
+}
+
+/** Members added and removed between two element lists (a set's elements are distinct): only the edited part is hashed. */
+export function elementChanges(before: readonly string[], after: readonly string[]): { added: string[]; removed: string[] } {
+  const { head, tail } = elementEdit(before, after);
   const oldMiddle = before.slice(head, before.length - tail);
   const newMiddle = after.slice(head, after.length - tail);
   const oldSet = new Set(oldMiddle);

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { kernelApplier } from '../../src/agent/applier.ts';
-import { STATE_FILE } from '../../src/apply/state.ts';
+import { JOURNAL_FILE, loadState } from '../../src/apply/state.ts';
 import { EtcdAgent } from '../../src/agent/etcd-agent.ts';
 import { silentLogger } from '../../src/agent/logger.ts';
 import { FleetCompiler } from '../../src/compile/compile.ts';
@@ -95,8 +95,8 @@ describe('fan-out by relevance (real agent, etcd and nftables)', { skip: skipUnl
     const status = async () => parseStatus((await client.get(keys.statusOf('web-0')).string()) ?? '');
     try {
       await agent.start();
-      const appliedHash = (): string | undefined => (existsSync(join(stateDir, STATE_FILE)) ? (JSON.parse(readFileSync(join(stateDir, STATE_FILE), 'utf8')) as { applied: { hash: string } }).applied.hash : undefined);
-      await until('its own address applied and reported', async () => v4Set().includes('10.7.0.1') && agent.status.writes > 0 && (await status())?.hash === appliedHash());
+      const appliedHash = async (): Promise<string | undefined> => (await loadState(stateDir)).applied?.hash;
+      await until('its own address applied and reported', async () => v4Set().includes('10.7.0.1') && agent.status.writes > 0 && (await status())?.hash === (await appliedHash()));
       await agent.loop.idle();
       const { compiles } = agent.loop.counts;
       assert.deepEqual(v4Set(), ['10.7.0.1']);
@@ -120,8 +120,9 @@ describe('fan-out by relevance (real agent, etcd and nftables)', { skip: skipUnl
       assert.ok(agent.loop.counts.updates >= 1);
       await until('the status of the element update', async () => (await status())?.mode === 'membership');
       const full = new FleetCompiler({ policy: agent.view.policy()?.policy as never, inventory: agent.view.inventory(), names: new Map() }).compile('web-0');
-      const applied = JSON.parse(readFileSync(join(stateDir, STATE_FILE), 'utf8')) as { applied: { ruleset: unknown } };
-      assert.deepEqual(applied.applied.ruleset, JSON.parse(JSON.stringify(full)), 'the incremental ruleset is the one a full compile gives');
+      const applied = await loadState(stateDir);
+      assert.deepEqual(applied.applied?.ruleset, JSON.parse(JSON.stringify(full)), 'the incremental ruleset is the one a full compile gives');
+      assert.ok(existsSync(join(stateDir, JOURNAL_FILE)), 'the element update is recorded as a journal line');
 
       await web2.leave();
       await until('the relevant leave in the kernel set', () => !v4Set().includes('10.7.0.3'));
