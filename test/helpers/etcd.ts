@@ -48,7 +48,28 @@ async function freePort(): Promise<number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** A member's port was taken between choosing it and etcd binding it (another suite on this machine): try other ports. */
+class PortTaken extends Error {}
+
+/** Attempts at a cluster on freshly chosen ports before giving up. */
+const PORT_ATTEMPTS = 4;
+
 export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEtcdOnce(options);
+    } catch (cause) {
+      if (!(cause instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw cause;
+    }
+  }
+}
+
+/**
+ * Ports are chosen free, then bound by etcd a moment later: another copy of the suite may take one in
+ * between. A member that exits before it is healthy, or an endpoint that answers for another cluster (its
+ * member list does not hold this member's peer URL), is a PortTaken.
+ */
+async function startEtcdOnce(options: EtcdOptions): Promise<EtcdCluster> {
   const count = options.members ?? 1;
   const scheme = options.scheme ?? 'http';
   const dir = mkdtempSync(join(tmpdir(), 'palisade-etcd-'));
@@ -80,9 +101,16 @@ export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster>
 
   const healthy = async (i: number): Promise<void> => {
     const endpoint = `${scheme}://${endpoints[i]}`;
+    const peer = `http://${host}:${members[i]?.peer}`;
     for (let attempt = 0; attempt < 200; attempt++) {
+      const child = processes[i];
+      if (child !== null && child !== undefined && (child.exitCode !== null || child.signalCode !== null)) throw new PortTaken(`etcd member ${i} exited before it was healthy (port taken?)`);
       const r = spawnSync(...inNs('etcdctl', [...ctlBase, '--endpoints', endpoint, 'endpoint', 'health']), { encoding: 'utf8' });
-      if (r.status === 0) return;
+      if (r.status === 0) {
+        const list = spawnSync(...inNs('etcdctl', [...ctlBase, '--endpoints', endpoint, 'member', 'list']), { encoding: 'utf8' });
+        if (list.status === 0 && !list.stdout.includes(peer)) throw new PortTaken(`${endpoint} answers for another etcd cluster`);
+        if (list.status === 0) return;
+      }
       await sleep(100);
     }
     throw new Error(`etcd member ${i} did not become healthy on ${endpoint}`);
@@ -143,6 +171,17 @@ export interface EtcdProxy {
  * coalesces its clients' identical watches into one watch on the cluster (docs/fleet.md).
  */
 export async function startGrpcProxy(cluster: EtcdCluster): Promise<EtcdProxy> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startGrpcProxyOnce(cluster);
+    } catch (cause) {
+      if (!(cause instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw cause;
+    }
+  }
+}
+
+/** As startEtcdOnce: a proxy that exits before it answers lost its port; one that answers must be this one (its cluster's keys). */
+async function startGrpcProxyOnce(cluster: EtcdCluster): Promise<EtcdProxy> {
   const port = await freePort();
   const endpoint = `127.0.0.1:${port}`;
   const child = spawn('etcd', ['grpc-proxy', 'start', '--endpoints', cluster.endpoints.join(','), '--listen-addr', endpoint, '--advertise-client-url', endpoint], { stdio: 'ignore' });
@@ -155,9 +194,18 @@ export async function startGrpcProxy(cluster: EtcdCluster): Promise<EtcdProxy> {
     kill();
     await gone;
   };
+  const mark = `/health-probe/${process.pid}-${port}`;
+  cluster.ctl(['put', mark, endpoint]);
   for (let attempt = 0; attempt < 200; attempt++) {
-    if (spawnSync('etcdctl', ['--endpoints', `http://${endpoint}`, '--dial-timeout', '1s', '--command-timeout', '3s', 'get', '--prefix', '/health-probe'], { encoding: 'utf8' }).status === 0) {
-      return { endpoint, url: (prefix = '/palisade') => `etcd://${endpoint}${prefix}`, close };
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await close();
+      throw new PortTaken(`etcd grpc-proxy exited before it answered on ${endpoint} (port taken?)`);
+    }
+    const r = spawnSync('etcdctl', ['--endpoints', `http://${endpoint}`, '--dial-timeout', '1s', '--command-timeout', '3s', 'get', '--print-value-only', mark], { encoding: 'utf8' });
+    if (r.status === 0 && r.stdout.trim() === endpoint) return { endpoint, url: (prefix = '/palisade') => `etcd://${endpoint}${prefix}`, close };
+    if (r.status === 0) {
+      await close();
+      throw new PortTaken(`${endpoint} answers for another etcd cluster`);
     }
     await sleep(100);
   }
