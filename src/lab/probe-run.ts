@@ -33,7 +33,13 @@ export interface RunOptions {
   concurrency: number;
 }
 
-export const DEFAULT_RUN_OPTIONS: RunOptions = { timeoutMs: 300, retryTimeoutMs: 1500, concurrency: 400 };
+export const DEFAULT_RUN_OPTIONS: RunOptions = { timeoutMs: 300, retryTimeoutMs: 3000, concurrency: 400 };
+
+/**
+ * Connections in flight at once on the second try: few, so a machine busy enough to make the first try time
+ * out (another lab, another test suite) is not loaded as hard again.
+ */
+const RETRY_CONCURRENCY = 32;
 
 
 /** A probe's outcome as a decision: a reject answers at once, a drop is silence (or, on the sender, a refusal to send). */
@@ -182,7 +188,7 @@ export async function runProbes(state: LabState, plan: ProbePlan, options: RunOp
     const results = await bounded(plan.probes, options.concurrency, (p) => attempt(p, options.timeoutMs));
     /* A timeout through raw rules agrees with explain (which does not evaluate them) but may be a busy machine: tried again too. */
     const again = results.flatMap((r, i) => (r.mismatch || r.unverified || r.outcome === 'error' || (r.outcome === 'timeout' && r.unevaluated.length > 0) ? [i] : []));
-    const retried = await bounded(again, options.concurrency, (i) => attempt(plan.probes[i] as Probe, options.retryTimeoutMs));
+    const retried = await bounded(again, Math.min(options.concurrency, RETRY_CONCURRENCY), (i) => attempt(plan.probes[i] as Probe, options.retryTimeoutMs));
     again.forEach((i, k) => (results[i] = retried[k] as ProbeResult));
     return results;
   } finally {
