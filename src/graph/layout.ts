@@ -54,9 +54,9 @@ function curve(p: [number, number, number, number, number, number, number, numbe
 }
 
 /**
- * An arrow between two boxes. Across groups it arcs, up when it goes right and down when it goes left, more the
- * farther it goes: arrows both ways between two boxes, or past a box between them, stay apart (and so do their
- * labels). A box's arrow to itself is a loop on its right, labelled above the box.
+ * An arrow between two boxes. Across groups, past a column or backwards it arcs, up when it goes right and down
+ * when it goes left, more the farther it goes: arrows both ways between two boxes, or past a box between them,
+ * stay apart (and so do their labels). A box's arrow to itself is a loop on its right, labelled above the box.
  */
 function edgeLine(from: Box, to: Box, acrossGroups: boolean): EdgeLine {
   if (from === to) {
@@ -72,7 +72,8 @@ function edgeLine(from: Box, to: Box, acrossGroups: boolean): EdgeLine {
   const bend = Math.max(40, Math.abs(x2 - x1) / 2);
   const c1 = forward ? x1 + bend : x1 - bend;
   const c2 = forward ? x2 - bend : x2 + bend;
-  const arc = acrossGroups ? (forward ? -1 : 1) * Math.min(240, 24 + Math.abs(x2 - x1) * 0.12) : 0;
+  /* Arrows to the next column of a group go straight; the others would run behind boxes or over each other. */
+  const arc = acrossGroups || !forward || Math.abs(x2 - x1) > GAP_X ? (forward ? -1 : 1) * Math.min(240, 24 + Math.abs(x2 - x1) * 0.12) : 0;
   return curve([x1, y1, c1, y1 + arc, c2, y2 + arc, x2, y2]);
 }
 
