@@ -156,6 +156,9 @@ export class FleetCompiler {
   private readonly positions: ReadonlyMap<Host, number>;
   /** Per family, built when a set first needs it; null: a host address has a prefix (sets are then normalised one by one). */
   private readonly addressOrders = new Map<Family, AddressOrder | null>();
+  /** Per family, how many elements the sets built so far hold (see addressOrder). */
+  private readonly normalised = new Map<Family, number>();
+  private readonly addressCount: { v4?: number; v6?: number } = {};
   private readonly carriers = new Map<QueryNode, Bitset>();
   private readonly setsByScope = new Map<Rule, { environment: boolean; sametag: boolean; byScope: Map<string, ResolvedSet> }>();
   private readonly tagsByHost = new WeakMap<Host, string[]>();
@@ -479,6 +482,12 @@ export class FleetCompiler {
   }
 
   private buildSet(rule: Rule, host: Host, family: Family, scope: SetScope, name: string, definition: string): ResolvedSet {
+    const set = this.buildSetOf(rule, host, family, scope, name, definition);
+    this.normalised.set(family, (this.normalised.get(family) ?? 0) + set.set.elements.length);
+    return set;
+  }
+
+  private buildSetOf(rule: Rule, host: Host, family: Family, scope: SetScope, name: string, definition: string): ResolvedSet {
     const order = rule.peers.every((p) => p.kind === 'query') ? this.addressOrder(family) : null;
     if (order !== null) {
       /* Only hosts' addresses: no network to merge, nothing fixed. */
@@ -504,11 +513,19 @@ export class FleetCompiler {
     };
   }
 
+  /**
+   * The order of the hosts' addresses, once the sets built so far have held as many elements as the fleet has
+   * addresses: ordering them all costs about one parse per address, which a fleet run pays back many times, and
+   * one host's compile (an agent, `compile --host`) never pays.
+   */
   private addressOrder(family: Family): AddressOrder | null {
     let order = this.addressOrders.get(family);
     if (order === undefined) {
       const key = family === 4 ? 'v4' : 'v6';
-      order = AddressOrder.of(this.inputs.inventory.hosts.map((h) => h.addresses[key]), family);
+      const { hosts } = this.inputs.inventory;
+      if (this.addressCount[key] === undefined) this.addressCount[key] = hosts.reduce((n, h) => n + h.addresses[key].length, 0);
+      if ((this.normalised.get(family) ?? 0) < this.addressCount[key]) return null;
+      order = AddressOrder.of(hosts.map((h) => h.addresses[key]), family);
       this.addressOrders.set(family, order);
     }
     return order;

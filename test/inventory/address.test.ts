@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { hostAddressOf, parseHostAddress } from '../../src/inventory/address.ts';
+
+/* Forms at the edges of the plain fast path: each must be judged exactly as ipaddr.js's general parser judges it. */
+const EDGES = [
+  '10.0.0.1', '0.0.0.0', '127.0.0.1', '255.255.255.255', '224.0.0.1', '169.254.1.1', '010.0.0.1', '1.2.3.256', '1.2.3', '1.2.3.4.5', '1.2.3.4 ',
+  '2001:db8::1', '2001:DB8::1', '::', '::1', 'fe80::1', '::ffff:10.0.0.1', '::ffff:a00:1', '64:ff9b::a00:1', '2001:db8::1%eth0', '1:2:3:4:5:6:7:8',
+  '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1::2::3', ':::', '1:2:3:4:5:6:7:8:9', '2001:db8:0:0:0:0:0:1', '02001:db8::1', 'ff02::1', ':1:2:3:4:5:6:7', '1:',
+];
+
+test('the plain fast path judges every address as the general parser does (hostile and edge forms included)', () => {
+  for (const value of EDGES) assert.deepEqual(parseHostAddress(value), hostAddressOf(value), value);
+  const v4ish = fc.stringMatching(/^[0-9.]{1,16}$/);
+  const v6ish = fc.stringMatching(/^[0-9a-fA-F:.%/]{1,42}$/);
+  const grouped = fc.array(fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16)), { minLength: 0, maxLength: 9 }).chain((parts) =>
+    fc.nat(parts.length).map((gap) => [...parts.slice(0, gap), ...(gap % 2 === 0 ? [''] : []), ...parts.slice(gap)].join(':')),
+  );
+  fc.assert(fc.property(fc.oneof(v4ish, v6ish, grouped), (value) => assert.deepEqual(parseHostAddress(value), hostAddressOf(value), value)), { numRuns: 5000 });
+});
+
+test('host addresses that are no one machine are still refused', () => {
+  for (const value of ['127.0.0.1', '0.0.0.0', '255.255.255.255', '224.0.0.1', '::1', '::', 'fe80::1', '64:ff9b::a00:1', '::ffff:a00:1', '2001:db8::1%eth0', '10.0.0.0/8']) {
+    assert.equal(parseHostAddress(value).ok, false, value);
+  }
+  assert.deepEqual(parseHostAddress('2001:db8:0:0:0:0:0:1'), { ok: true, family: 'v6', text: '2001:db8::1' });
+});
