@@ -2,9 +2,18 @@
  * Issue 2's benchmark: compile (and render to nft) every host of a generated 10,000-host fleet with 200
  * rules, against the AFW expansion of the same policy computed in the same run. Like with like (issue 15):
  * medians beside medians and means beside means; "whole fleet" and "cold" include loading the inventory
- * (parse + validate), which costs more than compiling. Then an agent's incremental update (a relevant host
- * leaving and joining again, src/compile/incremental.ts) at 10,000 and 100,000 hosts.
+ * (parse + validate), which costs more than compiling. The fleet run renders each content-named set once
+ * (SharedSets), against rendering every host's sets again, on the same compiled rulesets. Then an agent's
+ * incremental update (a relevant host leaving and joining again, src/compile/incremental.ts) at 10,000 and
+ * 100,000 hosts; and at 100,000 hosts, each in a process of its own (CPU, wall, peak RSS): what `push` does
+ * before writing (load + validate every host) beside loading alone, and one host's compile through the CLI
+ * beside the floor of reading the same file with JSON.parse.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stringify } from 'yaml';
 import { FleetCompiler } from '../src/compile/compile.ts';
@@ -14,6 +23,8 @@ import type { Inventory } from '../src/inventory/types.ts';
 import { parsePolicyFiles } from '../src/policy/load.ts';
 import type { Policy } from '../src/policy/types.ts';
 import { renderNft } from '../src/render/nft.ts';
+import { SharedSets } from '../src/render/shared-sets.ts';
+import type { Ruleset } from '../src/compile/ir.ts';
 import { IncrementalRuleset } from '../src/compile/incremental.ts';
 import type { Host } from '../src/inventory/types.ts';
 import { afwExpand } from './afw-baseline.ts';
@@ -74,23 +85,91 @@ interface FleetRun {
   perHostMs: number[];
   rules: number[];
   elements: number[];
+  rulesets: Ruleset[];
 }
 
+/** Compiles and renders every host as a fleet run does: each content-named set rendered once, shared by its hosts. */
 function compileFleet(inventory: Inventory, policy: Policy): FleetRun {
-  const run: FleetRun = { totalMs: 0, perHostMs: [], rules: [], elements: [] };
+  const run: FleetRun = { totalMs: 0, perHostMs: [], rules: [], elements: [], rulesets: [] };
   const start = performance.now();
   const compiler = new FleetCompiler({ policy, inventory, names: new Map() });
+  const shared = new SharedSets();
   for (const host of inventory.hosts) {
     const t = performance.now();
     const rs = compiler.compile(host.name);
-    renderNft(rs);
+    renderNft(rs, shared);
     run.perHostMs.push(performance.now() - t);
     const size = rulesetSize(rs);
     run.rules.push(size.rules);
     run.elements.push(size.elements);
+    run.rulesets.push(rs);
   }
   run.totalMs = performance.now() - start;
   return run;
+}
+
+/**
+ * Rendering the same compiled rulesets with each set rendered once per run, and with every host's sets rendered
+ * again (before issue 15), alternating, CPU time of each pass; the scripts are compared byte for byte.
+ */
+function renderPasses(rulesets: readonly Ruleset[], rounds = 2): { sharedMs: number[]; everyHostMs: number[] } {
+  const sharedMs: number[] = [];
+  const everyHostMs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const shared = new SharedSets();
+    sharedMs.push(cpuMs(() => rulesets.forEach((rs) => renderNft(rs, shared))));
+    everyHostMs.push(cpuMs(() => rulesets.forEach((rs) => renderNft(rs))));
+  }
+  const shared = new SharedSets();
+  const step = Math.max(1, Math.floor(rulesets.length / 50));
+  for (let i = 0; i < rulesets.length; i += step) {
+    const rs = rulesets[i] as Ruleset;
+    if (renderNft(rs, shared) !== renderNft(rs)) throw new Error(`host ${rs.host}: the shared sets render differently`);
+  }
+  return { sharedMs, everyHostMs };
+}
+
+interface Process {
+  cpuS: number;
+  wallS: number;
+  rssMb: number;
+}
+
+/** A child process's own measurement (it prints JSON with cpuS, wallS, rssMb). */
+function child(script: string, args: readonly string[]): Process & Record<string, unknown> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', new URL(script, import.meta.url).pathname, ...args], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out) as Process & Record<string, unknown>;
+}
+
+/** A whole process measured by GNU time (CPU = user + system); null where it is not installed. */
+function timed(command: string, args: readonly string[]): Process | null {
+  if (!existsSync('/usr/bin/time')) return null;
+  const run = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', command, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (run.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${run.stderr}`);
+  const [wall, user, system, rssKb] = (run.stderr.trim().split('\n').at(-1) ?? '').split(' ').map(Number) as [number, number, number, number];
+  return { wallS: wall, cpuS: user + system, rssMb: rssKb / 1024 };
+}
+
+const FLOOR = "const t = require('fs').readFileSync(process.argv[1], 'utf8'); JSON.parse(t);";
+
+/** At 100,000 hosts: push's validation against loading alone, and the CLI's one-host compile against reading the file. */
+function atScale(hostCount: number, ruleCount: number): { push: Process & Record<string, unknown>; load: Process & Record<string, unknown>; cli: Process | null; floor: Process | null; cliRuns: 'built' | 'tsx' } {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-bench-compile-'));
+  try {
+    const inventory = join(dir, 'fleet.json');
+    const policy = join(dir, 'policy.yaml');
+    writeFileSync(inventory, JSON.stringify(generateInventory(hostCount)));
+    writeFileSync(policy, stringify(generatePolicy(ruleCount)));
+    const load = child('./inventory-load.ts', [inventory]);
+    const push = child('./push-validate.ts', [inventory, policy]);
+    const bin = new URL('../bin/palisade.js', import.meta.url).pathname;
+    const cli = timed(process.execPath, [bin, 'compile', '--host', 'host-00042', '--inventory', inventory, '--policy', policy, '--no-resolve']);
+    const floor = timed(process.execPath, ['-e', FLOOR, inventory]);
+    const { isFresh } = createRequire(import.meta.url)('../bin/fresh.js') as { isFresh: (artifact: string) => boolean };
+    return { push, load, cli, floor, cliRuns: isFresh(new URL('../dist/cli/run.cjs', import.meta.url).pathname) ? 'built' : 'tsx' };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** One host alone, from nothing: index build, query evaluation, compile, render. What an agent pays. */
@@ -120,11 +199,15 @@ export function benchCompile(hostCount = 10_000, ruleCount = 200, largeCount = 1
   const big = load(hostCount, ruleCount);
   const small = load(hostCount / 10, ruleCount);
   const fleet = compileFleet(big.inventory, big.policy);
+  const passes = renderPasses(fleet.rulesets);
+  fleet.rulesets.length = 0;
   const smallFleet = compileFleet(small.inventory, small.policy);
   const cold = coldHostMs(big.inventory, big.policy, 20);
   const afw = afwRun(big.inventory, big.policy, 40);
   const inc = incremental(big.inventory, big.policy);
   const large = incremental(inMemory(largeCount), big.policy);
+  const loadDuring = machineLoad();
+  const scale = atScale(largeCount, ruleCount);
   const fleetS = fleet.totalMs / 1000;
   const wholeS = (big.loadMs + fleet.totalMs) / 1000;
   const afwMean = mean(afw.perHostMs);
@@ -141,7 +224,7 @@ export function benchCompile(hostCount = 10_000, ruleCount = 200, largeCount = 1
     '|---|---|---|---|',
     `| inventory load (parse + validate, JSON) | ${fmt(big.loadMs / 1000, 2)} s | same | |`,
     `| whole fleet: load + compile + render | ${fmt(wholeS, 2)} s | ${fmt(afwWholeS, 0)} s (load + mean of ${afw.rules.length} hosts × ${n(hostCount)}) | ${fmt(afwWholeS / wholeS, 1)}x faster |`,
-    `| whole fleet: compile + render only | ${fmt(fleetS, 2)} s | ${fmt(afwFleetS, 0)} s | ${fmt(afwFleetS / fleetS, 1)}x |`,
+    `| whole fleet: compile + render only (sets rendered once per run) | ${fmt(fleetS, 2)} s | ${fmt(afwFleetS, 0)} s | ${fmt(afwFleetS / fleetS, 1)}x |`,
     `| one host in a fleet run, median | ${fmt(palMedian, 3)} ms | ${fmt(afwMedian, 1)} ms | ${fmt(afwMedian / palMedian, 0)}x |`,
     `| one host in a fleet run, mean | ${fmt(palMean, 3)} ms | ${fmt(afwMean, 1)} ms | ${fmt(afwMean / palMean, 0)}x |`,
     `| one host cold: inventory load + index + compile + render (median) | ${fmt((big.loadMs + median(cold)) / 1000, 2)} s (load ${fmt(big.loadMs / 1000, 2)} s + ${fmt(median(cold), 1)} ms) | | |`,
@@ -158,7 +241,24 @@ export function benchCompile(hostCount = 10_000, ruleCount = 200, largeCount = 1
     `| ${n(hostCount)} | ${n(inc.elements)} | ${fmt(median(inc.relevantMs), 2)} ms (${fmt(percentile(inc.relevantMs, 99), 2)} ms) | ${fmt(median(inc.irrelevantMs), 3)} ms |`,
     `| ${n(largeCount)} (hosts built in memory) | ${n(large.elements)} | ${fmt(median(large.relevantMs), 2)} ms (${fmt(percentile(large.relevantMs, 99), 2)} ms) | ${fmt(median(large.irrelevantMs), 3)} ms |`,
     '',
-    `Target: under 10 ms CPU at 100,000 hosts. Machine: ${machineLoad()}.`,
+    `Target: under 10 ms CPU at 100,000 hosts. Machine: ${loadDuring}.`,
+    '',
+    `**Sets rendered once per fleet run** (${n(hostCount)} hosts, the rulesets above, nft; CPU time of a rendering of every host, ${passes.sharedMs.length} alternating rounds): each set shared by its hosts ${fmt(median(passes.sharedMs) / 1000, 2)} s, every host's sets rendered again (before) ${fmt(median(passes.everyHostMs) / 1000, 2)} s: ${fmt(median(passes.everyHostMs) / median(passes.sharedMs), 1)}x; the same bytes.`,
+    '',
+    `**At ${n(largeCount)} hosts x ${ruleCount} rules**, each in a process of its own (CPU = user + system; peak RSS):`,
+    '',
+    '| measure | CPU | wall | peak RSS |',
+    '|---|---:|---:|---:|',
+    `| \`push\` validation: load + compile and guard every host (bench/push-validate.ts) | ${fmt(scale.push.cpuS, 1)} s | ${fmt(scale.push.wallS, 1)} s | ${fmt(scale.push.rssMb, 0)} MB |`,
+    `| of which loading the inventory alone (bench/inventory-load.ts) | ${fmt(scale.load.cpuS, 1)} s | ${fmt(scale.load.wallS, 1)} s | ${fmt(scale.load.rssMb, 0)} MB |`,
+    ...(scale.cli === null || scale.floor === null
+      ? ['| one host through the CLI | (no /usr/bin/time) | | |']
+      : [
+          `| one host through the CLI: \`palisade compile --host\` (${scale.cliRuns === 'built' ? 'the built CLI' : 'sources through tsx: run npm run build'}) | ${fmt(scale.cli.cpuS, 2)} s | ${fmt(scale.cli.wallS, 2)} s | ${fmt(scale.cli.rssMb, 0)} MB |`,
+          `| floor: node reading the file and JSON.parse alone | ${fmt(scale.floor.cpuS, 2)} s | ${fmt(scale.floor.wallS, 2)} s | ${fmt(scale.floor.rssMb, 0)} MB |`,
+        ]),
+    '',
+    `Targets: push validation under 30 s and 2 GB; one host through the CLI under 2 s${scale.cli === null || scale.floor === null ? '' : ` (${fmt(scale.cli.cpuS / scale.floor.cpuS, 1)}x the floor's CPU)`}. Machine: ${machineLoad()}.`,
     '',
   ].join('\n');
 }

@@ -274,6 +274,20 @@ describe('JSON documents (JSON.parse, positions recovered on error)', () => {
     assert.ok((found[0]?.col ?? 0) > 1);
   });
 
+  it('a hostile or no-one-machine address of one host among thousands is refused at its line, whichever parser judges it', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({ name: `h${i}`, interfaces: { eth0: [`10.1.${i >> 8}.${i & 255}`, `2001:db8::${i.toString(16)}`] } }));
+    for (const bad of ['10.9.9.9; flush ruleset', '127.0.0.1', 'fe80::1', '::ffff:a00:1', '2001:db8::1%eth0', '10.0.0.1/8', '010.0.0.1', '1:2:3:4:5:6:7:8:9']) {
+      const text = JSON.stringify({ hosts: many.map((h, i) => (i === 2500 ? { ...h, interfaces: { eth0: [bad] } } : h)) }, null, 1);
+      const found = problems(text);
+      const line = text.split('\n').findIndex((l) => l.includes(JSON.stringify(bad))) + 1;
+      assert.deepEqual(
+        found.map((d) => [d.host, d.line]),
+        [['h2500', line]],
+        bad,
+      );
+    }
+  });
+
   it('JSON with another top-level field or a syntax error goes to the positioned parser, which says why', () => {
     assert.match(problems(JSON.stringify({ hosts, extra: 1 }))[0]?.message ?? '', /unknown top-level field "extra"/);
     assert.equal(problems('{"hosts": [\n  {"name": "a" "b"}\n]}')[0]?.line, 2);
