@@ -1,6 +1,6 @@
 /** The role map of a workspace, as the `graph` command and the console ask for it (filters as people type them). */
 import { UsageError } from '../diagnostics.ts';
-import { buildRoleGraph, filterGraph, roleKey, roleOf, type GraphFilter } from '../graph/model.ts';
+import { aggregateGraph, buildRoleGraph, filterGraph, roleKey, roleOf, type GraphFilter } from '../graph/model.ts';
 import type { RoleGraph } from '../graph/types.ts';
 import { parsePortSpec } from './port-spec.ts';
 import type { Workspace } from './workspace.ts';
@@ -12,8 +12,10 @@ export interface MapRequest {
   port?: string;
   /** Roles shown as their hosts: `role` (every environment) or `environment/role`. */
   expand?: readonly string[];
-  /** Environments shown as their roles on a map too large to show every role (the console's map). */
+  /** Environments shown as their roles on a map too large to show every role (graph/model.ts aggregateGraph). */
   open?: readonly string[];
+  /** Every environment shown as its roles, whatever the map's size. */
+  allRoles?: boolean;
 }
 
 export function mapFilter(request: MapRequest): GraphFilter {
@@ -49,8 +51,10 @@ export function expandedRoles(ws: Pick<Workspace, 'inventory'>, expand: readonly
   return keys;
 }
 
+/** The map as the `graph` command and the lab's HTML page draw it: filtered, then folded when still too large. */
 export function roleMap(ws: Workspace, request: MapRequest = {}): RoleGraph {
   const filter = mapFilter(request);
   const graph = buildRoleGraph(ws.compiler, ws.policy, ws.inventory, { expand: expandedRoles(ws, request.expand ?? []) });
-  return Object.keys(filter).length === 0 ? graph : filterGraph(graph, filter);
+  const filtered = Object.keys(filter).length === 0 ? graph : filterGraph(graph, filter);
+  return aggregateGraph(filtered, { open: request.allRoles === true ? new Set(graph.environments) : openedEnvironments(ws, request.open ?? []) });
 }

@@ -76,6 +76,8 @@ export function registerCompileCommands(program: Command, output: Output, setExi
         .option('--search <text>', 'only roles, hosts or networks whose name contains the text, and their neighbours')
         .option('--port <port>', 'only rules that let this port through: 443, 53/udp, icmp')
         .option('--expand <roles...>', 'show these roles as their hosts: ROLE or ENVIRONMENT/ROLE')
+        .option('--open <environments...>', 'on a map of more than 60 roles (each environment folded into one node): show these environments as their roles')
+        .option('--all-roles', 'never fold environments, however large the map')
         .option('-o, --out <file>', 'write the picture to this file instead of stdout'),
     ),
     ['palisade graph --out map.svg', 'palisade graph --format dot | dot -Tpng > map.png', 'palisade graph --environment production --port 443 --format json'],

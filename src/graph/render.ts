@@ -18,11 +18,14 @@ export function shorten(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
+
 export function nodeCaption(node: GraphNode): string {
   if (node.kind === 'network') return 'network';
   if (node.kind === 'name') return 'outside name';
   if (node.kind === 'host') return 'host';
-  return `${node.hosts.length} host${node.hosts.length === 1 ? '' : 's'}`;
+  if (node.kind === 'environment') return `${count(node.roles?.length ?? 0, 'role')} · ${count(node.hosts.length, 'host')}`;
+  return count(node.hosts.length, 'host');
 }
 
 export function edgeTitle(edge: GraphEdge, nodes: ReadonlyMap<string, GraphNode>): string {
@@ -33,8 +36,11 @@ export function edgeTitle(edge: GraphEdge, nodes: ReadonlyMap<string, GraphNode>
 
 /** At most this many services are written on an edge; the title has them all. */
 const LABEL_SERVICES = 2;
-export const edgeLabel = (edge: GraphEdge): string =>
-  edge.services.length <= LABEL_SERVICES ? edge.services.join('; ') : `${edge.services.slice(0, LABEL_SERVICES).join('; ')} +${edge.services.length - LABEL_SERVICES}`;
+/** An edge's label: its first services, or for an edge between folded environments how many arrows and rules it stands for. */
+export function edgeLabel(edge: GraphEdge): string {
+  if (edge.merged !== undefined) return `${count(edge.merged, 'arrow')} · ${count(edge.permissions.length, 'rule')}`;
+  return edge.services.length <= LABEL_SERVICES ? edge.services.join('; ') : `${edge.services.slice(0, LABEL_SERVICES).join('; ')} +${edge.services.length - LABEL_SERVICES}`;
+}
 
 /** Beyond this many edges their labels would cover each other: the picture keeps them in the edges' titles. */
 const MAX_LABELLED_EDGES = 60;
@@ -95,7 +101,7 @@ export function renderDot(graph: RoleGraph): string {
   for (const n of graph.nodes) if (n.environment === null) out.push(node(n, '  '));
   for (const e of graph.edges) {
     const style = e.verdict === 'deny' ? ', color="red", style="dashed"' : e.verdict === 'mixed' ? ', color="orange"' : '';
-    out.push(`  ${e.from} -> ${e.to} [label=${dotString(e.services.join('\n'))}${style}];`);
+    out.push(`  ${e.from} -> ${e.to} [label=${dotString(e.merged === undefined ? e.services.join('\n') : edgeLabel(e))}${style}];`);
   }
   out.push('}');
   return `${out.join('\n')}\n`;

@@ -10,6 +10,9 @@ import { compilerFor, SMALL_INVENTORY } from '../helpers/compiler.ts';
 import { parsePolicyFiles } from '../../src/policy/load.ts';
 import { parseInventoryDocument } from '../../src/inventory/document.ts';
 import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const POLICY = `
 settings: { input_drop: true, output_drop: true }
@@ -259,4 +262,24 @@ test('a map of 2,000 hosts in 200 roles folds each environment into one node, it
   /* A small map is never folded. */
   assert.equal(aggregateGraph(graphOf()).hiddenRoles, 0);
   assert.deepEqual(aggregateGraph(graphOf()).nodes, graphOf().nodes);
+});
+
+test('palisade graph folds a large map like the console; --open and --all-roles show roles, an unknown environment is a usage error', async () => {
+  const dir = tempDir('palisade-graph-large-');
+  writeFileSync(join(dir, 'inventory.json'), JSON.stringify(consoleInventory(2000)));
+  writeFileSync(join(dir, 'policy.yaml'), JSON.stringify(consolePolicy(400)));
+  const files = ['--policy', join(dir, 'policy.yaml'), '--inventory', join(dir, 'inventory.json'), '--no-resolve'];
+  const folded = await runCli(['graph', ...files, '--format', 'dot']);
+  assert.equal(folded.code, 0, folded.stderr);
+  assert.match(folded.stdout, /label="production\\n50 roles · 500 hosts"/);
+  assert.match(folded.stdout, /^ {2}a\d+ -> a\d+ \[label="\d+ arrows? · \d+ rules?"/m);
+  const open = JSON.parse((await runCli(['graph', ...files, '--format', 'json', '--open', 'production'])).stdout) as RoleGraph;
+  assert.equal(open.hiddenRoles, 150);
+  assert.equal(open.nodes.filter((n) => n.kind === 'role').length, 50);
+  const all = JSON.parse((await runCli(['graph', ...files, '--format', 'json', '--all-roles'])).stdout) as RoleGraph;
+  assert.equal(all.hiddenRoles, 0);
+  assert.equal(all.nodes.filter((n) => n.kind === 'role').length, 200);
+  const unknown = await runCli(['graph', ...files, '--open', 'nope']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no environment "nope" in the inventory/);
 });

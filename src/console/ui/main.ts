@@ -6,6 +6,7 @@
  */
 
 import type { ApiErrorBody, DiagnosticView, FlowOverlay, HostCounters, HostPage, HostSummary, MapView, PendingView, PointedExplanation } from '../../app/console-api.ts';
+import { edgeLabel, nodeCaption, shorten } from '../../graph/render.ts';
 import type { GraphEdge, GraphNode, MapLayout, RoleGraph } from '../../graph/types.ts';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -25,10 +26,6 @@ function svg(tag: string, attributes: Record<string, string | number> = {}, text
   return e;
 }
 
-function shorten(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
-}
 
 /* ---- the token and the API ---------------------------------------------------------------------------- */
 
@@ -146,8 +143,7 @@ function drawMap(container: HTMLElement, graph: RoleGraph, layout: MapLayout, op
     const hit = svg('path', { class: 'edge-hit', d: line.path });
     hit.append(svg('title', {}, `${nodes.get(edge.from)?.label ?? ''} → ${nodes.get(edge.to)?.label ?? ''}: ${edge.services.join('; ')}`));
     g.append(hit);
-    const label = edge.merged === undefined ? edge.services.slice(0, 2).join('; ') + (edge.services.length > 2 ? ` +${edge.services.length - 2}` : '') : `${edge.merged} arrow${edge.merged === 1 ? '' : 's'} · ${edge.permissions.length} rule${edge.permissions.length === 1 ? '' : 's'}`;
-    if (labels) g.append(svg('text', { class: 'edge-label', x: line.labelX, y: line.labelY, 'text-anchor': 'middle' }, shorten(label, 40)));
+    if (labels) g.append(svg('text', { class: 'edge-label', x: line.labelX, y: line.labelY, 'text-anchor': 'middle' }, shorten(edgeLabel(edge), 40)));
     if (options.onEdge !== undefined) {
       const handler = options.onEdge;
       g.addEventListener('click', () => handler(edge, g));
@@ -175,9 +171,7 @@ function drawMap(container: HTMLElement, graph: RoleGraph, layout: MapLayout, op
     g.append(svg('title', {}, node.environment === null ? node.label : `${node.environment} / ${node.label}`));
     g.append(svg('rect', { x: box.x, y: box.y, width: box.width, height: box.height, rx: 6 }));
     g.append(svg('text', { class: 'node-label', x: box.x + 10, y: box.y + 18 }, shorten(node.label, 24)));
-    const hosts = `${node.hosts.length} host${node.hosts.length === 1 ? '' : 's'}`;
-    const caption =
-      node.kind === 'role' ? hosts : node.kind === 'environment' ? `${node.roles?.length ?? 0} roles · ${hosts}` : node.kind === 'host' ? 'host' : node.kind === 'network' ? 'network' : 'outside name';
+    const caption = nodeCaption(node);
     const health = bad.map(([state, n]) => `${n} ${state}`).join(', ');
     g.append(svg('text', { class: 'node-caption', x: box.x + 10, y: box.y + box.height - 10 }, health === '' ? caption : `${caption} · ${health}`));
     if (options.onNode !== undefined) {
