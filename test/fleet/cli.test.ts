@@ -131,6 +131,8 @@ describe('fleet commands', () => {
       await agent.put(secure.flowsOf('web-1')).value('{}');
       await assert.rejects(agent.put(secure.host('web-2')).value('{"name":"web-2"}').exec(), /permission denied/);
       await assert.rejects(agent.put(secure.flowsOf('web-2')).value('{}').exec(), /permission denied/);
+      await agent.put(secure.countersOf('web-1')).value('{}');
+      await assert.rejects(agent.put(secure.countersOf('web-2')).value('{}').exec(), /permission denied/, "an agent cannot write another host's counters");
       await assert.rejects(agent.put(secure.policy).value('{}').exec(), /permission denied/);
       const anonymous = await runCli(['fleet', 'status', '--inventory', authUrl]);
       assert.equal(anonymous.code, 1);
