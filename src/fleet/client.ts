@@ -22,6 +22,12 @@ export interface EtcdAuthOptions {
 
 const DIAL_TIMEOUT_MS = 3000;
 const WATCH_BACKOFF_MAX_MS = 1000;
+/**
+ * Largest response the client accepts. gRPC's default, 4 MB, is the `hosts/` range of about 25,000 hosts: the agent
+ * of a larger fleet retried its snapshot read forever (found by bench/fleet-sim.ts: 100,000 hosts are tens of MB).
+ * etcd sends up to 2 GB; 1 GB leaves room for millions of keys and still bounds a runaway answer.
+ */
+export const MAX_RESPONSE_BYTES = 2 ** 30;
 
 /**
  * How long etcd3 waits before re-establishing a broken watch stream: 100 ms doubling up to 1 s. Its default
@@ -73,6 +79,7 @@ export function clientOptions(location: EtcdLocation, options: EtcdAuthOptions):
     hosts: location.endpoints.map((e) => `${tls ? 'https' : 'http'}://${e}`),
     dialTimeout: DIAL_TIMEOUT_MS,
     faultHandling: { watchBackoff: new WatchBackoff() },
+    grpcOptions: { 'grpc.max_receive_message_length': MAX_RESPONSE_BYTES },
   };
   if (tls) {
     result.credentials = {

@@ -10,6 +10,7 @@ import { connectEtcd } from '../../src/fleet/client.ts';
 import { fleetKeys } from '../../src/fleet/keys.ts';
 import { encodePolicy } from '../../src/fleet/policy-record.ts';
 import { Membership } from '../../src/fleet/register.ts';
+import { readSnapshot } from '../../src/fleet/snapshot.ts';
 import { FleetView } from '../../src/fleet/view.ts';
 import { FleetWatch } from '../../src/fleet/watch.ts';
 import { parseEtcdUrl } from '../../src/fleet/url.ts';
@@ -61,6 +62,19 @@ describe('fleet store on etcd', () => {
     assert.deepEqual(inventory.hosts.map((h) => h.name), ['copycat', 'web-1']);
     assert.deepEqual(inventory.hosts.map((h) => h.addresses.v4), [[], ['10.0.0.1']]);
     assert.deepEqual(inventory.diagnostics.map((d) => d.file).sort(), [keys.host('copycat'), keys.host('evil'), keys.member('ghost')]);
+  });
+
+  it('reads a snapshot larger than gRPC\'s default 4 MB response (a fleet of more than ~25,000 hosts)', async () => {
+    const keys = fleetKeys(prefix());
+    const value = JSON.stringify({ name: 'x', roles: ['web'], attributes: { note: 'n'.repeat(1000) } });
+    for (let i = 0; i < 5000; i += 100) {
+      await client
+        .if(keys.policy, 'Mod', '>', -1)
+        .then(...Array.from({ length: 100 }, (_, k) => client.put(keys.host(`h${i + k}`)).value(value)))
+        .commit();
+    }
+    const snapshot = await readSnapshot(client, keys);
+    assert.equal(snapshot.hosts.length, 5000);
   });
 
   it('follows puts and deletes through the watch, and resyncs when its revision was compacted', async () => {
