@@ -68,12 +68,14 @@ export class CounterPublisher {
     private readonly log: Logger,
   ) {}
 
-  /** Reads now, then every `intervalMs`: at most one put per interval, and only when something changed. */
+  /**
+   * Reads every `intervalMs`, the first time one interval after the start (the first ruleset is loaded by then):
+   * at most one put per interval, and only when something changed.
+   */
   start(intervalMs: number): void {
     if (this.timer !== null) return;
     this.timer = setInterval(() => void this.publish(), intervalMs);
     this.timer.unref();
-    void this.publish();
   }
 
   /** One reading; put when its counts differ from the last put, or the lease it was put on is gone. */
