@@ -51,19 +51,25 @@ const common = {
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
-  // docs/ for `palisade help TOPIC` (src/cli/help.ts): only the help command's chunk refers to it.
-  define: { 'import.meta.url': 'PALISADE_ENTRY_URL', PALISADE_BUNDLED: 'true', PALISADE_HELP_TOPICS: JSON.stringify(readHelpTopics(root)) },
+  // docs/ for `palisade help TOPIC` (src/cli/help.ts), as JSON text: esbuild inlines a string where it is used (the
+  // help command's chunk), but lifts an object into a chunk shared by every command, read at every start.
+  define: { 'import.meta.url': 'PALISADE_ENTRY_URL', PALISADE_BUNDLED: 'true', PALISADE_HELP_TOPICS: JSON.stringify(JSON.stringify(readHelpTopics(root))) },
   plugins: [etcdProto],
 };
 
 /** The console's page (src/console/assets.ts), embedded where the console command's code is. */
 async function withConsolePage(options) {
-  return { ...options, define: { ...options.define, PALISADE_CONSOLE_ASSETS: JSON.stringify(await bundleConsoleUi(root)) } };
+  return { ...options, define: { ...options.define, PALISADE_CONSOLE_ASSETS: JSON.stringify(JSON.stringify(await bundleConsoleUi(root))) } };
+}
+
+/** esbuild's options for dist/cli/ (ESM chunks, turned into CommonJS by buildCli); test/cli/startup.test.ts builds with them too. */
+export async function splitOptions() {
+  return { ...(await withConsolePage(common)), format: 'esm', splitting: true, outdir: CLI_DIR, chunkNames: '[name]-[hash]', outExtension: { '.js': '.cjs' }, write: false };
 }
 
 /** dist/cli/: the entry run.cjs and its chunks, CommonJS, each loaded when first required. */
 export async function buildCli() {
-  const split = await build({ ...(await withConsolePage(common)), format: 'esm', splitting: true, outdir: CLI_DIR, chunkNames: '[name]-[hash]', outExtension: { '.js': '.cjs' }, write: false });
+  const split = await build(await splitOptions());
   if (split.errors.length > 0) process.exit(1);
   const files = await Promise.all(
     split.outputFiles.map(async (file) => {

@@ -1,11 +1,14 @@
 /** `palisade help [TOPIC]`: the pages of docs/, embedded in the bundle and the executable by scripts/build.js; read from the repository when running from source. */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Defined by scripts/build.js in the bundle; undeclared when running from source through tsx. */
-declare const PALISADE_HELP_TOPICS: Record<string, string> | undefined;
+/**
+ * Defined by scripts/build.js in the bundle (JSON text: a string is inlined where it is used, in this command's
+ * chunk, where an object would be lifted into a chunk every command loads); undeclared when running from source.
+ */
+declare const PALISADE_HELP_TOPICS: string | undefined;
 
 export async function helpTopics(): Promise<Record<string, string>> {
-  if (typeof PALISADE_HELP_TOPICS !== 'undefined') return PALISADE_HELP_TOPICS;
+  if (typeof PALISADE_HELP_TOPICS !== 'undefined') return JSON.parse(PALISADE_HELP_TOPICS) as Record<string, string>;
   const root = fileURLToPath(new URL('../../', import.meta.url));
   /* A computed specifier: the bundle never includes the reader. */
   const reader = pathToFileURL(`${root}scripts/docs.js`).href;

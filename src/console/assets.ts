@@ -7,11 +7,11 @@ export interface ConsoleAssets {
   js: string;
 }
 
-/** Defined by scripts/build.js in the bundle; undeclared when running from source through tsx. */
-declare const PALISADE_CONSOLE_ASSETS: ConsoleAssets | undefined;
+/** Defined by scripts/build.js in the bundle, as JSON text (see PALISADE_HELP_TOPICS); undeclared when running from source. */
+declare const PALISADE_CONSOLE_ASSETS: string | undefined;
 
 export async function consoleAssets(): Promise<ConsoleAssets> {
-  if (typeof PALISADE_CONSOLE_ASSETS !== 'undefined') return PALISADE_CONSOLE_ASSETS;
+  if (typeof PALISADE_CONSOLE_ASSETS !== 'undefined') return JSON.parse(PALISADE_CONSOLE_ASSETS) as ConsoleAssets;
   const root = fileURLToPath(new URL('../../', import.meta.url));
   /* A computed specifier: the bundle never includes the builder (nor esbuild). */
   const builder = pathToFileURL(`${root}scripts/console-ui.js`).href;

@@ -1,0 +1,8 @@
+/** Types of scripts/build.js, for the TypeScript that imports it (test/cli/startup.test.ts). */
+import type { BuildOptions } from 'esbuild';
+
+export const CLI_DIR: string;
+export const CLI_ENTRY: string;
+export function splitOptions(): Promise<BuildOptions & { write: false }>;
+export function buildCli(): Promise<string>;
+export function buildBundle(): Promise<string>;
