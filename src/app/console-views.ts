@@ -244,6 +244,15 @@ function edgeChanges(before: RoleGraph, after: RoleGraph): EdgeChange[] {
   return changes;
 }
 
+/** Which node of `shown` (the map folded by aggregateGraph) holds a node of `full`: itself, or its environment's. */
+function shownNode(full: RoleGraph, shown: RoleGraph): (id: string) => string {
+  const kept = new Set(shown.nodes.map((n) => n.id));
+  const byHost = new Map<string, string>();
+  for (const n of shown.nodes) if (n.kind === 'environment') for (const host of n.hosts) byHost.set(host, n.id);
+  const byId = new Map(full.nodes.map((n) => [n.id, n]));
+  return (id) => (kept.has(id) ? id : (byHost.get(byId.get(id)?.hosts[0] ?? '') ?? id));
+}
+
 /**
  * A candidate policy (YAML or JSON text), judged against the world: errors are an InputError naming
  * `file`:line:col (pending.yaml for pasted text, the path of `console --pending FILE` for that file's text).
@@ -255,15 +264,18 @@ export async function pendingView(world: ConsoleWorld, text: string, file: strin
   const compiler = new FleetCompiler({ policy, inventory: world.inventory, names, now: world.compiler.now });
   const before = fullGraph(world, []);
   const graph = buildRoleGraph(compiler, policy, world.inventory);
+  /* Shown like the map (a large one folded); the changes point at the shown nodes that hold their ends. */
+  const shown = aggregateGraph(graph);
+  const at = shownNode(graph, shown);
   const plan = makePlan(compiler.compileAll(), world.compiler.compileAll());
   const enforced = await enforcedCompiler(policy, world.inventory, world.resolver);
   const impact = analyseImpact(enforced, world.inventory.hosts, world.flows);
   const suggestions = suggestRules(enforced, world.inventory.hosts, policy, world.flows);
   return {
     diagnostics,
-    graph,
-    layout: layoutGraph(graph),
-    changes: edgeChanges(before, graph),
+    graph: shown,
+    layout: layoutGraph(shown),
+    changes: edgeChanges(before, graph).map((c) => (c.change === 'removed' ? c : { ...c, from: at(c.from), to: at(c.to) })),
     plan: {
       totals: plan.totals,
       hosts: plan.hosts.filter((h) => h.status !== 'unchanged').slice(0, 500).map((h) => ({ host: h.host, status: h.status, rules: h.rules, elements: h.elements })),

@@ -8,6 +8,8 @@ import { CONTENT_SECURITY_POLICY, consoleApp, startConsoleServer, tokenMatches }
 import { parseListen } from '../../src/cli/commands/console.ts';
 import { UsageError } from '../../src/diagnostics.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { pendingView } from '../../src/app/console-views.ts';
+import { consoleInventory, consolePolicy } from '../../bench/console-fleet.ts';
 
 const PORT = 8742;
 const HOST = { host: `127.0.0.1:${PORT}` };
@@ -145,4 +147,22 @@ test('listening off loopback needs a token or client certificates; --listen is c
   assert.deepEqual(parseListen('9000'), { host: '127.0.0.1', port: 9000 });
   assert.throws(() => parseListen('host:99999'), UsageError);
   assert.throws(() => parseListen('nonsense'), UsageError);
+});
+
+test('a pending policy on a large fleet: its map folded like the main map, each change on the folded arrow that holds it', async () => {
+  const big = tempDir('palisade-console-pending-big-');
+  writeFileSync(join(big, 'inventory.json'), JSON.stringify(consoleInventory(2000)));
+  const policy = consolePolicy(400);
+  writeFileSync(join(big, 'policy.yaml'), JSON.stringify(policy));
+  const world = (await fileConsoleSource({ policy: [join(big, 'policy.yaml')], inventory: join(big, 'inventory.json') })).world();
+  const candidate = { ...policy, rules: { ...policy.rules, 'New from svc1': { on: 'roles:svc5', direction: 'in', protocol: 'tcp', source: ['roles:svc1'], dport: 7777 } } };
+  const view = await pendingView(world, JSON.stringify(candidate));
+  assert.equal(view.graph.hiddenRoles, 200);
+  assert.deepEqual(view.graph.nodes.map((n) => n.label).sort(), ['dev', 'production', 'qa', 'staging']);
+  const added = view.changes.filter((c) => c.change === 'added' || c.change === 'changed');
+  assert.equal(added.length, 1, JSON.stringify(view.changes));
+  const staging = view.graph.nodes.find((n) => n.label === 'staging')?.id;
+  const edge = view.graph.edges.find((e) => e.from === added[0]?.from && e.to === added[0]?.to);
+  assert.ok(edge !== undefined && edge.from === staging && edge.to === staging, 'svc1 and svc5 are both in staging: the change is on its loop');
+  assert.ok(edge.permissions.some((p) => p.rule === 'New from svc1'));
 });
