@@ -79,11 +79,16 @@ export function hostState(facts: HostFacts, raw: string | undefined, current: { 
   return { state: status.policyRevision !== current.policy ? 'lagging' : 'ok', status };
 }
 
-export async function readFleetReport(options: FleetOptions): Promise<FleetReport> {
+/** `onProgress`: steps done of all (the fleet's view, the agents' statuses and heartbeats, the report), for a progress line. */
+export async function readFleetReport(options: FleetOptions, onProgress?: (done: number, total: number) => void): Promise<FleetReport> {
   return withFleet(options, async (fleet) => {
     const view = await readFleetView(fleet);
+    onProgress?.(1, 3);
     const [statuses, alive] = await Promise.all([readPerHost(fleet.client, fleet.keys.status), readPerHost(fleet.client, fleet.keys.alive)]);
-    return fleetReportOf(fleet.url, view, statuses, new Set(alive.keys()));
+    onProgress?.(2, 3);
+    const report = fleetReportOf(fleet.url, view, statuses, new Set(alive.keys()));
+    onProgress?.(3, 3);
+    return report;
   });
 }
 

@@ -5,11 +5,13 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { UsageError } from '../diagnostics.ts';
-import { parseFirewalldZone } from '../import/firewalld.ts';
+import { parseFirewalldZone, readFirewalldZone } from '../import/firewalld.ts';
+import { originalLoad, type ReadFile } from '../import/original.ts';
+import { verifyInKernel } from '../lab/import-verify.ts';
 import { parseIptablesSave } from '../import/iptables-save.ts';
 import { IMPORT_TOOLS, MAX_IMPORT_BYTES, mergeImports, type ImportTool, type ImportedPolicy } from '../import/model.ts';
 import { parseUfw } from '../import/ufw.ts';
-import { verifyImport, type VerifyReport } from '../import/verify.ts';
+import { compileForVerify, verifyImport, type VerifyReport } from '../import/verify.ts';
 import { writeImportedPolicy } from '../import/write.ts';
 import { translateRawRules } from '../kernel/iptables-translate.ts';
 import { parsePolicyFiles } from '../policy/load.ts';
@@ -24,12 +26,16 @@ export interface ImportRequest {
   verify?: boolean;
   /** uid → name for `--uid-owner` (default: /etc/passwd). */
   passwd?: string;
+  /** Probes done of all, while verifying in the kernel. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ImportResult {
   imported: ImportedPolicy;
   text: string;
   report: VerifyReport | null;
+  /** Why verify compared the rules as read instead of probing both in the kernel (not root, ufw status input). */
+  note: string | null;
 }
 
 const STDIN = '-';
@@ -94,12 +100,12 @@ export async function importRules(request: ImportRequest): Promise<ImportResult>
   if (request.files.length === 0) throw new UsageError('give the file(s) to import, or - to read standard input');
   if (request.files.filter((f) => f === STDIN).length > 1) throw new UsageError('standard input (-) can be given once');
   const users = tool === 'iptables-save' ? await localUsers(request.passwd ?? '/etc/passwd') : new Map<number, string>();
-  const parts: ImportedPolicy[] = [];
+  const files: ReadFile[] = [];
   for (const path of request.files) {
     const { name, text } = await readInput(path);
-    parts.push(parseOne(tool, name, text, users));
+    files.push({ name, text, part: parseOne(tool, name, text, users) });
   }
-  const imported = mergeImports(parts);
+  const imported = mergeImports(files.map((f) => f.part));
   const host = request.host ?? null;
   const first = writeImportedPolicy(imported, { host });
   /* A raw rule the nft backend cannot load (no iptables-translate form) is written commented out, for the iptables backend. */
@@ -110,7 +116,15 @@ export async function importRules(request: ImportRequest): Promise<ImportResult>
     if (answer !== undefined && 'error' in answer) iptablesOnly.set(i, answer.error);
   });
   const { text } = iptablesOnly.size === 0 ? first : writeImportedPolicy(imported, { host, iptablesOnly });
-  if (request.verify !== true) return { imported, text, report: null };
+  if (request.verify !== true) return { imported, text, report: null, note: null };
   const { policy } = parsePolicyFiles([{ path: '(imported policy)', text }]);
-  return { imported, text, report: verifyImport(imported, policy, request.host ?? hostname()) };
+  const verifyHost = request.host ?? hostname();
+  const load = originalLoad(tool, files, tool === 'firewalld' ? files.map((f) => readFirewalldZone(f.text, f.name)) : []);
+  const unavailable = process.getuid?.() !== 0 ? 'not root: cannot load the rules into network namespaces' : 'unavailable' in load ? load.unavailable : null;
+  if (unavailable !== null || 'unavailable' in load) {
+    return { imported, text, report: verifyImport(imported, policy, verifyHost), note: `${unavailable}; compared the rules as read instead` };
+  }
+  const ruleset = compileForVerify(imported, policy, verifyHost, await translateRawRules(policy.raw));
+  const report = await verifyInKernel({ imported, original: load.steps, ruleset, host: verifyHost, ...(request.onProgress === undefined ? {} : { onProgress: request.onProgress }) });
+  return { imported, text, report, note: null };
 }

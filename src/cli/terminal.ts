@@ -57,3 +57,17 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
     },
   };
 }
+
+/** A progress line for work that tells its total as it goes (`tick(done, total)`): made on the first tick; see progress(). */
+export function progressSink(label: string, stream: NodeJS.WriteStream = process.stderr): { tick(done: number, total: number): void; end(): void } {
+  let bar: Progress | null = null;
+  return {
+    tick(done, total) {
+      bar ??= progress(label, total, stream);
+      bar.tick(done);
+    },
+    end() {
+      bar?.end();
+    },
+  };
+}

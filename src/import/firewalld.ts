@@ -16,14 +16,15 @@ type Family = 4 | 6;
 type Band = 'log' | 'deny' | 'allow';
 
 /** What a zone element or rich rule matches, before it is split per protocol and family. */
-interface Match {
+export interface Match {
   protocol: 'tcp' | 'udp' | 'icmp' | 'all';
   dport: PortRange[] | null;
   sport: PortRange[] | null;
   icmpType: string | null;
 }
 
-interface Pending {
+/** An entry of the zone in firewalld's terms: its chain band and priority, families, sources, matches, action. */
+export interface Pending {
   priority: number;
   band: Band;
   action: ImportedRule['action'];
@@ -33,6 +34,8 @@ interface Pending {
   limit: ImportedRule['limit'];
   name: string | null;
   place: Place;
+  /** The ICMP a zone with the default target accepts after its rules. */
+  zoneIcmp?: true;
 }
 
 function portRange(text: string, place: Place): PortRange {
@@ -177,7 +180,18 @@ function richRule(el: XmlElement, zonePeers: string[] | null, notes: ImportNote[
 
 const BAND_ORDER: Record<Band, number> = { log: 0, deny: 1, allow: 2 };
 
-export function parseFirewalldZone(text: string, file: string): ImportedPolicy {
+/** A zone as firewalld evaluates it: entries in its order, the zone's target, the interface it is bound to. */
+export interface FirewalldZone {
+  file: string;
+  pending: Pending[];
+  target: 'accept' | 'drop' | 'reject';
+  /** The default target accepts ICMP that no block refused. */
+  defaultTarget: boolean;
+  iface: string | null;
+  notes: ImportNote[];
+}
+
+export function readFirewalldZone(text: string, file: string): FirewalldZone {
   checkSize(text, file);
   const zone = parseXml(text, file);
   if (zone.name !== 'zone') throw importError(`the root element is <${zone.name}>: a firewalld zone file has <zone>`, zone.place);
@@ -234,7 +248,7 @@ export function parseFirewalldZone(text: string, file: string): ImportedPolicy {
   }
   /* firewalld accepts ICMP in a zone with the default target unless it is blocked. */
   if (target === 'default') {
-    pending.push({ priority: 0, band: 'allow', action: 'accept', families: [4, 6], peers: zonePeers, matches: [{ protocol: 'icmp', dport: null, sport: null, icmpType: null }], limit: null, name: 'ICMP (firewalld accepts it in a zone with the default target)', place: zone.place });
+    pending.push({ priority: 0, band: 'allow', action: 'accept', families: [4, 6], peers: zonePeers, matches: [{ protocol: 'icmp', dport: null, sport: null, icmpType: null }], limit: null, name: 'ICMP (firewalld accepts it in a zone with the default target)', place: zone.place, zoneIcmp: true });
   }
   const sorted = pending
     .map((p, i) => ({ p, i }))
@@ -243,6 +257,13 @@ export function parseFirewalldZone(text: string, file: string): ImportedPolicy {
       return rank(a.p) - rank(b.p) || (a.p.priority !== 0 || b.p.priority !== 0 ? a.p.priority - b.p.priority : BAND_ORDER[a.p.band] - BAND_ORDER[b.p.band]) || a.i - b.i;
     })
     .map(({ p }) => p);
+  const ending = target === 'ACCEPT' ? 'accept' : target === 'DROP' ? 'drop' : 'reject';
+  if (zonePeers !== null) notes.push({ place: zone.place, message: 'zone bound to source addresses: only its rules are imported; traffic from other sources meets the other zones, which are not in this file', covered: false });
+  return { file, pending: sorted, target: ending, defaultTarget: target === 'default', iface, notes };
+}
+
+export function parseFirewalldZone(text: string, file: string): ImportedPolicy {
+  const { pending: sorted, target: ending, iface, notes } = readFirewalldZone(text, file);
   const entries: ImportedRule[] = [];
   for (const p of sorted) {
     const anyPeer = p.peers === null || p.peers.length === 0;
@@ -258,7 +279,5 @@ export function parseFirewalldZone(text: string, file: string): ImportedPolicy {
       }
     }
   }
-  const ending = target === 'ACCEPT' ? 'accept' : target === 'DROP' ? 'drop' : 'reject';
-  if (zonePeers !== null) notes.push({ place: zone.place, message: 'zone bound to source addresses: only its rules are imported; traffic from other sources meets the other zones, which are not in this file', covered: false });
   return { tool: 'firewalld', files: [file], input: ending, output: 'accept', entries, notes };
 }

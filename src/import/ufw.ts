@@ -124,6 +124,35 @@ function parseTuple(text: string, place: Place, notes: ImportNote[]): UfwRule | 
   };
 }
 
+/** ICMP ufw's before.rules and before6.rules accept ahead of every user rule (ping, and the errors a connection needs). */
+const FRAMEWORK_ICMP: Record<4 | 6, string[]> = {
+  4: ['destination-unreachable', 'time-exceeded', 'parameter-problem', 'echo-request'],
+  6: ['destination-unreachable', 'packet-too-big', 'time-exceeded', 'parameter-problem', 'echo-request'],
+};
+
+function frameworkIcmp(families: ReadonlyArray<4 | 6>, file: string, notes: ImportNote[]): ImportedRule[] {
+  const place = { file, line: 1 };
+  notes.push({ place, message: `ufw accepts ICMP ${FRAMEWORK_ICMP[4].join(', ')} (and for IPv6 packet-too-big) before its user rules (before.rules): imported as the first rules`, covered: true });
+  return families.flatMap((family) =>
+    FRAMEWORK_ICMP[family].map((icmpType): ImportedRule => ({
+      kind: 'rule',
+      name: `ufw before${family === 6 ? '6' : ''}.rules: ${icmpType}`,
+      direction: 'in',
+      action: 'accept',
+      protocol: family === 4 ? 'icmp' : 'icmpv6',
+      family,
+      peers: [],
+      dport: null,
+      sport: null,
+      user: null,
+      interface: null,
+      icmpType,
+      limit: null,
+      place,
+    })),
+  );
+}
+
 /** The rules ufw would evaluate for one of its rules (two for limit). */
 function entriesOf(r: UfwRule, notes: ImportNote[]): ImportedEntry[] {
   if (r.protocol === 'other') {
@@ -197,7 +226,9 @@ export function parseUfwRulesFile(text: string, file: string): ImportedPolicy {
     throw importError(`not a line of a ufw rules file: "${t.slice(0, 40)}"`, place);
   }
   if (!sawFilter) throw importError('not a ufw rules file (no "*filter" line): give /etc/ufw/user.rules or the output of ufw status verbose', { file, line: 1 });
-  return { tool: 'ufw', files: [file], input: 'drop', output: 'accept', entries: rules.flatMap((r) => entriesOf(r, notes)), notes };
+  const family = /^-A ufw6-/m.test(text) || rules.some((r) => r.family === 6) ? 6 : 4;
+  const icmp = frameworkIcmp([family], file, notes);
+  return { tool: 'ufw', files: [file], input: 'drop', output: 'accept', entries: [...icmp, ...rules.flatMap((r) => entriesOf(r, notes))], notes };
 }
 
 /** One side of a `ufw status` row: `Anywhere`, `22/tcp`, `10.0.0.5 8443/tcp`, `OpenSSH`, `Anywhere on eth1`, with ` (v6)`. */
@@ -291,7 +322,8 @@ export function parseUfwStatus(text: string, file: string): ImportedPolicy {
   if (!status) throw importError('not the output of `ufw status` (no "Status:" line)', { file, line: 1 });
   if (input === null || output === null) notes.push({ place: { file, line: 1 }, message: `${DEFAULTS_NOTE} (ufw status verbose prints them)`, covered: false });
   /* ufw evaluates v4 and v6, in and out apart: each list keeps its own order. */
-  return { tool: 'ufw', files: [file], input: input ?? 'drop', output: output ?? 'accept', entries: rules.flatMap((r) => entriesOf(r, notes)), notes };
+  const icmp = frameworkIcmp([4, 6], file, notes);
+  return { tool: 'ufw', files: [file], input: input ?? 'drop', output: output ?? 'accept', entries: [...icmp, ...rules.flatMap((r) => entriesOf(r, notes))], notes };
 }
 
 /** A rules file or a status listing, told apart by their first lines. */

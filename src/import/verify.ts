@@ -6,7 +6,8 @@
  * family. A flow a raw rule may decide is "not compared": neither side evaluates raw iptables text.
  */
 import { FleetCompiler } from '../compile/compile.ts';
-import type { Family } from '../compile/ir.ts';
+import type { RawTranslations } from '../compile/raw.ts';
+import type { Family, Ruleset } from '../compile/ir.ts';
 import { networksContain } from '../compile/networks.ts';
 import { describeOrigin } from '../compile/origin.ts';
 import { evaluateChain, type Decision, type Packet } from '../explain/evaluate.ts';
@@ -17,13 +18,13 @@ import ipaddr from 'ipaddr.js';
 import type { ImportedEntry, ImportedPolicy } from './model.ts';
 
 /** The host the imported policy is compiled for: addresses from documentation ranges, the users the rules name. */
-const HOST_V4 = '192.0.2.254';
-const HOST_V6 = '2001:db8:ffff::fe';
+const HOST_V4 = 254;
+const HOST_V6 = 0xfe;
 const OUTSIDE = { 4: '198.18.0.77', 6: '2001:db8:eeee::77' } as const;
 const UNNAMED_PORTS = [22, 53, 33333];
 const OTHER_UID = 4242;
-const OTHER_IFACE = 'eth0';
-const DEFAULT_SPORT = 44444;
+export const OTHER_IFACE = 'eth0';
+export const DEFAULT_SPORT = 44444;
 
 export interface Probe {
   direction: 'in' | 'out';
@@ -39,17 +40,19 @@ export interface Probe {
 
 export interface Difference {
   probe: Probe;
-  /** The tool's verdict and the rule (file:line) or `default` that decided. */
-  original: { decision: Decision; by: string };
-  palisade: { decision: Decision; by: string };
+  /** The tool's verdict and the rule (file:line) or `default` that decided (kernel: `by` only where the rules as read agree with the kernel). */
+  original: { decision: Decision; by: string | null };
+  palisade: { decision: Decision; by: string | null };
 }
 
 export interface VerifyReport {
   host: string;
+  /** kernel: both rulesets loaded in network namespaces and probed with real connections; model: evaluated in process. */
+  method: 'kernel' | 'model';
   compared: number;
   /** Grouped: one entry per (what decided on each side), with the flows. */
   differences: Array<{ original: Difference['original']; palisade: Difference['palisade']; flows: Probe[] }>;
-  /** Flows a raw rule may decide, by raw rule (file:line). */
+  /** Flows left out, by why (a raw rule that may decide them, an address or ICMP type a probe cannot use). */
   notCompared: Array<{ by: string; flows: number }>;
 }
 
@@ -128,51 +131,78 @@ export function probesFor(imported: ImportedPolicy): Probe[] {
   return probes;
 }
 
-/** The synthetic host the policy is compiled for: its name, addresses of both families, the rules' users. */
+/** Interfaces of the host: the default one, then each one the rules name. */
+export function verifyInterfaces(imported: ImportedPolicy): string[] {
+  const named = imported.entries.flatMap((e) => {
+    const iface = e.kind === 'raw' ? e.known.interface : e.interface;
+    return iface === null ? [] : [iface];
+  });
+  return [...new Set([OTHER_IFACE, ...named])];
+}
+
+/** The host's addresses on each of its interfaces (documentation ranges): one per family, distinct per interface. */
+export function verifyAddresses(imported: ImportedPolicy): Map<string, { 4: string; 6: string }> {
+  return new Map(verifyInterfaces(imported).map((iface, k) => [iface, { 4: `192.0.2.${HOST_V4 - k}`, 6: `2001:db8:ffff::${(HOST_V6 - k).toString(16)}` }]));
+}
+
+/** The synthetic host the policy is compiled for: its name, addresses of both families per interface, the rules' users. */
 export function verifyHost(imported: ImportedPolicy, name: string): string {
   const users = Object.fromEntries(imported.entries.flatMap((e) => {
     const user = e.kind === 'raw' ? e.known.user : e.user;
     return user === null ? [] : [[user.name, user.uid]];
   }));
-  return JSON.stringify({ hosts: [{ name, environment: 'imported', interfaces: { [OTHER_IFACE]: [HOST_V4, HOST_V6] }, users }] });
+  const interfaces = Object.fromEntries([...verifyAddresses(imported)].map(([iface, a]) => [iface, [a[4], a[6]]]));
+  return JSON.stringify({ hosts: [{ name, environment: 'imported', interfaces, lan: OTHER_IFACE, users }] });
+}
+
+/** The imported policy compiled for the synthetic host. */
+export function compileForVerify(imported: ImportedPolicy, policy: Policy, hostName: string, rawTranslations?: RawTranslations): Ruleset {
+  const inventory = parseInventoryDocument(verifyHost(imported, hostName), '(import --verify host)');
+  return new FleetCompiler({ policy, inventory, names: new Map(), now: Date.now(), ...(rawTranslations === undefined ? {} : { rawTranslations }) }).compile(hostName);
+}
+
+export type Explained = { decision: Decision; by: string };
+
+/** What each side decides for a flow, as read: the tool's rules (or the raw rule that may decide first), and palisade's compiled ruleset. */
+export function explainProbe(imported: ImportedPolicy, rs: Ruleset, addresses: ReadonlyMap<string, { 4: string; 6: string }>, probe: Probe): { original: Explained | { raw: string }; palisade: Explained } {
+  const self = (addresses.get(probe.iface) ?? addresses.get(OTHER_IFACE))?.[probe.family] as string;
+  const packet: Packet = {
+    family: probe.family,
+    saddr: probe.direction === 'in' ? probe.peer : self,
+    daddr: probe.direction === 'in' ? self : probe.peer,
+    protocol: probe.protocol,
+    dport: probe.dport,
+    sport: probe.sport,
+    iif: probe.direction === 'in' ? probe.iface : null,
+    oif: probe.direction === 'out' ? probe.iface : null,
+    uid: probe.uid,
+    ...(probe.icmpType === null ? {} : { icmpType: probe.icmpType }),
+  };
+  const verdict = evaluateChain(rs, probe.direction === 'in' ? 'input' : 'output', packet);
+  const by = verdict.rule === null ? 'the chain policy (accept)' : describeOrigin(verdict.rule.origin);
+  return { original: originalVerdict(imported, probe), palisade: { decision: verdict.decision, by } };
 }
 
 export function verifyImport(imported: ImportedPolicy, policy: Policy, hostName: string): VerifyReport {
-  const inventory = parseInventoryDocument(verifyHost(imported, hostName), '(import --verify host)');
-  const compiler = new FleetCompiler({ policy, inventory, names: new Map(), now: Date.now() });
-  const rs = compiler.compile(hostName);
+  const rs = compileForVerify(imported, policy, hostName);
+  const addresses = verifyAddresses(imported);
   const groups = new Map<string, VerifyReport['differences'][number]>();
   const notCompared = new Map<string, number>();
   let compared = 0;
   for (const probe of probesFor(imported)) {
-    const original = originalVerdict(imported, probe);
+    const { original, palisade } = explainProbe(imported, rs, addresses, probe);
     if ('raw' in original) {
       notCompared.set(original.raw, (notCompared.get(original.raw) ?? 0) + 1);
       continue;
     }
     compared++;
-    const self = probe.family === 4 ? HOST_V4 : HOST_V6;
-    const packet: Packet = {
-      family: probe.family,
-      saddr: probe.direction === 'in' ? probe.peer : self,
-      daddr: probe.direction === 'in' ? self : probe.peer,
-      protocol: probe.protocol,
-      dport: probe.dport,
-      sport: probe.sport,
-      iif: probe.direction === 'in' ? probe.iface : null,
-      oif: probe.direction === 'out' ? probe.iface : null,
-      uid: probe.uid,
-      ...(probe.icmpType === null ? {} : { icmpType: probe.icmpType }),
-    };
-    const verdict = evaluateChain(rs, probe.direction === 'in' ? 'input' : 'output', packet);
-    if (verdict.decision === original.decision) continue;
-    const by = verdict.rule === null ? 'the chain policy (accept)' : describeOrigin(verdict.rule.origin);
-    const key = `${original.by}|${original.decision}|${by}|${verdict.decision}`;
-    const group = groups.get(key) ?? { original, palisade: { decision: verdict.decision, by }, flows: [] };
+    if (palisade.decision === original.decision) continue;
+    const key = `${original.by}|${original.decision}|${palisade.by}|${palisade.decision}`;
+    const group = groups.get(key) ?? { original, palisade, flows: [] };
     group.flows.push(probe);
     groups.set(key, group);
   }
-  return { host: hostName, compared, differences: [...groups.values()], notCompared: [...notCompared].map(([by, flows]) => ({ by, flows })) };
+  return { host: hostName, method: 'model', compared, differences: [...groups.values()], notCompared: [...notCompared].map(([by, flows]) => ({ by: `the raw rule at ${by} may decide`, flows })) };
 }
 
 export function formatProbe(p: Probe): string {
@@ -183,19 +213,22 @@ export function formatProbe(p: Probe): string {
   return `${p.direction} ${what}${sport} ${p.direction === 'in' ? 'from' : 'to'} ${p.peer}${iface}${user}`;
 }
 
+const side = (e: { decision: Decision; by: string | null }): string => (e.by === null ? e.decision : `${e.decision} by ${e.by}`);
+
 export function formatVerifyReport(report: VerifyReport, tool: string): string {
   const lines: string[] = [];
   const differing = report.differences.reduce((n, d) => n + d.flows.length, 0);
   const skipped = report.notCompared.reduce((n, d) => n + d.flows, 0);
-  lines.push(`${report.compared} flows compared on ${report.host}: ${differing === 0 ? 'same verdict on every one' : `${differing} differ`}${skipped === 0 ? '' : `; ${skipped} not compared (a raw rule may decide them)`}`);
+  const how = report.method === 'kernel' ? 'probed in network namespaces' : 'compared (as read, in process)';
+  lines.push(`${report.compared} flows ${how} on ${report.host}: ${differing === 0 ? 'same verdict on every one' : `${differing} differ`}${skipped === 0 ? '' : `; ${skipped} not compared`}`);
   for (const d of report.differences) {
     const ports = formatPorts(
       [...new Set(d.flows.flatMap((f) => (f.dport === null ? [] : [f.dport])))].sort((a, b) => a - b).map((n) => ({ from: n, to: n })),
     );
-    lines.push(`~ ${tool}: ${d.original.decision} by ${d.original.by}; palisade: ${d.palisade.decision} by ${d.palisade.by} (${d.flows.length} flow${d.flows.length === 1 ? '' : 's'}${ports === '' ? '' : `, ports ${ports}`})`);
+    lines.push(`~ ${tool}: ${side(d.original)}; palisade: ${side(d.palisade)} (${d.flows.length} flow${d.flows.length === 1 ? '' : 's'}${ports === '' ? '' : `, ports ${ports}`})`);
     for (const f of d.flows.slice(0, 3)) lines.push(`    ${formatProbe(f)}`);
     if (d.flows.length > 3) lines.push(`    ... and ${d.flows.length - 3} more`);
   }
-  for (const n of report.notCompared) lines.push(`? not compared: ${n.flows} flow${n.flows === 1 ? '' : 's'} the raw rule at ${n.by} may decide`);
+  for (const n of report.notCompared) lines.push(`? not compared: ${n.flows} flow${n.flows === 1 ? '' : 's'}: ${n.by}`);
   return `${lines.join('\n')}\n`;
 }

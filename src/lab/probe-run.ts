@@ -106,7 +106,7 @@ export class Agent {
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-async function bounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function bounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -147,7 +147,8 @@ export async function probeOnce(namespace: string, uid: number, request: Extract
   }
 }
 
-export async function runProbes(state: LabState, plan: ProbePlan, options: RunOptions = DEFAULT_RUN_OPTIONS): Promise<ProbeResult[]> {
+/** `onProgress`: probes done of all (the first tries, then the second tries of the doubtful ones). */
+export async function runProbes(state: LabState, plan: ProbePlan, options: RunOptions = DEFAULT_RUN_OPTIONS, onProgress?: (done: number, total: number) => void): Promise<ProbeResult[]> {
   const agents = new Map<string, Agent>();
   const agent = (host: string, uid: number): Agent => {
     const key = `${host}/${uid}`;
@@ -185,10 +186,17 @@ export async function runProbes(state: LabState, plan: ProbePlan, options: RunOp
       const differs = observed === null ? passed !== p.predicted : observed !== p.decision;
       return { ...p, outcome, detail, passed, observed, mismatch: differs && p.unevaluated.length === 0, unverified: differs && p.unevaluated.length > 0 };
     };
-    const results = await bounded(plan.probes, options.concurrency, (p) => attempt(p, options.timeoutMs));
+    let done = 0;
+    const counted = async (p: Probe, timeoutMs: number): Promise<ProbeResult> => {
+      const result = await attempt(p, timeoutMs);
+      onProgress?.(++done, plan.probes.length);
+      return result;
+    };
+    const results = await bounded(plan.probes, options.concurrency, (p) => counted(p, options.timeoutMs));
     /* A timeout through raw rules agrees with explain (which does not evaluate them) but may be a busy machine: tried again too. */
     const again = results.flatMap((r, i) => (r.mismatch || r.unverified || r.outcome === 'error' || (r.outcome === 'timeout' && r.unevaluated.length > 0) ? [i] : []));
-    const retried = await bounded(again, Math.min(options.concurrency, RETRY_CONCURRENCY), (i) => attempt(plan.probes[i] as Probe, options.retryTimeoutMs));
+    done = plan.probes.length - again.length;
+    const retried = await bounded(again, Math.min(options.concurrency, RETRY_CONCURRENCY), (i) => counted(plan.probes[i] as Probe, options.retryTimeoutMs));
     again.forEach((i, k) => (results[i] = retried[k] as ProbeResult));
     return results;
   } finally {

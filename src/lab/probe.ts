@@ -11,7 +11,7 @@ import { summarise, type ProbeSummary } from './matrix.ts';
 import { planProbes, type PortSpec } from './probe-plan.ts';
 import { DEFAULT_RUN_OPTIONS, runProbes, type ProbeResult, type RunOptions } from './probe-run.ts';
 import type { LabState } from './state.ts';
-import type { Log } from './topology.ts';
+import type { Log, OnProgress } from './topology.ts';
 
 export interface ProbeReport {
   lab: string;
@@ -28,6 +28,8 @@ export interface ProbeOptions {
   backend: BackendName | null;
   extraPorts: PortSpec[];
   run?: RunOptions;
+  /** Probes done of all, for a progress line. */
+  onProgress?: OnProgress;
 }
 
 async function hasPing(): Promise<boolean> {
@@ -53,7 +55,7 @@ export async function labProbe(state: LabState, ws: Workspace, options: ProbeOpt
     extraPorts: options.extraPorts,
     probeIcmp: await hasPing(),
   });
-  const results = await runProbes(state, plan, options.run ?? DEFAULT_RUN_OPTIONS);
+  const results = await runProbes(state, plan, options.run ?? DEFAULT_RUN_OPTIONS, options.onProgress);
   const counters = await readCounters(state.hosts, backend);
   const skipped = state.skippedUsers.map((u) => `user ${u.name} (uid ${u.uid}) not in the lab: ${u.reason}`);
   return {

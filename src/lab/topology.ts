@@ -66,8 +66,11 @@ const HOST_SYSCTLS = {
 
 export type Log = (line: string) => void;
 
+/** Work done of all, for a progress line. */
+export type OnProgress = (done: number, total: number) => void;
+
 /** Creates the lab; on failure undoes what it made and rethrows. */
-export async function labUp(lab: string, hosts: readonly Host[], inventory: string, log: Log): Promise<LabState> {
+export async function labUp(lab: string, hosts: readonly Host[], inventory: string, log: Log, onProgress?: OnProgress): Promise<LabState> {
   if ((await readState(lab)) !== null) throw new LabError(`lab ${lab} is already up: run \`palisade lab down --lab ${lab}\` first`);
   const wanted = wantedUsers(hosts);
   const state: LabState = {
@@ -103,6 +106,7 @@ export async function labUp(lab: string, hosts: readonly Host[], inventory: stri
         `link set ${labHost.port} up`,
       ]);
       await ipBatch(labHost.namespace, hostCommands(host, labHost.lan));
+      onProgress?.(index + 1, state.hosts.length);
     }
   } catch (cause) {
     log(`lab up failed, removing what it made: ${cause instanceof Error ? cause.message : String(cause)}`);

@@ -108,7 +108,7 @@ describe('import: iptables-save', () => {
       'reject by iptables-save.txt:22 / accept by failsafe out #1: 2',
       'reject by iptables-save.txt:22 / accept by failsafe out #2: 2',
     ]);
-    assert.deepEqual(report.notCompared.map((n) => n.by), ['iptables-save.txt:15', 'iptables-save.txt:17']);
+    assert.deepEqual(report.notCompared.map((n) => n.by), ['the raw rule at iptables-save.txt:15 may decide', 'the raw rule at iptables-save.txt:17 may decide']);
     assert.ok(report.compared > 1000);
     assert.match(formatVerifyReport(report, 'iptables-save'), /~ iptables-save: drop by iptables-save.txt:14; palisade: accept by failsafe in #1 \(1 flow, ports 22\)\n {4}in tcp\/22 from 198.51.100.7\n/);
   });
@@ -168,6 +168,7 @@ describe('import: ufw', () => {
   it('reads the tuples ufw writes: allow, deny, reject, limit, interfaces, source ports, comments, v6', () => {
     const v4 = rules.entries.filter((e) => e.kind === 'rule' && e.family === 4).map(shape);
     assert.deepEqual(v4, [
+      ...['destination-unreachable', 'time-exceeded', 'parameter-problem', 'echo-request'].map((t) => `in accept icmp v4 [] dport * sport * ${t}`),
       'in accept tcp v4 [] dport 22 sport *',
       'in accept tcp v4 [] dport 2222 sport * limit 12/minute burst 6 per source',
       'in reject tcp v4 [] dport 2222 sport *',
@@ -183,7 +184,7 @@ describe('import: ufw', () => {
       'in accept udp v4 [10.1.2.3/32] dport 6000 sport 5000',
       'in accept tcp v4 [] dport 8443 sport *',
     ]);
-    assert.equal(rules.entries.find((e) => e.kind === 'rule' && e.name !== null)?.kind === 'rule' && (rules.entries.find((e) => e.kind === 'rule' && e.name !== null) as { name: string }).name, 'mysql from lan');
+    assert.ok(rules.entries.some((e) => e.kind === 'rule' && e.name === 'mysql from lan'));
     assert.ok(rules.notes.some((n) => /local address 10.0.0.5\/32/.test(n.message)));
     assert.ok(rules.notes.some((n) => /defaults are not in its rules files/.test(n.message)));
     validPolicy(rules);
@@ -218,7 +219,8 @@ describe('import: ufw', () => {
 
   it('application profiles in ufw status become their ports', () => {
     const p = parseUfw('Status: active\n\nTo                         Action      From\n--                         ------      ----\nOpenSSH                    ALLOW IN    Anywhere\nNginx Full                 ALLOW IN    10.0.0.0/8\n', 's');
-    assert.deepEqual(p.entries.map(shape), ['in accept tcp v4 [] dport 22 sport *', 'in accept tcp v4 [10.0.0.0/8] dport 80,443 sport *']);
+    assert.deepEqual(p.entries.map(shape).slice(9), ['in accept tcp v4 [] dport 22 sport *', 'in accept tcp v4 [10.0.0.0/8] dport 80,443 sport *']);
+    assert.ok(p.entries.slice(0, 9).every((e) => e.kind === 'rule' && e.icmpType !== null), 'ufw\'s own ICMP acceptance comes first');
   });
 });
 
@@ -278,17 +280,11 @@ describe('import: passwd and the command', () => {
     assert.deepEqual([...parsePasswd('root:x:0:0::/root:/bin/bash\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\ntoor:x:0:0::/:/bin/sh\nbroken\n')], [[0, 'root'], [33, 'www-data']]);
   });
 
-  it('prints the policy; --verify prints the differences and exits 3; a clean import exits 0', async () => {
+  it('prints the policy (--verify, in namespaces: test/e2e/import-verify.test.ts)', async () => {
     const plain = await runCli(['import', '--from', 'firewalld', join(FIXTURES, 'firewalld-public.xml')]);
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /^# Imported by palisade import from firewalld/);
     assert.match(plain.stderr, /16 rule\(s\) imported, 0 kept as raw iptables rules, 5 line\(s\) not imported/);
-    const verified = await runCli(['import', 'firewalld', join(FIXTURES, 'firewalld-public.xml'), '--verify', '--host', 'fw-1']);
-    assert.equal(verified.code, 3, verified.stderr);
-    assert.match(verified.stdout, /flows compared on fw-1: 1 differ\n~ firewalld: drop by .*firewalld-public.xml:23; palisade: accept by failsafe in #1/);
-    const clean = await runCli(['import', '--from', 'iptables-save', join(FIXTURES, 'clean.iptables-save'), '--verify']);
-    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
-    assert.match(clean.stdout, /flows compared on \S+: same verdict on every one\n$/);
     const ipt = await runCli(['import', '--from', 'iptables-save', join(FIXTURES, 'iptables-save.txt'), '--host', 'web-1']);
     assert.equal(ipt.code, 0, ipt.stderr);
     assert.match(ipt.stdout, /# For --backend iptables only: iptables-translate has no nft form for these[^\n]*\n# \S*iptables-save.txt:15: -m recent; nft: [^\n]*\n# {3}"iptables-save.txt:15 raw tcp\/5432 from any":\n/);

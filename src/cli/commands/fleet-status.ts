@@ -3,6 +3,7 @@ import type { FleetOptions } from '../../app/fleet.ts';
 import { readFleetReport, reportExitCode, type FleetReport, type HostState } from '../../app/fleet-report.ts';
 import { formatDiagnostic } from '../../diagnostics.ts';
 import { toJson, type Output } from '../output.ts';
+import { progressSink } from '../terminal.ts';
 
 export interface FleetStatusOptions extends FleetOptions {
   format: 'text' | 'json';
@@ -26,7 +27,8 @@ function textReport(r: FleetReport): string {
 }
 
 export async function fleetStatusCommand(options: FleetStatusOptions, output: Output): Promise<number> {
-  const report = await readFleetReport(options);
+  const bar = progressSink('reading the fleet (view, statuses, report)');
+  const report = await readFleetReport(options, bar.tick).finally(() => bar.end());
   output.out(options.format === 'json' ? toJson(report) : textReport(report));
   return reportExitCode(report);
 }

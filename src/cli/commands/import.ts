@@ -4,6 +4,7 @@ import { UsageError } from '../../diagnostics.ts';
 import { EXIT } from '../../exit-codes.ts';
 import { formatVerifyReport } from '../../import/verify.ts';
 import type { Output } from '../output.ts';
+import { progressSink } from '../terminal.ts';
 
 export interface ImportOptions {
   from?: string;
@@ -23,11 +24,20 @@ export async function importCommand(args: string[], options: ImportOptions, outp
     tool = importTool(first);
     files = rest;
   }
-  const result = await importRules({ tool, files, verify: options.verify === true, ...(options.host === undefined ? {} : { host: options.host }), ...(options.passwd === undefined ? {} : { passwd: options.passwd }) });
+  const bar = progressSink('probing both rulesets');
+  const result = await importRules({
+    tool,
+    files,
+    verify: options.verify === true,
+    onProgress: bar.tick,
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.passwd === undefined ? {} : { passwd: options.passwd }),
+  }).finally(() => bar.end());
   const { entries, notes } = result.imported;
   const raw = entries.filter((e) => e.kind === 'raw').length;
   const lost = notes.filter((n) => !n.covered).length;
   output.err(`${entries.length - raw} rule(s) imported, ${raw} kept as raw iptables rules, ${lost} line(s) not imported (listed at the top of the policy)`);
+  if (result.note !== null) output.err(`note: --verify: ${result.note}`);
   if (options.out !== undefined) await writeUserFile(options.out, result.text);
   if (result.report === null) {
     if (options.out === undefined) output.out(result.text);

@@ -19,6 +19,7 @@ import { roleMap } from '../../app/graph.ts';
 import { LabError, checkLabName, readState, type LabState } from '../../lab/state.ts';
 import { labDown, labUp } from '../../lab/topology.ts';
 import { toJson, type Output } from '../output.ts';
+import { progressSink } from '../terminal.ts';
 
 export interface LabOptions extends ConfigOverrides {
   lab: string;
@@ -77,11 +78,16 @@ function printReport(output: Output, report: ProbeReport, format: LabOptions['fo
 /** A lab command that needs root; its failures (OperationError) reach main.ts: a message and exit 1. */
 export async function labCommand(subcommand: LabSubcommand, opts: LabOptions, output: Output): Promise<number> {
   requireRoot();
-  const log = (line: string): void => output.err(line);
+  /* `lab up` and `lab probe` on a terminal: a progress line, cleared before each log line. */
+  const bar = progressSink(subcommand === 'up' ? 'making namespaces' : 'probing');
+  const log = (line: string): void => {
+    bar.end();
+    output.err(line);
+  };
   switch (subcommand) {
     case 'up': {
       const inventory = await loadInventoryOf(opts);
-      await withLabLock(opts.lab, () => labUp(opts.lab, inventory.hosts, inventory.source, log));
+      await withLabLock(opts.lab, () => labUp(opts.lab, inventory.hosts, inventory.source, log, bar.tick)).finally(() => bar.end());
       return EXIT.ok;
     }
     case 'down':
@@ -95,7 +101,7 @@ export async function labCommand(subcommand: LabSubcommand, opts: LabOptions, ou
     case 'probe': {
       const extraPorts = (opts.port ?? []).map(probePort);
       const ws = await loadWorkspace(opts);
-      const report = await withLabLock(opts.lab, async () => labProbe(await upState(opts.lab), ws, { backend: opts.backend ?? null, extraPorts }, log));
+      const report = await withLabLock(opts.lab, async () => labProbe(await upState(opts.lab), ws, { backend: opts.backend ?? null, extraPorts, onProgress: bar.tick }, log)).finally(() => bar.end());
       return printReport(output, report, opts.format, ws);
     }
     case 'audit': {
