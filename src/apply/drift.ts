@@ -44,15 +44,23 @@ export async function detectDrift(applied: AppliedRecord | null, backend: Backen
   return compareListings(name, applied?.listing ?? null, await backendFor(name, target).listing());
 }
 
-/** The lines of a drift as nft syntax (nft backend; iptables-save lines are already text). */
-export function describeDrift(drift: Drift, max = 10): string[] {
-  if (!drift.drifted) return [];
-  const text = drift.backend === 'nft' ? nftListingLineText : (l: string): string => l;
-  const show = (sign: string, lines: string[]): string[] => [
+/** A line of a backend's listing for people: nft syntax (nft backend); iptables-save lines are already text. */
+export const listingLineText = (backend: BackendName): ((line: string) => string) => (backend === 'nft' ? nftListingLineText : (l: string): string => l);
+
+/** `  + line` and `  - line` in a backend's text, at most `max` of each sign (Infinity: all). */
+export function signedListingLines(backend: BackendName, plus: readonly string[], minus: readonly string[], max = 10): string[] {
+  const text = listingLineText(backend);
+  const show = (sign: string, lines: readonly string[]): string[] => [
     ...lines.slice(0, max).map((l) => `  ${sign} ${text(l)}`),
     ...(lines.length > max ? [`  ${sign} ... ${lines.length - max} more`] : []),
   ];
-  const body = [...show('+', drift.extra), ...show('-', drift.missing)];
+  return [...show('+', plus), ...show('-', minus)];
+}
+
+/** The lines of a drift as nft syntax (nft backend; iptables-save lines are already text). */
+export function describeDrift(drift: Drift, max = 10): string[] {
+  if (!drift.drifted) return [];
+  const body = signedListingLines(drift.backend, drift.extra, drift.missing, max);
   return [
     `drift: the kernel's ${drift.backend} ruleset is not what palisade applied (+ in the kernel only, - applied but missing):`,
     ...(body.length === 0 ? ['  same rules in another order'] : body),

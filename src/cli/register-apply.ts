@@ -21,12 +21,14 @@ export function registerApplyCommands(program: Command, output: Output, setExit:
           .addOption(backendOption())
           .option('--confirm <duration>', 'revert automatically unless `palisade confirm` runs within this time (30s, 2m)', duration)
           .option('--no-wait', 'with --confirm: return at once instead of waiting for the confirmation')
-          .option('-n, --dry-run', 'print what would be loaded and the diff against what is applied now; change nothing')
+          .option('-n, --dry-run', "print what would be loaded and what it changes in the kernel's ruleset (nft text lines, as status shows drift); change nothing")
+          .addOption(formatOption())
           .option('--force', 'apply even if the ruleset would cut the SSH session this runs in'),
       ),
     ),
     [
       'palisade apply --host web-1 --dry-run',
+      'palisade apply --host web-1 --dry-run --format json',
       'palisade apply --host web-1 --confirm 30s   # then, from a new SSH session: palisade confirm',
       'palisade apply --host web-1 --backend iptables',
     ],

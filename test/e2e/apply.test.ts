@@ -38,7 +38,7 @@ describe('apply (nft): loads, filters real connections, reports status', { skip 
     const r = await apply(lab, '--dry-run');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^add table inet palisade$/m);
-    assert.match(r.stdout, /\+ rule input: rule "Web to DB"/);
+    assert.match(r.stdout, /\n {2}\+ rule input: .*comment "Web to DB"\n/);
     assert.equal(hasTable(lab), false);
   });
 

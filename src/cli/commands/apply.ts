@@ -1,12 +1,13 @@
 /** `palisade apply --host H`: compile this host's ruleset and load it safely (see src/apply/apply.ts). */
 import { applyRuleset, type ApplyReport } from '../../apply/apply.ts';
-import { describeDrift } from '../../apply/drift.ts';
+import { describeDrift, listingLineText } from '../../apply/drift.ts';
 import type { Pending } from '../../apply/state.ts';
 import { awaitConfirmation } from '../../app/confirmation.ts';
-import type { RulesetDiff } from '../../compile/diff.ts';
+import { changesAsText, describeChanges, dryRunChanges } from '../../apply/dry-run.ts';
+import { UsageError } from '../../diagnostics.ts';
 import type { BackendName } from '../../kernel/backend.ts';
 import type { ConfigOverrides } from '../../app/config.ts';
-import type { Output } from '../output.ts';
+import { toJson, type Output } from '../output.ts';
 import { compileHost, loadWorkspace } from '../../app/workspace.ts';
 import { hostContext, type HostOptions } from '../../app/host.ts';
 
@@ -16,26 +17,10 @@ export interface ApplyOptions extends ConfigOverrides, HostOptions {
   /** Milliseconds, parsed from --confirm. */
   confirm?: number;
   dryRun?: boolean;
+  /** --dry-run's output. */
+  format?: 'text' | 'json';
   force?: boolean;
   wait: boolean;
-}
-
-const SHOWN_ELEMENTS = 20;
-
-export function formatDiff(diff: RulesetDiff): string[] {
-  if (diff.unchanged) return ['no change against the applied ruleset'];
-  const lines = [...diff.rulesAdded.map((r) => `+ rule ${r}`), ...diff.rulesRemoved.map((r) => `- rule ${r}`)];
-  lines.push(...diff.setsAdded.map((s) => `+ set ${s}`), ...diff.setsRemoved.map((s) => `- set ${s}`));
-  const elements = (sign: string, changes: Record<string, string[]>): void => {
-    for (const [set, items] of Object.entries(changes)) {
-      const shown = items.slice(0, SHOWN_ELEMENTS).join(', ');
-      lines.push(`${sign} ${items.length} element(s) of ${set}: ${shown}${items.length > SHOWN_ELEMENTS ? ', ...' : ''}`);
-    }
-  };
-  elements('+', diff.elementsAdded);
-  elements('-', diff.elementsRemoved);
-  if (diff.membershipOnly) lines.push('(set membership only: applied as element updates, no reload)');
-  return lines;
 }
 
 function report(r: ApplyReport, output: Output): void {
@@ -57,6 +42,7 @@ async function reportConfirmation(stateDir: string, pending: Pending, output: Ou
 }
 
 export async function applyCommand(options: ApplyOptions, output: Output): Promise<number> {
+  if (options.format === 'json' && options.dryRun !== true) throw new UsageError('--format json goes with --dry-run (apply itself reports in text)');
   const ws = await loadWorkspace(options);
   const ruleset = compileHost(ws, options.host);
   for (const w of ruleset.warnings) output.err(`warning: host "${ruleset.host}": ${w}`);
@@ -71,8 +57,24 @@ export async function applyCommand(options: ApplyOptions, output: Output): Promi
   });
   report(r, output);
   if (r.mode === 'dry-run') {
+    const changes = await dryRunChanges(ctx.target, ruleset, options.backend);
+    if (options.format === 'json') {
+      const text = listingLineText(r.drift.backend);
+      output.out(
+        toJson({
+          host: ruleset.host,
+          backend: options.backend,
+          hash: r.hash,
+          drift: { drifted: r.drift.drifted, backend: r.drift.backend, extra: r.drift.extra.map(text), missing: r.drift.missing.map(text) },
+          changes: { ...changesAsText(changes), membershipOnly: r.diff.membershipOnly },
+          rendered: r.rendered,
+        }),
+      );
+      return 0;
+    }
     output.out(`# would load (${options.backend}, ruleset sha256 ${r.hash}):\n${r.rendered ?? ''}`);
-    output.out(`# diff against what is applied now:\n${formatDiff(r.diff).join('\n')}`);
+    const how = r.diff.membershipOnly ? ['(set membership only: applied as element updates, no reload)'] : [];
+    output.out([`# changes to the kernel's ${options.backend} ruleset (+ added, - removed), as \`palisade status\` shows drift:`, ...describeChanges(changes), ...how].join('\n'));
     return 0;
   }
   const how = { full: 'loaded (atomic reload)', membership: 'updated set elements only (no reload)', unchanged: 'already applied, nothing to do' }[r.mode];
