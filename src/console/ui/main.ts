@@ -208,6 +208,17 @@ const expanded = new Set<string>();
 /** Environments shown as their roles on a map that folds them (too many roles to read). */
 const opened = new Set<string>();
 
+/** A button that changes what the map shows (`change`), then loads it again. */
+function mapButton(text: string, change: () => void): HTMLButtonElement {
+  const button = el('button', text);
+  button.type = 'button';
+  button.addEventListener('click', () => {
+    change();
+    void loadMap();
+  });
+  return button;
+}
+
 /** Says how many roles a large map folds into environments, with a way to show them all or fold them again. */
 function mapHint(view: MapView): void {
   const hint = $<HTMLElement>('#map-hint');
@@ -216,23 +227,13 @@ function mapHint(view: MapView): void {
   if (hidden > 0) {
     const folded = view.graph.nodes.filter((n) => n.kind === 'environment').length;
     parts.push(el('span', `${hidden} roles hidden in ${folded} environment${folded === 1 ? '' : 's'} (too many to read at once): click an environment to expand it, or filter. `));
-    const all = el('button', 'Show every role');
-    all.type = 'button';
-    all.addEventListener('click', () => {
-      for (const env of view.graph.environments) opened.add(env);
-      void loadMap();
-    });
-    parts.push(all);
+    parts.push(
+      mapButton('Show every role', () => {
+        for (const env of view.graph.environments) opened.add(env);
+      }),
+    );
   }
-  if (opened.size > 0) {
-    const fold = el('button', 'Fold environments again');
-    fold.type = 'button';
-    fold.addEventListener('click', () => {
-      opened.clear();
-      void loadMap();
-    });
-    parts.push(fold);
-  }
+  if (opened.size > 0) parts.push(mapButton('Fold environments again', () => opened.clear()));
   hint.replaceChildren(...parts);
   hint.hidden = parts.length === 0;
 }
@@ -345,33 +346,13 @@ function showNode(node: GraphNode, element: Element): void {
   const parts: HTMLElement[] = [el('h2', node.environment === null ? node.label : `${node.environment} / ${node.label}`)];
   if (node.kind === 'environment' && node.environment !== null) {
     const environment = node.environment;
-    const button = el('button', `Expand: show its ${node.roles?.length ?? 0} roles`);
-    button.type = 'button';
-    button.addEventListener('click', () => {
-      opened.add(environment);
-      void loadMap();
-    });
-    parts.push(button, el('h3', 'Roles'), el('p', (node.roles ?? []).join(', ')));
+    parts.push(mapButton(`Expand: show its ${node.roles?.length ?? 0} roles`, () => opened.add(environment)), el('h3', 'Roles'), el('p', (node.roles ?? []).join(', ')));
   }
   if (node.kind === 'role' && node.environment !== null) {
     const key = `${node.environment}/${node.label}`;
-    const button = el('button', 'Show its hosts on the map');
-    button.type = 'button';
-    button.addEventListener('click', () => {
-      expanded.add(key);
-      void loadMap();
-    });
-    parts.push(button);
+    parts.push(mapButton('Show its hosts on the map', () => expanded.add(key)));
   }
-  if (node.kind === 'host' && node.environment !== null) {
-    const button = el('button', 'Fold hosts back into roles');
-    button.type = 'button';
-    button.addEventListener('click', () => {
-      expanded.clear();
-      void loadMap();
-    });
-    parts.push(button);
-  }
+  if (node.kind === 'host' && node.environment !== null) parts.push(mapButton('Fold hosts back into roles', () => expanded.clear()));
   if (node.hosts.length > 0) {
     const list = el('ul');
     for (const host of node.hosts.slice(0, 500)) {
