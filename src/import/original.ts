@@ -156,7 +156,7 @@ function ufw(files: readonly ReadFile[]): OriginalLoad {
   return { steps };
 }
 
-const nftString = (text: string): string => JSON.stringify(text.replace(/[^\x20-\x7e]/g, '?'));
+const nftString = (text: string): string => `"${text.replace(/[^\x20-\x7e]|["\\]/g, '?')}"`;
 
 function matchText(m: Match, family: 4 | 6): string[] {
   if (m.protocol === 'all') return [];

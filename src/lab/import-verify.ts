@@ -61,8 +61,12 @@ export function probeableAddress(address: string): boolean {
   return !['unspecified', 'loopback', 'multicast', 'broadcast', 'linkLocal', 'ipv4Mapped'].includes(parsed.range());
 }
 
+/** A name a namespace's link can have (the kernel's limit, no separators, not the loopback): the imported files' names are input. */
+export const linkName = (name: string): boolean => /^[A-Za-z0-9_.-]{1,15}$/.test(name) && name !== 'lo' && name !== '.' && name !== '..';
+
 /** Why a flow cannot be probed in the kernel, or null. */
 function unprobeable(p: Probe, targets: ReadonlySet<string>): string | null {
+  if (!linkName(p.iface)) return `interface ${JSON.stringify(p.iface)} cannot be made in a namespace`;
   if (!probeableAddress(p.peer)) return `address ${p.peer} cannot be a probe's peer`;
   if (targets.has(p.peer)) return `address ${p.peer} is the verify host's own`;
   if (p.icmpType !== null && p.icmpType !== 'echo-request') return `ICMP type ${p.icmpType}: the probe sends echo requests only`;
@@ -136,7 +140,8 @@ const fixedSport = (p: Probe): number | null => (p.sport === null || p.sport ===
 export async function verifyInKernel(request: KernelVerifyRequest): Promise<VerifyReport> {
   const { imported, ruleset } = request;
   const addresses = verifyAddresses(imported);
-  const interfaces = [...addresses];
+  /* Interface names come from the imported files: only a plain name becomes a link in a namespace. */
+  const interfaces = [...addresses].filter(([name]) => linkName(name));
   const targets = new Set(interfaces.flatMap(([, a]) => [a[4], a[6]]));
   const notCompared = new Map<string, number>();
   const probes: Probe[] = [];

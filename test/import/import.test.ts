@@ -9,11 +9,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/diagnostics.ts';
-import { parseFirewalldZone } from '../../src/import/firewalld.ts';
+import { parseFirewalldZone, readFirewalldZone } from '../../src/import/firewalld.ts';
 import { parseIptablesSave } from '../../src/import/iptables-save.ts';
 import { mergeImports, type ImportedEntry, type ImportedPolicy } from '../../src/import/model.ts';
 import { parseUfw } from '../../src/import/ufw.ts';
 import { formatVerifyReport, verifyImport } from '../../src/import/verify.ts';
+import { linkName } from '../../src/lab/import-verify.ts';
+import { firewalldEffect, originalLoad } from '../../src/import/original.ts';
 import { writeImportedPolicy } from '../../src/import/write.ts';
 import { parsePolicyFiles } from '../../src/policy/load.ts';
 import { parsePasswd } from '../../src/app/import.ts';
@@ -295,5 +297,33 @@ describe('import: passwd and the command', () => {
     const missing = await runCli(['import', '--from', 'ufw', join(FIXTURES, 'nope')]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /cannot read .*nope: no such file or directory/);
+  });
+});
+
+describe('import --verify: hostile names from the imported files', () => {
+  it('only a plain interface name becomes a link in a namespace (no ip batch injection, no loopback, kernel length)', () => {
+    for (const name of ['eth0\nnetns del pal-other', 'eth0 netns 1', 'lo', 'a'.repeat(16), '../x', 'eth0;', '', 'e\u001bth']) assert.equal(linkName(name), false, JSON.stringify(name));
+    for (const name of ['eth1', 'br-lan.10', 'wg_0', 'a'.repeat(15)]) assert.equal(linkName(name), true, name);
+  });
+
+  it('firewalld\'s effect quotes a zone\'s interface so it stays one nft string', () => {
+    const zone = readFirewalldZone('<zone><interface name="eth0&quot; accept; add table x \\"/><port port="80" protocol="tcp"/></zone>', 'z.xml');
+    const script = firewalldEffect(zone);
+    assert.match(script, /\t\tiifname "eth0\? accept; add table x \?" tcp dport \{ 80 \} ct state \{ new, untracked \} accept\n/);
+    assert.equal(script.split('\n').filter((l) => l.includes('add table')).length, 1);
+  });
+
+  it('ufw status output cannot be loaded as ufw loads its rules: verify says so', () => {
+    const status = { name: 's.txt', text: fixture('ufw-status-verbose.txt').text, part: parseUfw(fixture('ufw-status-verbose.txt').text, 's.txt') };
+    const load = originalLoad('ufw', [status], []);
+    assert.ok('unavailable' in load && /s.txt is ufw status output/.test(load.unavailable));
+    const files = ['ufw-user.rules', 'ufw-user6.rules'].map((n) => ({ name: n, text: fixture(n).text, part: parseUfw(fixture(n).text, n) }));
+    const steps = (originalLoad('ufw', files, []) as { steps: Array<{ tool: string; args: string[]; what: string }> }).steps;
+    assert.deepEqual(steps.map((st) => `${st.tool} ${st.args.join(' ')}: ${st.what}`), [
+      "iptables-restore : ufw's framework (before.rules, after.rules)",
+      'iptables-restore --noflush: ufw-user.rules',
+      "ip6tables-restore : ufw's framework (before6.rules, after6.rules)",
+      'ip6tables-restore --noflush: ufw-user6.rules',
+    ]);
   });
 });
