@@ -169,7 +169,7 @@ export class EtcdAgent {
     this.factsTimer = setInterval(() => void this.publishFacts(), this.options.factsIntervalMs ?? DEFAULT_FACTS_INTERVAL_MS);
     this.factsTimer.unref();
     /* Every cycle goes through applyRuleset, which compares the kernel with what it applied and reloads on drift. */
-    this.driftTimer = setInterval(() => this.loop.trigger(), this.options.driftIntervalMs ?? DEFAULT_DRIFT_INTERVAL_MS);
+    this.driftTimer = setInterval(() => this.loop.recheck(), this.options.driftIntervalMs ?? DEFAULT_DRIFT_INTERVAL_MS);
     this.driftTimer.unref();
     this.flows?.start(this.options.flowsIntervalMs ?? DEFAULT_FLOWS_INTERVAL_MS);
     this.counters?.start(this.options.countersIntervalMs ?? DEFAULT_COUNTERS_INTERVAL_MS);

@@ -2,7 +2,8 @@
  * Fan-out by relevance (issue 15), with a real agent on a real etcd loading a real namespace's nftables: a host
  * that no rule of the agent's host selects changes nothing (no compile, no apply, no status write); a host its
  * rules select joins and leaves as set-element updates (no compile, `membership` applies), and what the kernel
- * holds is what a full compile gives; the policy still recompiles.
+ * holds is what a full compile gives; the periodic drift check reloads a drifted kernel without compiling; the policy
+ * still recompiles.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -68,7 +69,7 @@ describe('fan-out by relevance (real agent, etcd and nftables)', { skip: skipUnl
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  it('drops an irrelevant join; applies a relevant join and leave as element updates; recompiles for the policy', async () => {
+  it('drops an irrelevant join; applies a relevant join and leave as element updates; drift checks compile nothing; recompiles for the policy', async () => {
     const keys = fleetKeys('/relevance');
     await client.put(keys.policy).value(encodePolicy([{ path: 'policy.yaml', text: POLICY }]));
     await client.put(keys.host('web-0')).value(registration('web-0', ['web']));
@@ -124,10 +125,25 @@ describe('fan-out by relevance (real agent, etcd and nftables)', { skip: skipUnl
       assert.deepEqual(applied.applied?.ruleset, JSON.parse(JSON.stringify(full)), 'the incremental ruleset is the one a full compile gives');
       assert.ok(existsSync(join(stateDir, JOURNAL_FILE)), 'the element update is recorded as a journal line');
 
+      const beforeLeave = agent.status.writes;
       await web2.leave();
       await until('the relevant leave in the kernel set', () => !v4Set().includes('10.7.0.3'));
       assert.equal(agent.loop.counts.compiles, compiles, 'a relevant leave is applied without a compile');
       assert.deepEqual(v4Set(), ['10.7.0.1']);
+
+      /* The periodic drift check (what its timer calls): the ruleset goes through the applier again, no compile. */
+      await agent.loop.idle();
+      await until('the leave reported', async () => agent.status.writes > beforeLeave && (await status())?.hash === (await appliedHash()));
+      const [checks, unchangedWrites] = [agent.loop.counts.checks, agent.status.writes];
+      agent.loop.recheck();
+      await until('the drift check of an unchanged kernel', () => agent.loop.counts.checks > checks);
+      assert.equal(agent.status.writes, unchangedWrites, 'an unchanged kernel: no status write');
+      run('ip', ['netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'palisade']);
+      assert.deepEqual(v4Set(), []);
+      agent.loop.recheck();
+      await until('the drifted kernel loaded again by the drift check', () => v4Set().includes('10.7.0.1'));
+      await until('the drift reported', async () => (await status())?.drift === true);
+      assert.equal(agent.loop.counts.compiles, compiles, 'the drift check compiles nothing');
 
       await client.put(keys.policy).value(encodePolicy([{ path: 'policy.yaml', text: POLICY.replace('8080', '8081') }]));
       await until('the new policy compiled', () => agent.loop.counts.compiles > compiles);
