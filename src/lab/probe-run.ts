@@ -1,8 +1,9 @@
 /**
  * Runs a probe plan in the lab: a probe agent per namespace (listeners, and connections of "no particular
  * user") and one per (namespace, uid) for per-user connections; real connections with short timeouts and
- * bounded concurrency; a probe whose result differs from explain's prediction is tried once more with a
- * longer timeout, so a busy machine is not mistaken for a firewall.
+ * bounded concurrency; a probe whose result differs from explain's prediction is tried again with a longer
+ * timeout (and, still differing, a last time, longer still, few at once), so a busy machine is not mistaken for
+ * a firewall.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -33,13 +34,14 @@ export interface RunOptions {
   concurrency: number;
 }
 
-export const DEFAULT_RUN_OPTIONS: RunOptions = { timeoutMs: 300, retryTimeoutMs: 3000, concurrency: 400 };
+export const DEFAULT_RUN_OPTIONS: RunOptions = { timeoutMs: 300, retryTimeoutMs: 1500, concurrency: 400 };
 
 /**
- * Connections in flight at once on the second try: few, so a machine busy enough to make the first try time
- * out (another lab, another test suite) is not loaded as hard again.
+ * A probe that still disagrees with explain after its second try gets a last one, longer and with few others in
+ * flight: a machine busy enough to fail two tries (another lab, a second copy of the test suite) is not loaded
+ * as hard again. Only disagreements: the timeouts that agree (most drops) are not tried a third time.
  */
-const RETRY_CONCURRENCY = 32;
+const LAST_TRY = { timeoutMs: 3000, concurrency: 32 };
 
 
 /** A probe's outcome as a decision: a reject answers at once, a drop is silence (or, on the sender, a refusal to send). */
@@ -196,8 +198,11 @@ export async function runProbes(state: LabState, plan: ProbePlan, options: RunOp
     /* A timeout through raw rules agrees with explain (which does not evaluate them) but may be a busy machine: tried again too. */
     const again = results.flatMap((r, i) => (r.mismatch || r.unverified || r.outcome === 'error' || (r.outcome === 'timeout' && r.unevaluated.length > 0) ? [i] : []));
     done = plan.probes.length - again.length;
-    const retried = await bounded(again, Math.min(options.concurrency, RETRY_CONCURRENCY), (i) => counted(plan.probes[i] as Probe, options.retryTimeoutMs));
+    const retried = await bounded(again, options.concurrency, (i) => counted(plan.probes[i] as Probe, options.retryTimeoutMs));
     again.forEach((i, k) => (results[i] = retried[k] as ProbeResult));
+    const last = again.filter((i) => results[i]?.mismatch === true || results[i]?.outcome === 'error');
+    const lastTried = await bounded(last, Math.min(options.concurrency, LAST_TRY.concurrency), (i) => attempt(plan.probes[i] as Probe, Math.max(options.retryTimeoutMs, LAST_TRY.timeoutMs)));
+    last.forEach((i, k) => (results[i] = lastTried[k] as ProbeResult));
     return results;
   } finally {
     await Promise.all([...agents.values()].map((a) => a.close()));
