@@ -118,24 +118,8 @@ function connect(request: Extract<AgentRequest, { op: 'connect' }>): Promise<{ o
     };
     /* ping waits for itself (-W); the timer only guards against a hung child. */
     const slack = request.protocol === 'icmp' || request.protocol === 'icmpv6' ? 1000 : 0;
-    const wait = request.timeoutMs + slack;
-    /*
-     * Silence is a drop only if this process was awake to hear the answer: a timer that fires late (a starved
-     * process) waits once more, and the verdict waits for the I/O already pending (timers run before it).
-     */
-    let armed = Date.now();
-    let extended = false;
-    const expire = (): void => {
-      const late = Date.now() - armed - wait;
-      if (late > Math.min(200, wait / 2) && !extended) {
-        extended = true;
-        armed = Date.now();
-        timer = setTimeout(expire, wait);
-        return;
-      }
-      setImmediate(() => done('timeout', `no answer in ${request.timeoutMs} ms`));
-    };
-    let timer = setTimeout(expire, wait);
+    /* Silence is a drop only once the I/O already pending is read: timers run before it in the event loop. */
+    const timer = setTimeout(() => setImmediate(() => done('timeout', `no answer in ${request.timeoutMs} ms`)), request.timeoutMs + slack);
     const start = request.protocol === 'tcp' ? connectTcp : request.protocol === 'udp' ? connectUdp : ping;
     cleanup = start(request, done);
   });
