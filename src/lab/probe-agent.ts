@@ -66,14 +66,15 @@ function listen(request: Extract<AgentRequest, { op: 'listen' }>): Promise<void>
 function connectTcp(r: Extract<AgentRequest, { op: 'connect' }>, done: (o: Outcome, detail: string) => void): () => void {
   const socket = net.connect({ host: r.address, port: r.port as number, localAddress: r.localAddress, ...(r.localPort === null ? {} : { localPort: r.localPort }) });
   socket.once('connect', () => done('passed', 'connected'));
-  socket.once('error', (cause: NodeJS.ErrnoException) => done(outcomeOfError(cause), cause.code ?? cause.message));
+  /* Every error is heard (done takes the first): one after the verdict, a reset's own, must not end the agent. */
+  socket.on('error', (cause: NodeJS.ErrnoException) => done(outcomeOfError(cause), cause.code ?? cause.message));
   /* A reset, not a FIN: the probe leaves no TIME_WAIT behind, so a probe from the same source port can follow at once. */
   return () => (socket.readyState === 'open' ? socket.resetAndDestroy() : socket.destroy());
 }
 
 function connectUdp(r: Extract<AgentRequest, { op: 'connect' }>, done: (o: Outcome, detail: string) => void): () => void {
   const socket = dgram.createSocket({ type: r.address.includes(':') ? 'udp6' : 'udp4' });
-  socket.once('error', (cause: NodeJS.ErrnoException) => done(outcomeOfError(cause), cause.code ?? cause.message));
+  socket.on('error', (cause: NodeJS.ErrnoException) => done(outcomeOfError(cause), cause.code ?? cause.message));
   socket.once('message', () => done('passed', 'echoed'));
   /* Connected: the kernel reports an ICMP error (a reject) to this socket, where an unconnected one never hears of it. */
   socket.bind({ address: r.localAddress, port: r.localPort ?? 0 }, () => {

@@ -76,6 +76,8 @@ export class Agent {
   ) {
     const args = ['netns', 'exec', namespace, ...selfCommand(), PROBE_AGENT_COMMAND, ...(uid === 0 ? [] : ['--uid', String(uid)])];
     this.child = spawn('ip', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    /* An agent that died (its close event answers what is pending) must not take this process with it. */
+    this.child.stdin.on('error', () => undefined);
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       const reply = JSON.parse(line) as AgentReply;
