@@ -337,7 +337,8 @@ export async function saveMembership(dir: string, state: State, applied: Applied
   const path = join(dir, STATE_FILE);
   const next: State = { version: state.version, applied, previous: { record: state.applied }, pending: null };
   const cached = cache.get(path);
-  const entry = cached?.state === state && state.applied !== null && state.pending === null && cached.entries < JOURNAL_MAX_ENTRIES ? journalEntry(cached.epoch, state.applied, applied) : null;
+  /* A state.json without an epoch (written by an older palisade) takes no journal: reading would ignore it. */
+  const entry = cached?.state === state && cached.epoch !== '' && state.applied !== null && state.pending === null && cached.entries < JOURNAL_MAX_ENTRIES ? journalEntry(cached.epoch, state.applied, applied) : null;
   if (cached === undefined || entry === null) return saveState(dir, next);
   const journal = join(dir, JOURNAL_FILE);
   try {

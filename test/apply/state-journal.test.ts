@@ -64,6 +64,17 @@ describe('state journal', () => {
     assert.deepEqual(readdirSync(dir), [STATE_FILE], 'nothing is appended over a pending confirmation');
   });
 
+  it('writes whole over a state.json of an older palisade (no epoch), whose journal reading would ignore', async () => {
+    const { dir, first } = await started();
+    const path = join(dir, STATE_FILE);
+    const { epoch: _epoch, ...older } = JSON.parse(readFileSync(path, 'utf8')) as State & { epoch: string };
+    writeFileSync(path, JSON.stringify(older));
+    const second = nextRecord(first, 'second', ['10.0.1.11', '10.0.1.13']);
+    await saveMembership(dir, await loadState(dir), second);
+    assert.deepEqual(readdirSync(dir), [STATE_FILE]);
+    assert.equal((await fresh(dir)).applied?.id, 'second');
+  });
+
   it('ignores a journal left from before the last whole write, and a torn last line', async () => {
     const { dir, first } = await started();
     const second = nextRecord(first, 'second', ['10.0.1.11', '10.0.1.13']);
