@@ -296,7 +296,8 @@ export async function saveState(dir: string, state: State): Promise<void> {
   try {
     await ensureStateDir(dir);
     await writeFileAtomic(path, `${JSON.stringify({ ...state, epoch })}\n`);
-    await rm(join(dir, JOURNAL_FILE), { force: true });
+    /* The journal is superseded either way (its lines carry the old epoch): failing to remove it changes nothing recorded. */
+    await rm(join(dir, JOURNAL_FILE), { force: true }).catch(() => undefined);
     const file = await filesIdentity(dir);
     if (file !== null) cache.set(path, { file, state, epoch, entries: 0 });
   } catch (cause) {
