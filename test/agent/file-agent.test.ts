@@ -31,6 +31,8 @@ describe('debounce', () => {
     /* The burst never pauses for 50 ms, so only maxMs can start this run. */
     await until('a run during the burst', () => runs === 1);
     clearInterval(burst);
+    /* One more trigger, whether or not the burst's last ones came after that run: exactly one more run. */
+    d.trigger();
     await d.idle();
     await sleep(100);
     assert.equal(runs, 2);
