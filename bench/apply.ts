@@ -19,12 +19,12 @@ import { backendFor } from '../src/kernel/load.ts';
 import { nftMembershipScript } from '../src/kernel/nft.ts';
 import { stopWatchingGeneration } from '../src/kernel/nft-generation.ts';
 import { median } from './stats.ts';
+import { hostAddress } from './fleet.ts';
 
 const ELEMENTS = 10_000;
 const RUNS = 5;
 const SET = 'pal4_bench00000000';
 
-const address = (i: number): string => `10.${100 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
 
 function ruleset(elements: string[]): Ruleset {
   const rule = (r: Omit<IrRule, 'comment'>): IrRule => ({ ...r, comment: null });
@@ -83,8 +83,8 @@ interface Row {
 
 async function measure(name: BackendName, target: Target): Promise<Row> {
   const backend = backendFor(name, target);
-  const base = Array.from({ length: ELEMENTS }, (_, i) => address(i));
-  const swapped = (n: number, run: number): string[] => [...base.slice(n), ...Array.from({ length: n }, (_, i) => address(ELEMENTS + run * n + i))];
+  const base = Array.from({ length: ELEMENTS }, (_, i) => hostAddress(i));
+  const swapped = (n: number, run: number): string[] => [...base.slice(n), ...Array.from({ length: n }, (_, i) => hostAddress(ELEMENTS + run * n + i))];
   const full = await timeRuns((run) => backend.load(ruleset(run % 2 === 0 ? base : swapped(1, run))));
   await backend.load(ruleset(base));
   const change = async (n: number): Promise<number> =>
@@ -123,8 +123,8 @@ async function measureAgent(target: Target, floorTarget: Target): Promise<AgentR
   try {
     const ctx: HostContext = { stateDir, target, lockTimeoutMs: 30_000, command: ['bench'], watchKernel: true };
     const apply = (rs: Ruleset) => applyRuleset(ctx, { ruleset: rs, backend: 'nft', dryRun: false, force: false, confirmMs: null, sshConnection: undefined });
-    const base = Array.from({ length: ELEMENTS }, (_, i) => address(i));
-    const variant = (run: number): Ruleset => ruleset([...base.slice(1), address(ELEMENTS + run)]);
+    const base = Array.from({ length: ELEMENTS }, (_, i) => hostAddress(i));
+    const variant = (run: number): Ruleset => ruleset([...base.slice(1), hostAddress(ELEMENTS + run)]);
     await apply(ruleset(base));
     await apply(ruleset(base));
     await backendFor('nft', floorTarget).load(ruleset(base));

@@ -32,6 +32,7 @@ import { parseEtcdUrl } from '../src/fleet/url.ts';
 import { StaticResolver } from '../src/resolve/resolver.ts';
 import { startEtcd } from '../test/helpers/etcd.ts';
 import { machineLoad, median, percentile } from './stats.ts';
+import { hostAddress } from './fleet.ts';
 
 const POLICY = `settings: { input_drop: true, output_drop: false }
 rules:
@@ -53,9 +54,8 @@ rules:
     dport: 9100
 `;
 
-const address = (i: number): string => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 /** What an agent observes; its registration (roles, the network it may claim in) is the admin's. */
-const facts = (i: number) => ({ name: `h${i}`, interfaces: { eth0: [address(i)] }, lan: 'eth0' });
+const facts = (i: number) => ({ name: `h${i}`, interfaces: { eth0: [hostAddress(i)] }, lan: 'eth0' });
 const registration = (keys: Keys, i: number, roles = ['app']): string => encodeRegistration(keys, { name: `h${i}`, roles, networks: ['10.0.0.0/8'], lan: 'eth0' }).text;
 
 interface Member {
@@ -144,7 +144,7 @@ async function run(client: Etcd3, keys: Keys, url: string, count: number, namesp
     const [eventsBefore, writesBefore] = [events(), writes()];
     for (let j = 0; j < JOINS; j++) {
       const joiner = count + 1 + j;
-      const ip = address(joiner);
+      const ip = hostAddress(joiner);
       await client.put(keys.host(`h${joiner}`)).value(registration(keys, joiner));
       await quiet(members, events);
       const membership = new Membership(client, keys, `h${joiner}`, 30, 300, log2);
@@ -170,7 +170,7 @@ async function run(client: Etcd3, keys: Keys, url: string, count: number, namesp
     await client.put(keys.host(`h${other}`)).value(registration(keys, other, ['db']));
     const outsider = new Membership(client, keys, `h${other}`, 30, 300, log2);
     joined.push(outsider);
-    await outsider.publish({ text: JSON.stringify(facts(other)), addresses: [address(other)] });
+    await outsider.publish({ text: JSON.stringify(facts(other)), addresses: [hostAddress(other)] });
     await quiet(members, events);
     const irrelevant = { writes: 4 + writes() - w0, events: events() - e0, applied: applies() - a0 };
     const cycleMs = agentCycle(members[0] as Member, keys);

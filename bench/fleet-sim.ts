@@ -33,6 +33,7 @@ import { canonicalJson } from '../src/inventory/revision.ts';
 import { StaticResolver } from '../src/resolve/resolver.ts';
 import { startEtcd, startGrpcProxy, type EtcdCluster, type EtcdProxy } from '../test/helpers/etcd.ts';
 import { machineLoad, percentile } from './stats.ts';
+import { hostAddress } from './fleet.ts';
 
 const env = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -94,7 +95,6 @@ function roleOf(i: number): string {
   if (r < 460) return 'lb';
   return 'worker';
 }
-const fleetAddress = (i: number): string => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 /** Churned hosts live in 10.150+ (10.150 for the direct run, 10.151 through the proxy). */
 const churnAddress = (run: number, k: number): string => `10.${150 + run}.${(k >> 8) & 255}.${k & 255}`;
 const CHURN_NET = (run: number): string => `10.${150 + run}.`;
@@ -202,7 +202,7 @@ async function agent(config: Extract<WorkerConfig, { kind: 'agent' }>): Promise<
     keys,
     source: config.url,
     ttlSeconds: 60,
-    facts: async () => ({ name: `h${i}`, interfaces: { eth0: [fleetAddress(i)] }, lan: 'eth0' }),
+    facts: async () => ({ name: `h${i}`, interfaces: { eth0: [hostAddress(i)] }, lan: 'eth0' }),
     applier,
     resolver: new StaticResolver({}),
     log: silentLogger(),
@@ -357,8 +357,8 @@ async function preload(client: Etcd3, keys: Keys): Promise<number> {
             const n = from + k;
             const [member, alive] = [leases[2 * Math.floor(n / 1000)] as string, leases[2 * Math.floor(n / 1000) + 1] as string];
             return [
-              client.put(keys.member(`h${n}`)).value(observation(`h${n}`, fleetAddress(n))).lease(member),
-              client.put(keys.claim(`h${n}`, fleetAddress(n))).value('').lease(member),
+              client.put(keys.member(`h${n}`)).value(observation(`h${n}`, hostAddress(n))).lease(member),
+              client.put(keys.claim(`h${n}`, hostAddress(n))).value('').lease(member),
               client.put(keys.aliveOf(`h${n}`)).value(new Date().toISOString()).lease(alive),
             ];
           }).flat(),
@@ -395,7 +395,7 @@ function plan(run: number): Change[] {
     if (t % 2 === 0) return { kind: 'join', name: `c${run}-${m}`, address: churnAddress(run, m), app };
     /* h<block>001+run are app hosts, h<block>500+run workers (roleOf); never the full agents' h0 and h460. */
     const index = 1000 * (1 + ((m >> 1) % blocks)) + (app ? 1 + run : 500 + run);
-    return { kind: 'leave', name: `h${index}`, address: fleetAddress(index), app };
+    return { kind: 'leave', name: `h${index}`, address: hostAddress(index), app };
   });
 }
 

@@ -13,6 +13,9 @@ const ROLES = Array.from({ length: 50 }, (_, i) => `role${i}`);
 const TAGS = Array.from({ length: 20 }, (_, i) => `team${i}`);
 const USERS: Record<string, number> = { root: 0, 'www-data': 33, app: 1001, backup: 34, prometheus: 110 };
 
+/** The IPv4 address of generated host number i (10.100.0.0 onwards): every fleet benchmark's hosts are numbered the same way. */
+export const hostAddress = (i: number): string => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+
 export interface GeneratedHost {
   name: string;
   environment: string;
@@ -35,7 +38,7 @@ export function generateInventory(count: number, seed = 1): { hosts: GeneratedHo
       environment: ENVIRONMENTS[i % ENVIRONMENTS.length] as string,
       roles,
       tags,
-      interfaces: { eth0: [`10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, `2001:db8:${(i >> 8).toString(16)}::${(i & 255).toString(16)}`] },
+      interfaces: { eth0: [hostAddress(i), `2001:db8:${(i >> 8).toString(16)}::${(i & 255).toString(16)}`] },
       lan: 'eth0',
       users: USERS,
       attributes: { rack: `r${i % 40}` },

@@ -21,6 +21,7 @@ import { parseEtcdUrl } from '../src/fleet/url.ts';
 import { StaticResolver } from '../src/resolve/resolver.ts';
 import { startEtcd } from '../test/helpers/etcd.ts';
 import { percentile } from './stats.ts';
+import { hostAddress } from './fleet.ts';
 
 const AGENTS = 10;
 const JOINS = 100;
@@ -34,7 +35,6 @@ rules:
     dport: 8080
 `;
 const NETWORK = '10.0.0.0/8';
-const address = (i: number): string => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
 
 export async function benchJoin(): Promise<string> {
   const etcd = await startEtcd();
@@ -55,7 +55,7 @@ export async function benchJoin(): Promise<string> {
         keys,
         source: 'bench',
         ttlSeconds: 30,
-        facts: async () => ({ name: `h${i}`, interfaces: { eth0: [address(i)] }, lan: 'eth0' }),
+        facts: async () => ({ name: `h${i}`, interfaces: { eth0: [hostAddress(i)] }, lan: 'eth0' }),
         applier: appliers[i] as RecordingApplier,
         resolver: new StaticResolver({}),
         log,
@@ -74,14 +74,14 @@ export async function benchJoin(): Promise<string> {
       const membership = new Membership(client, keys, `h${n}`, 30, 300, log);
       memberships.push(membership);
       let started = performance.now();
-      await membership.publish({ text: JSON.stringify({ name: `h${n}`, interfaces: { eth0: [address(n)] }, lan: 'eth0' }), addresses: [address(n)] });
-      await accepted(address(n));
+      await membership.publish({ text: JSON.stringify({ name: `h${n}`, interfaces: { eth0: [hostAddress(n)] }, lan: 'eth0' }), addresses: [hostAddress(n)] });
+      await accepted(hostAddress(n));
       split.push(performance.now() - started);
       await sleep(150);
       const m = n + 1;
       started = performance.now();
-      await client.put(keys.host(`h${m}`)).value(encodeRegistration(keys, { name: `h${m}`, roles: ['app'], interfaces: { eth0: [address(m)] }, lan: 'eth0' }).text);
-      await accepted(address(m));
+      await client.put(keys.host(`h${m}`)).value(encodeRegistration(keys, { name: `h${m}`, roles: ['app'], interfaces: { eth0: [hostAddress(m)] }, lan: 'eth0' }).text);
+      await accepted(hostAddress(m));
       single.push(performance.now() - started);
       await sleep(150);
     }
