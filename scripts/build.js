@@ -41,6 +41,22 @@ const etcdProto = {
   },
 };
 
+// commander requires node:child_process when loaded, for executable subcommands, which palisade has none of; a
+// module node does not preload, it costs every start (`palisade --help` included) a few milliseconds. It is
+// required when commander would spawn, instead.
+const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const lazyChildProcess = {
+  name: 'commander-lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      if (!source.includes(COMMANDER_CHILD_PROCESS)) throw new Error(`${args.path}: commander no longer requires child_process as expected; update scripts/build.js`);
+      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+      return { contents: source.replace(COMMANDER_CHILD_PROCESS, lazy), loader: 'js' };
+    });
+  },
+};
+
 // src/self.ts runs palisade again from import.meta.url: in a built file, the URL of the file to run with node.
 const common = {
   entryPoints: [join(root, 'src/cli/run.ts')],
@@ -54,7 +70,7 @@ const common = {
   // docs/ for `palisade help TOPIC` (src/cli/help.ts), as JSON text: esbuild inlines a string where it is used (the
   // help command's chunk), but lifts an object into a chunk shared by every command, read at every start.
   define: { 'import.meta.url': 'PALISADE_ENTRY_URL', PALISADE_BUNDLED: 'true', PALISADE_HELP_TOPICS: JSON.stringify(JSON.stringify(readHelpTopics(root))) },
-  plugins: [etcdProto],
+  plugins: [etcdProto, lazyChildProcess],
 };
 
 /** The console's page (src/console/assets.ts), embedded where the console command's code is. */
