@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { issueLines } from '../schema.ts';
 import { InputError, error } from '../diagnostics.ts';
 import { DEFAULT_FACTS_FILE } from '../defaults.ts';
 
@@ -19,12 +20,10 @@ export interface DeclaredFacts {
 /** Identity fields and the registration flag that sets each. */
 const IDENTITY: Record<string, string> = { environment: '--environment E', roles: '--role R', tags: '--tag T', attributes: '--attribute K=V' };
 
-const schema = z
-  .object({
-    lan: z.string().optional(),
-    users: z.array(z.string()).default([]),
-  })
-  .strict();
+const schema = z.strictObject({
+  lan: z.optional(z.string()),
+  users: z._default(z.array(z.string()), []),
+});
 
 /** Reads the facts file; a missing default file is no facts, a missing named one is an error. */
 export async function readFactsFile(path: string | undefined): Promise<DeclaredFacts> {
@@ -47,7 +46,7 @@ export async function readFactsFile(path: string | undefined): Promise<DeclaredF
     throw new InputError(identity.map((field) => error(`${field}: a host's identity comes from its registration (palisade fleet add-agent NAME ${IDENTITY[field]}), not from the agent`, { file })));
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => error(`${i.path.join('.') || 'top level'}: ${i.message}`, { file })));
+  if (!parsed.success) throw new InputError(issueLines(parsed.error).map((line) => error(line, { file })));
   const { lan, ...rest } = parsed.data;
   return { ...rest, ...(lan === undefined ? {} : { lan }) };
 }

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { issueLines } from '../schema.ts';
 import { InputError, error } from '../diagnostics.ts';
 
 export const CONFIG_FILE = 'palisade.yaml';
@@ -18,15 +19,13 @@ export interface Config {
   systemDns: boolean;
 }
 
-const schema = z
-  .object({
-    policy: z.union([z.string(), z.array(z.string()).nonempty()]),
-    inventory: z.string().min(1),
-    dns: z.string().min(1).optional(),
-  })
-  .strict();
+const schema = z.strictObject({
+  policy: z.union([z.string(), z.array(z.string()).check(z.minLength(1))]),
+  inventory: z.string().check(z.minLength(1)),
+  dns: z.optional(z.string().check(z.minLength(1))),
+});
 
-const dnsSchema = z.object({ hosts: z.record(z.string(), z.array(z.string())) }).strict();
+const dnsSchema = z.strictObject({ hosts: z.record(z.string(), z.array(z.string())) });
 
 export interface ConfigOverrides {
   config?: string;
@@ -48,13 +47,13 @@ async function readYaml(file: string): Promise<unknown> {
   }
 }
 
-function invalid(file: string, result: z.ZodSafeParseError<unknown>): InputError {
-  return new InputError(result.error.issues.map((i) => error(`${i.path.join('.') || 'top level'}: ${i.message}`, { file })));
+function invalid(file: string, cause: z.core.$ZodError): InputError {
+  return new InputError(issueLines(cause).map((line) => error(line, { file })));
 }
 
 async function readDns(file: string): Promise<Record<string, string[]>> {
   const parsed = dnsSchema.safeParse(await readYaml(file));
-  if (!parsed.success) throw invalid(file, parsed);
+  if (!parsed.success) throw invalid(file, parsed.error);
   return parsed.data.hosts;
 }
 
@@ -70,7 +69,7 @@ export async function loadConfig(overrides: ConfigOverrides, cwd = process.cwd()
     });
     if (raw !== null) {
       const parsed = schema.safeParse(raw);
-      if (!parsed.success) throw invalid(file, parsed);
+      if (!parsed.success) throw invalid(file, parsed.error);
       fromFile = parsed.data;
     }
   }

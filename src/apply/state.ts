@@ -17,7 +17,8 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from '../hash.ts';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../schema.ts';
 import { elementEdit } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { OperationError, systemReason } from '../diagnostics.ts';
@@ -88,35 +89,35 @@ const rulesetSchema = z.looseObject({
 });
 
 const recordSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   host: z.string(),
   backend: z.enum(['nft', 'iptables']),
   ruleset: rulesetSchema,
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   policyRevision: z.string(),
   inventoryRevision: z.string(),
   appliedAt: z.string(),
   command: z.array(z.string()),
-  listing: z.string().nullable(),
+  listing: z.nullable(z.string()),
 });
 
 const stateSchema = z.object({
   version: z.literal(STATE_VERSION),
-  applied: recordSchema.nullable(),
-  previous: z.object({ record: recordSchema.nullable() }).nullable(),
-  pending: z.object({ id: z.string(), deadline: z.string(), timerPid: z.number().int().nullable() }).nullable(),
+  applied: z.nullable(recordSchema),
+  previous: z.nullable(z.object({ record: z.nullable(recordSchema) })),
+  pending: z.nullable(z.object({ id: z.string(), deadline: z.string(), timerPid: z.nullable(z.int()) })),
 });
 
 /** One changed set of a journal line: its elements are the previous ones' head, `middle`, then their tail. */
-const setEditSchema = z.object({ name: z.string(), head: z.number().int().nonnegative(), tail: z.number().int().nonnegative(), middle: z.array(z.string()) });
+const setEditSchema = z.object({ name: z.string(), head: z.int().check(z.nonnegative()), tail: z.int().check(z.nonnegative()), middle: z.array(z.string()) });
 type SetEdit = z.infer<typeof setEditSchema>;
 
 /** A journal line: the applied record that follows `follows`, as edits of its sets. */
 const entrySchema = z.object({
   epoch: z.string(),
   follows: z.string(),
-  id: z.string().min(1),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  id: z.string().check(z.minLength(1)),
+  hash: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   policyRevision: z.string(),
   inventoryRevision: z.string(),
   warnings: z.array(z.string()),

@@ -3,7 +3,8 @@
  * the canary hosts, and when the rollout started. Only the canaries apply it; `push` promotes it to `policy`
  * or deletes it, and the canaries return to `policy`.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../schema.ts';
 
 export interface Candidate {
   /** The policy record (src/fleet/policy-record.ts), as text. */
@@ -14,7 +15,7 @@ export interface Candidate {
   baselineMs?: number;
 }
 
-const schema = z.object({ policy: z.string(), canaries: z.array(z.string()), startedAt: z.string(), baselineMs: z.number().int().min(0).max(600_000).optional() });
+const schema = z.object({ policy: z.string(), canaries: z.array(z.string()), startedAt: z.string(), baselineMs: z.optional(z.int().check(z.minimum(0), z.maximum(600_000))) });
 
 export const encodeCandidate = (candidate: Candidate): string => JSON.stringify(candidate);
 

@@ -3,7 +3,8 @@
  * each one parses it again with parsePolicyFiles, exactly as files on disk are parsed.
  */
 import { basename } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../schema.ts';
 import { InputError, error } from '../diagnostics.ts';
 import { parsePolicyFiles, type LoadedPolicy } from '../policy/load.ts';
 
@@ -14,7 +15,7 @@ export interface PolicyRecord {
 }
 
 const schema = z.object({
-  files: z.array(z.object({ path: z.string().min(1), text: z.string() })).min(1),
+  files: z.array(z.object({ path: z.string().check(z.minLength(1)), text: z.string() })).check(z.minLength(1)),
   pushedAt: z.string(),
 });
 
