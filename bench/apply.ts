@@ -106,7 +106,7 @@ async function measure(name: BackendName, target: Target): Promise<Row> {
 /** Runs of the agent's apply path: element changes and unchanged cycles are cheap, so more of them. */
 const AGENT_RUNS = 21;
 
-interface AgentRow {
+export interface AgentRow {
   floor: number;
   element: number;
   unchanged: number;
@@ -118,7 +118,7 @@ interface AgentRow {
  * namespace holding the same table (nftables' generation is per namespace: a raw load beside the agent's table
  * would be a change behind its back, which it must then verify with a listing, as it does on a real host).
  */
-async function measureAgent(target: Target, floorTarget: Target): Promise<AgentRow> {
+export async function measureAgent(target: Target, floorTarget: Target): Promise<AgentRow> {
   const stateDir = mkdtempSync(join(tmpdir(), 'pal-bench-state-'));
   try {
     const ctx: HostContext = { stateDir, target, lockTimeoutMs: 30_000, command: ['bench'], watchKernel: true };

@@ -25,8 +25,11 @@ import { ensureStateDir, STATE_DIR_HINT, StateError, stateDirReason } from './st
 export const LOCK_FILE = 'lock.holder';
 const OWNER_FILE = 'lock.owner';
 const POLL_MS = 10;
-/** Times a contender creates the directory again after a holder removed it (release with removeDirectory). */
-const RECREATE_TRIES = 3;
+/**
+ * Times the directory is created: the first time it is missing (the lock is tried first, as the directory mostly
+ * exists), then again after holders removed it (release with removeDirectory).
+ */
+const RECREATE_TRIES = 4;
 /** Markers of dead recoverers recovered in turn: beyond this, something keeps killing palisade mid-recovery. */
 const MAX_RECOVERY_DEPTH = 4;
 /** Errors that mean the state directory cannot hold a lock at all (read-only, or no inode left). */
@@ -67,8 +70,12 @@ async function startTime(pid: number): Promise<string | null> {
   return stat === null ? null : (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null);
 }
 
+/** This process's start time, read once: it never changes. */
+let ownStart: Promise<string | null> | undefined;
+
 async function identity(): Promise<string> {
-  return `${process.pid}:${(await startTime(process.pid)) ?? '?'}:${randomBytes(8).toString('hex')}`;
+  ownStart ??= startTime(process.pid);
+  return `${process.pid}:${(await ownStart) ?? '?'}:${randomBytes(8).toString('hex')}`;
 }
 
 /** Whether the process a lock or marker names still runs. */
@@ -126,7 +133,6 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
   const end = Date.now() + Math.max(0, timeoutMs);
   let recreate = RECREATE_TRIES;
   try {
-    await ensureStateDir(dir);
     for (;;) {
       try {
         await symlink(me, path);
@@ -154,10 +160,14 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
     if (options.unlockedIfUnwritable === true && UNWRITABLE.has(code(cause) ?? '')) return noLock;
     throw new StateError(`cannot take the lock in the state directory ${dir}: ${stateDirReason(dir, cause)}; ${STATE_DIR_HINT}`, { unchanged: true, cause });
   }
-  /* Best effort: only says who holds the lock; a full or read-only disk must not fail the operation. */
-  await writeFile(join(dir, OWNER_FILE), `pid ${process.pid}: palisade ${(options.command ?? process.argv.slice(2)).join(' ')}\n`).catch(() => undefined);
+  /*
+   * Best effort: only says who holds the lock; a full or read-only disk must not fail the operation. Written while
+   * the holder works, and done before the lock is released (a next holder's own write then comes after it).
+   */
+  const owner = writeFile(join(dir, OWNER_FILE), `pid ${process.pid}: palisade ${(options.command ?? process.argv.slice(2)).join(' ')}\n`).catch(() => undefined);
   return {
     release: async (options = {}) => {
+      await owner;
       if ((await readLink(path).catch(() => null)) !== me) return;
       if (options.removeDirectory === true) await unlink(join(dir, OWNER_FILE)).catch(() => undefined);
       await unlink(path).catch(() => undefined);

@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../hash.ts';
+import type { BigIntStats } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as z from 'zod/mini';
@@ -161,9 +162,11 @@ export async function ensureStateDir(dir: string): Promise<void> {
  */
 const cache = new Map<string, { file: string; state: State; epoch: string; entries: number }>();
 
+const statIdentity = (s: BigIntStats): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+
 async function fileIdentity(path: string): Promise<string | null> {
   const s = await stat(path, { bigint: true }).catch(() => null);
-  return s === null ? null : `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  return s === null ? null : statIdentity(s);
 }
 
 const filesIdentity = async (dir: string): Promise<string | null> => {
@@ -326,8 +329,22 @@ function journalEntry(epoch: string, before: AppliedRecord, after: AppliedRecord
   const entry: JournalEntry = { epoch, follows: before.id, id: after.id, hash: after.hash, policyRevision, inventoryRevision, warnings, appliedAt: after.appliedAt, command: after.command, sets };
   /* Only what replaying gives back exactly: the same IR (its hash; the listing is derived from it as the apply derived it). */
   const rebuilt = rebuild(before.ruleset, entry);
-  if (rebuilt === null || hashRuleset(rebuilt) !== after.hash || after.policyRevision !== policyRevision || after.inventoryRevision !== inventoryRevision) return null;
+  if (rebuilt === null || !sameText(rebuilt, after.ruleset) || after.policyRevision !== policyRevision || after.inventoryRevision !== inventoryRevision) return null;
   return entry;
+}
+
+/**
+ * Whether a ruleset rebuilt from a journal line has the JSON text, and so the hash, of `after`, without hashing
+ * their elements again: rebuild() gives each set the elements of `after`'s set of the same name (elementEdit's head
+ * and tail are equal in both, the middle is `after`'s), so their texts differ only if the rest does, which is
+ * compared as text with each set's elements left out in place (key order counts).
+ */
+function sameText(rebuilt: Ruleset, after: Ruleset): boolean {
+  const sets = new Set<object>([...rebuilt.sets, ...after.sets]);
+  const withoutElements = function (this: unknown, key: string, value: unknown): unknown {
+    return key === 'elements' && sets.has(this as object) ? 0 : value;
+  };
+  return rebuilt.sets.every((set, i) => set.elements.length === after.sets[i]?.elements.length) && JSON.stringify(rebuilt, withoutElements) === JSON.stringify(after, withoutElements);
 }
 
 /**
@@ -344,8 +361,8 @@ export async function saveMembership(dir: string, state: State, applied: Applied
   if (cached === undefined || entry === null) return saveState(dir, next);
   const journal = join(dir, JOURNAL_FILE);
   try {
-    const created = (await fileIdentity(journal)) === null;
     const file = await open(journal, 'a', 0o600);
+    let identity: string;
     try {
       const { size } = await file.stat();
       /* A line only partly written is cut off again, so that the next one does not continue it. */
@@ -353,13 +370,16 @@ export async function saveMembership(dir: string, state: State, applied: Applied
         await file.truncate(size).catch(() => undefined);
         throw cause;
       });
-      await file.sync();
+      /* The line and the file's size, which reading it back needs (not its times): fdatasync(2). */
+      await file.datasync();
+      identity = statIdentity(await file.stat({ bigint: true }));
     } finally {
       await file.close();
     }
-    if (created) await syncDirectory(dir);
-    const identity = await filesIdentity(dir);
-    if (identity !== null) cache.set(path, { file: identity, state: next, epoch: cached.epoch, entries: cached.entries + 1 });
+    /* The first line of an epoch may have created the file: its name is durable once the directory is synced. */
+    if (cached.entries === 0) await syncDirectory(dir);
+    /* state.json is as read (it is replaced only under the lock this apply holds): only the journal's identity moved. */
+    cache.set(path, { file: `${cached.file.slice(0, cached.file.indexOf('|'))}|${identity}`, state: next, epoch: cached.epoch, entries: cached.entries + 1 });
   } catch (cause) {
     throw new StateError(`cannot write the state journal in ${dir}: ${stateDirReason(dir, cause)}`, { cause });
   }

@@ -4,7 +4,7 @@ import { hashRuleset, type AppliedRecord } from '../../src/apply/state.ts';
 import { nftListingAfterMembership } from '../../src/kernel/nft.ts';
 import { fixture } from '../render/fixture.ts';
 
-const WEB = 'pal4_web0000000000';
+export const WEB = 'pal4_web0000000000';
 const setLine = (name: string, elem: string[]): string => JSON.stringify({ set: { family: 'inet', name, table: 'palisade', type: 'ipv4_addr', elem: elem.map((e) => JSON.stringify(e)).sort().map((e) => JSON.parse(e) as string) } });
 
 function withWeb(web: string[]): Ruleset {

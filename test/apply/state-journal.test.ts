@@ -9,7 +9,8 @@ import { randomInt } from 'node:crypto';
 import { appendFileSync, cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMPTY_STATE, JOURNAL_FILE, JOURNAL_MAX_ENTRIES, STATE_FILE, StateError, hashRuleset, loadState, saveMembership, saveState, type AppliedRecord, type State } from '../../src/apply/state.ts';
-import { firstRecord, nextRecord } from './journal-records.ts';
+import type { Ruleset } from '../../src/compile/ir.ts';
+import { WEB, firstRecord, nextRecord } from './journal-records.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 /** Reads the state as another process would: a copy of the directory, so nothing comes from this process's cache. */
@@ -73,6 +74,25 @@ describe('state journal', () => {
     await saveMembership(dir, await loadState(dir), second);
     assert.deepEqual(readdirSync(dir), [STATE_FILE]);
     assert.equal((await fresh(dir)).applied?.id, 'second');
+  });
+
+  it('writes whole a change that replaying the line would not give back: another field of a set, or its keys in another order', async () => {
+    const { dir, first } = await started();
+    const members = nextRecord(first, 'members', ['10.0.1.11', '10.0.1.13']);
+    const reshaped = (id: string, reshape: (set: Ruleset['sets'][number]) => Ruleset['sets'][number]): AppliedRecord => {
+      const ruleset = { ...members.ruleset, sets: members.ruleset.sets.map((s) => (s.name === WEB ? reshape(s) : s)) };
+      return { ...members, id, ruleset, hash: hashRuleset(ruleset) };
+    };
+    const variants = [
+      reshaped('definition', (s) => ({ ...s, definition: `${s.definition} (edited)` })),
+      reshaped('key-order', ({ elements, ...rest }) => ({ elements, ...rest })),
+    ];
+    for (const variant of variants) {
+      await saveState(dir, { ...EMPTY_STATE, applied: first, previous: { record: null } });
+      await saveMembership(dir, await loadState(dir), variant);
+      assert.deepEqual(readdirSync(dir), [STATE_FILE], `${variant.id}: written whole, no journal line`);
+      assert.deepEqual(await fresh(dir), { ...EMPTY_STATE, applied: variant, previous: { record: first } }, variant.id);
+    }
   });
 
   it('ignores a journal left from before the last whole write, and a torn last line', async () => {
