@@ -15,7 +15,7 @@ import type { HostContext } from './context.ts';
 import { detectDrift, type Drift } from './drift.ts';
 import { withLock } from './lock.ts';
 import { checkSshPeer, parseSshConnection, type GuardVerdict } from './ssh-guard.ts';
-import { hashRuleset, loadState, newId, saveMembership, saveState, type AppliedRecord, type Pending, type State } from './state.ts';
+import { afterMembership, hashRuleset, loadState, newId, saveMembership, saveState, type AppliedRecord, type Pending, type State } from './state.ts';
 
 /** An apply that failed; `unchanged` says whether the kernel holds what it held before. */
 export class ApplyError extends OperationError {
@@ -61,7 +61,7 @@ async function guardSsh(ctx: HostContext, request: ApplyRequest): Promise<GuardV
   return checkSshPeer(request.ruleset, peer, await interfaceHolding(ctx.target, peer.serverIp));
 }
 
-function record(ctx: HostContext, request: ApplyRequest, id: string, hash: string, listing: string | null): AppliedRecord {
+function record(ctx: HostContext, request: ApplyRequest, id: string, hash: string): Omit<AppliedRecord, 'listing'> {
   const rs = request.ruleset;
   return {
     id,
@@ -73,7 +73,6 @@ function record(ctx: HostContext, request: ApplyRequest, id: string, hash: strin
     inventoryRevision: rs.inventoryRevision,
     appliedAt: new Date().toISOString(),
     command: ctx.command,
-    listing,
   };
 }
 
@@ -214,8 +213,9 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
           .remove()
           .catch((cause: Error) => warnings.push(`the previous ${current.backend} ruleset could not be removed: ${cause.message}`));
       }
-      const derived = membership && ownChangeOnly && current.listing !== null ? (backend.listingAfterMembership?.(current.listing, current.ruleset, request.ruleset) ?? null) : null;
-      const applied = record(ctx, request, id, hash, derived ?? (await backend.listing()));
+      const fields = record(ctx, request, id, hash);
+      const derived = membership && ownChangeOnly ? afterMembership(current, fields) : null;
+      const applied = derived ?? { ...fields, listing: await backend.listing() };
       /* A change of members, its listing derived: one journal line (saveMembership writes whole what it cannot append). */
       if (derived !== null && pending === null && state.pending === null) await saveMembership(ctx.stateDir, state, applied);
       else await saveState(ctx.stateDir, { version: state.version, applied, previous: nextPrevious(state), pending });

@@ -20,11 +20,11 @@ import { open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import '../schema.ts';
-import { elementEdit } from '../compile/diff.ts';
+import { diffRulesets, elementEdit } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
-import { OperationError, systemReason } from '../diagnostics.ts';
+import { InternalError, OperationError, systemReason } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
-import { nftListingAfterMembership } from '../kernel/nft.ts';
+import { nftListingAfterMembership, nftPatchableSets } from '../kernel/nft.ts';
 import { makeDirectory, syncDirectory, writeFileAtomic } from '../atomic-file.ts';
 import { DEFAULT_STATE_DIR } from '../defaults.ts';
 
@@ -59,7 +59,10 @@ export interface AppliedRecord {
   /** ISO 8601. */
   appliedAt: string;
   command: string[];
-  /** The backend's canonical listing right after loading: drift is any difference from it. */
+  /**
+   * The backend's canonical listing right after loading: drift is any difference from it. After a change of set
+   * members only, derived from the listing before when first read (afterMembership).
+   */
   listing: string | null;
 }
 
@@ -242,11 +245,54 @@ function rebuild(before: Ruleset, entry: Pick<JournalEntry, 'policyRevision' | '
   return { ...before, sets: sets as Ruleset['sets'], warnings: entry.warnings, policyRevision: entry.policyRevision, inventoryRevision: entry.inventoryRevision };
 }
 
-/** The listing after a journal line: derived as the apply derived it (only nft's listing can be). */
-function listingAfter(record: AppliedRecord, after: Ruleset): string | null | undefined {
-  if (record.listing === null) return null;
-  if (record.backend !== 'nft') return undefined;
-  return nftListingAfterMembership(record.listing, record.ruleset, after) ?? undefined;
+/**
+ * A listing the kernel gave (or state.json holds) of `ruleset`, from which the listings after changes of set members
+ * are derived, and the sets it has lines for.
+ */
+interface ListingRoot {
+  listing: string;
+  ruleset: Ruleset;
+  sets: ReadonlySet<string>;
+}
+
+/** Records whose listing is derived when first read, by the listing it is derived from. */
+const derivedFrom = new WeakMap<AppliedRecord, ListingRoot>();
+
+/** Whether the record has a listing, known without deriving it. */
+const hasListing = (record: AppliedRecord): boolean => derivedFrom.has(record) || record.listing !== null;
+
+/**
+ * The record of a change of set members only after `before` (nft's), its listing derived from before's as the
+ * kernel lists it; null when it cannot be (the caller lists the kernel). The listing is derived when first read
+ * (drift checking once someone else changed the kernel, a whole write of the state), not for every change: from
+ * the listing the chain of changes started from, in one step, since a set's listed elements are its members sorted.
+ */
+export function afterMembership(before: AppliedRecord, fields: Omit<AppliedRecord, 'listing'>): AppliedRecord | null {
+  if (before.backend !== 'nft' || fields.backend !== 'nft') return null;
+  const root = derivedFrom.get(before) ?? (before.listing === null ? null : { listing: before.listing, ruleset: before.ruleset, sets: nftPatchableSets(before.listing) });
+  if (root === null) return null;
+  const diff = diffRulesets(before.ruleset, fields.ruleset);
+  if (![...Object.keys(diff.elementsAdded), ...Object.keys(diff.elementsRemoved)].every((name) => root.sets.has(name))) return null;
+  let derive: (() => string) | null = () => {
+    const listing = nftListingAfterMembership(root.listing, root.ruleset, fields.ruleset);
+    if (listing === null) throw new InternalError(`the listing of apply ${fields.id} could not be derived`);
+    return listing;
+  };
+  let listing = '';
+  const record = Object.defineProperty({ ...fields }, 'listing', {
+    enumerable: true,
+    get: (): string => {
+      if (derive !== null) {
+        listing = derive();
+        derive = null;
+        /* Derived, it is a listing to derive from in turn: later changes start from it. */
+        derivedFrom.delete(record);
+      }
+      return listing;
+    },
+  }) as AppliedRecord;
+  derivedFrom.set(record, root);
+  return record;
 }
 
 /**
@@ -283,10 +329,9 @@ async function replayJournal(path: string, base: State, epoch: string): Promise<
     if (before === null || state.pending !== null || entry.follows !== before.id) throw damaged(index + 1, `is damaged (it follows apply ${entry.follows}, the state holds ${before?.id ?? 'none'})`);
     const ruleset = rebuild(before.ruleset, entry);
     if (ruleset === null || hashRuleset(ruleset) !== entry.hash) throw damaged(index + 1, `was modified outside palisade: the ruleset (IR) of apply ${entry.id} does not match its hash`);
-    const listing = listingAfter(before, ruleset);
-    if (listing === undefined) throw damaged(index + 1, `is damaged (the listing of apply ${entry.id} cannot be derived)`);
     const { epoch: _epoch, follows: _follows, sets: _sets, warnings: _warnings, ...fields } = entry;
-    const applied: AppliedRecord = { ...fields, host: before.host, backend: before.backend, ruleset, listing };
+    const applied = afterMembership(before, { ...fields, host: before.host, backend: before.backend, ruleset });
+    if (applied === null) throw damaged(index + 1, `is damaged (the listing of apply ${entry.id} cannot be derived)`);
     state = { version: STATE_VERSION, applied, previous: { record: before }, pending: null };
     entries += 1;
   }
@@ -314,7 +359,7 @@ export async function saveState(dir: string, state: State): Promise<void> {
  * listing could not be derived again on replay (only nft's can, and only from a listing).
  */
 function journalEntry(epoch: string, before: AppliedRecord, after: AppliedRecord): JournalEntry | null {
-  if (before.backend !== 'nft' || after.backend !== 'nft' || before.listing === null || after.listing === null) return null;
+  if (before.backend !== 'nft' || after.backend !== 'nft' || !hasListing(before) || !hasListing(after)) return null;
   if (before.host !== after.host || before.ruleset.sets.length !== after.ruleset.sets.length) return null;
   const sets: SetEdit[] = [];
   for (const [i, set] of after.ruleset.sets.entries()) {

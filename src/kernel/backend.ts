@@ -31,8 +31,6 @@ export interface Backend {
   generation?(): number | null;
   /** Optional: start watching the kernel's generation (once per target and process). */
   watch?(): Promise<void>;
-  /** Optional: the listing after updateMembership(before, after), derived from the listing before; null if it cannot be. */
-  listingAfterMembership?(listing: string, before: Ruleset, after: Ruleset): string | null;
   /** Drop, reject and log counters per chain of palisade's, from the kernel. */
   counters(): Promise<ChainCounters[]>;
 }

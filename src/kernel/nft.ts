@@ -113,18 +113,38 @@ function patchSetLine(line: string, removed: readonly string[], added: readonly 
   return elements.length === 0 ? `${head}}}` : `${head},"elem":[${elements.join(',')}]}}`;
 }
 
+/** The set a listing line defines, if its members can be patched: a set's line ends with its elements (`nft -j` puts `elem` last and leaves it out when empty). */
+function patchableSet(line: string): string | undefined {
+  const name = /^\{"set":\{"family":"[^"]*","name":"([^"]*)"/.exec(line)?.[1];
+  return name !== undefined && line.endsWith('}}') ? name : undefined;
+}
+
+/**
+ * The sets nftListingAfterMembership can patch in this listing: each has one line of its own. A listing derived
+ * from it has the same lines but for their elements: the same sets.
+ */
+export function nftPatchableSets(listing: string): Set<string> {
+  const lines = new Map<string, number>();
+  for (const line of listing.split('\n')) {
+    const name = patchableSet(line);
+    if (name !== undefined) lines.set(name, (lines.get(name) ?? 0) + 1);
+  }
+  return new Set([...lines].filter(([, n]) => n === 1).map(([name]) => name));
+}
+
 /**
  * The canonical listing after a membership-only change, derived from the listing before it (which the kernel
- * held) and the change, without listing the kernel again; null when a changed set is not in it. Text-level:
- * a set's line ends with its elements (`nft -j` puts `elem` last and leaves it out when empty).
+ * held) and the change, without listing the kernel again; null when a changed set is not in it. Text-level.
+ * A set's listed elements are the ruleset's, sorted: deriving over several changes at once, from the first
+ * ruleset to the last, gives what deriving change by change gives.
  */
 export function nftListingAfterMembership(listing: string, before: Ruleset, after: Ruleset): string | null {
   const diff = diffRulesets(before, after);
   const changed = new Set([...Object.keys(diff.elementsAdded), ...Object.keys(diff.elementsRemoved)]);
   let patched = 0;
   const lines = listing.split('\n').map((line) => {
-    const name = /^\{"set":\{"family":"[^"]*","name":"([^"]*)"/.exec(line)?.[1];
-    if (name === undefined || !changed.has(name) || !line.endsWith('}}')) return line;
+    const name = patchableSet(line);
+    if (name === undefined || !changed.has(name)) return line;
     patched += 1;
     return patchSetLine(line, diff.elementsRemoved[name] ?? [], diff.elementsAdded[name] ?? []);
   });
@@ -172,10 +192,6 @@ export class NftBackend implements Backend {
 
   generation(): number | null {
     return generationWatch(this.target)?.mark() ?? null;
-  }
-
-  listingAfterMembership(listing: string, before: Ruleset, after: Ruleset): string | null {
-    return nftListingAfterMembership(listing, before, after);
   }
 
   async remove(): Promise<void> {

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { appendFileSync, cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EMPTY_STATE, JOURNAL_FILE, JOURNAL_MAX_ENTRIES, STATE_FILE, StateError, hashRuleset, loadState, saveMembership, saveState, type AppliedRecord, type State } from '../../src/apply/state.ts';
+import { EMPTY_STATE, JOURNAL_FILE, afterMembership, JOURNAL_MAX_ENTRIES, STATE_FILE, StateError, hashRuleset, loadState, saveMembership, saveState, type AppliedRecord, type State } from '../../src/apply/state.ts';
 import type { Ruleset } from '../../src/compile/ir.ts';
 import { WEB, firstRecord, nextRecord } from './journal-records.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -93,6 +93,32 @@ describe('state journal', () => {
       assert.deepEqual(readdirSync(dir), [STATE_FILE], `${variant.id}: written whole, no journal line`);
       assert.deepEqual(await fresh(dir), { ...EMPTY_STATE, applied: variant, previous: { record: first } }, variant.id);
     }
+  });
+
+  it('derives the listing of a chain of changes of members from the first listing, as deriving change by change does; refuses a set it has no line for', async () => {
+    const first = firstRecord(['10.0.1.11', '10.0.1.12']);
+    let stepwise = first;
+    let derived = first;
+    for (const [i, web] of [['10.0.1.11', '10.0.1.13'], ['10.0.1.13'], ['10.0.1.12', '10.0.1.13', '10.0.1.14'], ['10.0.1.11']].entries()) {
+      stepwise = nextRecord(stepwise, `r${i}`, web);
+      const { listing: _listing, ...fields } = stepwise;
+      const next = afterMembership(derived, fields);
+      assert.ok(next !== null, `r${i} is derived`);
+      derived = next;
+    }
+    assert.equal(derived.listing, stepwise.listing);
+    assert.deepEqual(JSON.parse(JSON.stringify(derived)), JSON.parse(JSON.stringify(stepwise)), 'written whole, the derived listing is there');
+    const { listing: _listing, ...last } = stepwise;
+    const ruleset = { ...last.ruleset, sets: last.ruleset.sets.map((s) => (s.name === 'pal4_empty00000000' ? { ...s, elements: ['10.0.9.9'] } : s)) };
+    assert.equal(afterMembership(derived, { ...last, id: 'no-line', ruleset, hash: hashRuleset(ruleset) }), null, 'a change of a set the listing has no line for');
+
+    const { dir } = await started();
+    const jump = afterMembership((await loadState(dir)).applied ?? first, { ...last, id: 'jump' });
+    assert.ok(jump !== null);
+    await saveMembership(dir, await loadState(dir), jump);
+    assert.equal(readFileSync(join(dir, JOURNAL_FILE), 'utf8').split('\n').length, 2, 'one journal line');
+    assert.equal((await fresh(dir)).applied?.listing, stepwise.listing, 'replayed, the line gives the same listing');
+    assert.equal((await loadState(dir)).applied?.listing, stepwise.listing);
   });
 
   it('ignores a journal left from before the last whole write, and a torn last line', async () => {

@@ -85,6 +85,14 @@ describe('apply near the floor (nft, a caller watching the kernel)', { skip: ski
     assert.deepEqual(await tools(() => apply(withWeb(['10.0.1.12', '10.0.1.13']))), []);
   });
 
+  it('a chain of element-only changes: each listing derived when read, from the first, is what the kernel holds', async () => {
+    for (const web of [['10.0.1.13', '10.0.1.14'], ['10.0.1.11', '10.0.1.13', '10.0.1.14', '10.0.1.15'], ['10.0.1.12', '10.0.1.13']]) {
+      assert.equal((await apply(withWeb(web))).mode, 'membership');
+    }
+    const status = await hostStatus(ctx.stateDir, ctx.target);
+    assert.equal(status.drift.drifted, false, JSON.stringify(status.drift));
+  });
+
   it("another tool's change brings the listing back (no drift: unchanged); a hand-made change to palisade's set is drift, repaired", async () => {
     run('ip', ['netns', 'exec', netns, 'nft', 'add', 'table', 'inet', 'other']);
     /* The monitor reports a change a moment after it: a change in that moment is seen by the next cycle. */
