@@ -1,5 +1,6 @@
 /** The `palisade` command line. Exit codes: 0 success, 1 invalid input or failed apply, 2 usage error. */
-import { Command, CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
+import { LazyCommand } from './command-table.ts';
 import { VERSION } from '../version.ts';
 import { EXIT } from '../exit-codes.ts';
 import { InputError, InternalError, OperationError, sanitize, UsageError } from '../diagnostics.ts';
@@ -14,7 +15,7 @@ import { registerConsoleCommands } from './register-console.ts';
 
 
 export function buildProgram(output: Output, setExit: (code: number) => void): Command {
-  const program = new Command('palisade')
+  const program = new LazyCommand('palisade')
     .description('Per-host netfilter firewalls for a fleet, compiled from generic rules over an inventory.')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => output.out(s), writeErr: (s) => output.err(s) })

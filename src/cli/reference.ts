@@ -4,6 +4,7 @@
  * and the bash and zsh completions (`palisade completion bash|zsh`).
  */
 import type { Command, Option } from 'commander';
+import { defineAll } from './command-table.ts';
 import { EXIT } from '../exit-codes.ts';
 
 export interface OptionDoc {
@@ -42,6 +43,7 @@ function optionDoc(o: Option): OptionDoc {
 
 /** Every command with an action, depth first in declaration order; groups (`fleet`, `lab`, `hosts`) only through their subcommands. */
 export function commandDocs(program: Command): CommandDoc[] {
+  defineAll(program);
   const out: CommandDoc[] = [];
   const walk = (command: Command, prefix: string[]): void => {
     for (const sub of command.commands) {
@@ -65,7 +67,7 @@ export function commandDocs(program: Command): CommandDoc[] {
 }
 
 export function globalOptions(program: Command): OptionDoc[] {
-  return program.options.filter(visible).map(optionDoc);
+  return defineAll(program).options.filter(visible).map(optionDoc);
 }
 
 const optionLine = (o: OptionDoc): string =>
