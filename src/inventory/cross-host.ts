@@ -8,16 +8,16 @@ function at(pos: SourcePos | undefined): Partial<SourcePos> {
   return pos ?? {};
 }
 
-/** Errors for every host whose name an earlier host already took. */
-export function duplicateNames(checked: readonly { entry: CheckedHost; nameAt: SourcePos }[]): Diagnostic[] {
-  const first = new Map<string, SourcePos>();
+/** Errors for every host whose name an earlier host already took; `nameAt(i)`: where entry i's name was written. */
+export function duplicateNames(checked: readonly CheckedHost[], nameAt: (index: number) => SourcePos): Diagnostic[] {
+  const first = new Map<string, number>();
   const diagnostics: Diagnostic[] = [];
-  for (const { entry, nameAt } of checked) {
-    if (entry.name === undefined) continue;
-    const earlier = first.get(entry.name);
-    if (earlier === undefined) first.set(entry.name, nameAt);
-    else diagnostics.push(error(`duplicate host name "${entry.name}" (first declared at line ${earlier.line})`, { ...nameAt, host: entry.name }));
-  }
+  checked.forEach(({ name }, i) => {
+    if (name === undefined) return;
+    const earlier = first.get(name);
+    if (earlier === undefined) first.set(name, i);
+    else diagnostics.push(error(`duplicate host name "${name}" (first declared at line ${nameAt(earlier).line})`, { ...nameAt(i), host: name }));
+  });
   return diagnostics;
 }
 

@@ -4,17 +4,16 @@ import { InputError, error, type Diagnostic } from '../diagnostics.ts';
 import { unresolvedAliases } from '../source-text.ts';
 import { chefNodeToHost } from './chef.ts';
 import { addressWarnings, duplicateNames } from './cross-host.ts';
-import { checkHost } from './host.ts';
-import { arrayElementOffsets } from './json-rows.ts';
-import { fixedLocator, positionOf, positionsOf, yamlLocator, type Locator } from './locate.ts';
+import { checkHost, type CheckedHost } from './host.ts';
+import { JsonEntryPlaces, fixedLocator, positionOf, yamlLocator, type Locator } from './locate.ts';
 import { inventoryRevision } from './revision.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Host, Inventory } from './types.ts';
 
-/** One host entry before validation, with where its parts were written. */
-interface Entry {
-  raw: unknown;
-  locate: Locator;
+/** The host entries of a document before validation: each raw value, and where its parts were written (found when asked). */
+interface Entries {
+  raws: readonly unknown[];
+  locate(index: number): Locator;
 }
 
 const TOP_LEVEL = ['hosts'];
@@ -31,9 +30,10 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
 /**
  * Host entries of a JSON document (hosts, a bare list of hosts, or knife rows) parsed with JSON.parse, many
  * times faster and smaller than the positioned YAML parse: a fleet's inventory is large. Each entry knows only
- * where it starts; null when the text is not JSON of one of those shapes (the YAML path then reports why).
+ * where it starts, found when a diagnostic asks; null when the text is not JSON of one of those shapes (the YAML
+ * path then reports why).
  */
-function jsonEntries(text: string, file: string): Entry[] | null {
+function jsonEntries(text: string, file: string): Entries | null {
   const first = text.trimStart()[0];
   if (first !== '{' && first !== '[') return null;
   let value: unknown;
@@ -45,75 +45,81 @@ function jsonEntries(text: string, file: string): Entry[] | null {
   const key = Array.isArray(value) ? null : !isRecord(value) ? undefined : 'hosts' in value ? 'hosts' : 'rows';
   const list: unknown = key === null ? value : key === undefined ? undefined : (value as Record<string, unknown>)[key];
   if (!Array.isArray(list) || (key === 'hosts' && Object.keys(value as object).length !== 1)) return null;
-  const knife = key === 'rows';
-  const positions = positionsOf(text, arrayElementOffsets(text, key ?? null), file);
-  return list.map((raw: unknown, i) => ({
-    raw: knife ? chefNodeToHost(raw) : raw,
-    locate: fixedLocator(positions[i] ?? { file, line: 1, col: 1 }),
-  }));
+  const places = new JsonEntryPlaces(text, key ?? null, file);
+  return { raws: key === 'rows' ? list.map((row: unknown) => chefNodeToHost(row)) : list, locate: (i) => places.locator(i) };
 }
 
+const noEntries = (file: string): Entries => ({ raws: [], locate: () => fixedLocator({ file, line: 1, col: 1 }) });
+
 /** Host entries of a YAML (or JSON) document, or the errors that keep it from having any. */
-function yamlEntries(text: string, file: string): { entries: Entry[]; errors: Diagnostic[] } {
+function yamlEntries(text: string, file: string): { entries: Entries; errors: Diagnostic[] } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const at = (offset: number) => positionOf(offset, lines, file);
   if (doc.errors.length > 0) {
-    return { entries: [], errors: doc.errors.map((e) => error(`YAML syntax: ${e.message}`, at(e.pos[0]))) };
+    return { entries: noEntries(file), errors: doc.errors.map((e) => error(`YAML syntax: ${e.message}`, at(e.pos[0]))) };
   }
   const aliases = unresolvedAliases(doc, lines, file);
-  if (aliases.length > 0) return { entries: [], errors: aliases };
+  if (aliases.length > 0) return { entries: noEntries(file), errors: aliases };
   const root = yamlLocator(doc, lines, file);
   let value: unknown;
   try {
     value = doc.toJS();
   } catch (cause) {
-    return { entries: [], errors: [error(cause instanceof Error ? cause.message : String(cause), root.at([]))] };
+    return { entries: noEntries(file), errors: [error(cause instanceof Error ? cause.message : String(cause), root.at([]))] };
   }
-  const hostsAt = (list: unknown[], path: string[]): Entry[] =>
-    list.map((raw, i) => ({ raw, locate: yamlLocator(doc, lines, file, [...path, i]) }));
-  const rowsAt = (list: unknown[]): Entry[] =>
-    list.map((row, i) => ({ raw: chefNodeToHost(row), locate: fixedLocator(root.at(['rows', i])) }));
+  const hostsAt = (raws: unknown[], path: string[]): Entries => ({ raws, locate: (i) => yamlLocator(doc, lines, file, [...path, i]) });
+  const rowsAt = (rows: unknown[]): Entries => ({ raws: rows.map((row) => chefNodeToHost(row)), locate: (i) => fixedLocator(root.at(['rows', i])) });
   if (Array.isArray(value)) return { entries: hostsAt(value, []), errors: [] };
   if (isRecord(value) && !('hosts' in value) && 'rows' in value) {
     const rows = value['rows'];
-    if (!Array.isArray(rows)) return { entries: [], errors: [error('`rows` of a knife search document must be a list of nodes', root.at(['rows']))] };
+    if (!Array.isArray(rows)) return { entries: noEntries(file), errors: [error('`rows` of a knife search document must be a list of nodes', root.at(['rows']))] };
     return { entries: rowsAt(rows), errors: [] };
   }
-  if (!isRecord(value) || !('hosts' in value)) return { entries: [], errors: [error(`no hosts: ${SHAPES}`, root.at([]))] };
+  if (!isRecord(value) || !('hosts' in value)) return { entries: noEntries(file), errors: [error(`no hosts: ${SHAPES}`, root.at([]))] };
   const errors = Object.keys(value)
     .filter((key) => !TOP_LEVEL.includes(key))
     .map((key) => error(`unknown top-level field "${key}"${didYouMean(key, TOP_LEVEL)}: ${SHAPES}`, root.key([key])));
   const hosts = value['hosts'] ?? [];
-  if (!Array.isArray(hosts)) return { entries: [], errors: [...errors, error('`hosts` must be a list of hosts', root.at(['hosts']))] };
+  if (!Array.isArray(hosts)) return { entries: noEntries(file), errors: [...errors, error('`hosts` must be a list of hosts', root.at(['hosts']))] };
   return { entries: hostsAt(hosts, ['hosts']), errors };
 }
 
-function checkEntries(entries: readonly Entry[]) {
-  return entries.map(({ raw, locate }) => ({ entry: checkHost(raw, locate, locate.at([])), nameAt: locate.at(['name']) }));
+/** Every entry validated, and the hosts named twice. */
+function checkEntries(entries: Entries): { checked: CheckedHost[]; duplicates: Diagnostic[] } {
+  const checked = entries.raws.map((raw, i) => {
+    const locate = entries.locate(i);
+    return checkHost(raw, locate, locate.at([]));
+  });
+  return { checked, duplicates: duplicateNames(checked, (i) => entries.locate(i).at(['name'])) };
 }
 
 /**
  * Parses and validates a whole inventory document; throws InputError with every error in it. JSON is read
  * with JSON.parse, where each host knows only where it starts; a JSON document with errors is read again
- * by the positioned parser, so that every error points at its line and column.
+ * by the positioned parser, so that every error points at its line and column. The revision is computed
+ * when first read: compiling one host never needs it.
  */
 export function parseInventoryDocument(text: string, file: string): Inventory {
   const fast = jsonEntries(text, file);
-  let checked = fast === null ? [] : checkEntries(fast);
+  let { checked, duplicates } = fast === null ? { checked: [], duplicates: [] } : checkEntries(fast);
   let errors: Diagnostic[] = [];
-  if (fast === null || checked.some(({ entry }) => entry.host === null) || duplicateNames(checked).length > 0) {
+  if (fast === null || checked.some((entry) => entry.host === null) || duplicates.length > 0) {
     const positioned = yamlEntries(text, file);
     errors = positioned.errors;
-    checked = checkEntries(positioned.entries);
+    ({ checked, duplicates } = checkEntries(positioned.entries));
   }
-  const diagnostics = [...errors, ...checked.flatMap(({ entry }) => entry.diagnostics), ...duplicateNames(checked)];
+  const diagnostics = [...errors, ...checked.flatMap((entry) => entry.diagnostics), ...duplicates];
   if (diagnostics.length > 0) throw new InputError(diagnostics.sort(byPosition));
-  const hosts = checked.map(({ entry }) => entry.host).filter((host): host is Host => host !== null);
+  const hosts = checked.map((entry) => entry.host).filter((host): host is Host => host !== null);
+  let revision: string | undefined;
   return {
     hosts,
     source: file,
-    revision: inventoryRevision(hosts),
-    diagnostics: [...checked.flatMap(({ entry }) => entry.warnings), ...addressWarnings(checked.map(({ entry }) => entry))].sort(byPosition),
+    get revision(): string {
+      revision ??= inventoryRevision(hosts);
+      return revision;
+    },
+    diagnostics: [...checked.flatMap((entry) => entry.warnings), ...addressWarnings(checked)].sort(byPosition),
   };
 }

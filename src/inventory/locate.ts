@@ -1,6 +1,7 @@
 /** Source positions for values of a parsed inventory, looked up by their path in the document. */
 import { LineCounter, isAlias, isMap, isSeq, isNode, isScalar, type Document, type Node } from 'yaml';
 import type { SourcePos } from '../diagnostics.ts';
+import { arrayElementOffsets } from './json-rows.ts';
 
 export type Path = readonly (string | number)[];
 
@@ -13,6 +14,32 @@ export interface Locator {
 /** A locator for sources that only know one position (e.g. a Chef row): every path points there. */
 export function fixedLocator(pos: SourcePos): Locator {
   return { at: () => pos, key: () => pos };
+}
+
+/**
+ * Where each host of a JSON document (an element of its host list) starts. The text is scanned once, the first
+ * time a position is asked for: a document whose hosts raise no diagnostic is never scanned.
+ */
+export class JsonEntryPlaces {
+  private starts: SourcePos[] | null = null;
+
+  /** `key`: the top-level field holding the list (`hosts`, `rows`); null: the document is the list. */
+  constructor(
+    private readonly text: string,
+    private readonly key: string | null,
+    private readonly file: string,
+  ) {}
+
+  start(index: number): SourcePos {
+    this.starts ??= positionsOf(this.text, arrayElementOffsets(this.text, this.key), this.file);
+    return this.starts[index] ?? { file: this.file, line: 1, col: 1 };
+  }
+
+  /** Entry `index`'s locator: JSON hosts know only where they start, so every path points there. */
+  locator(index: number): Locator {
+    const at = (): SourcePos => this.start(index);
+    return { at, key: at };
+  }
 }
 
 /** Positions of ascending offsets in `text`, found in one pass (for text that the yaml lexer did not read). */

@@ -31,7 +31,7 @@ async function loadExec(source: string, options: LoadOptions): Promise<Inventory
     const { stdout, stderrTail } = await runCommand(command, options.cwd, options.execTimeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
     const inventory = parseInventoryDocument(stdout, source);
     if (stderrTail !== '') inventory.diagnostics.unshift(warning(`the command wrote to stderr:\n${stderrTail}`, { file: source }));
-    return { ...inventory, source };
+    return inventory;
   } catch (cause) {
     if (cause instanceof CommandFailure) throw fail(cause.message, source);
     throw cause;
@@ -45,7 +45,7 @@ async function loadFile(source: string, options: LoadOptions): Promise<Inventory
   } catch (cause) {
     throw fail(`cannot read inventory: ${cause instanceof Error ? cause.message : String(cause)}`, source);
   }
-  return { ...parseInventoryDocument(decodeUtf8(bytes, source), source), source };
+  return parseInventoryDocument(decodeUtf8(bytes, source), source);
 }
 
 /** One kind of inventory source, recognised by how its name starts (`exec:`, `etcd://`). */
