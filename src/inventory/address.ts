@@ -27,47 +27,115 @@ function refused(text: string, range: string): HostAddress | null {
   return what === undefined ? null : { ok: false, message: `${text} is ${what}` };
 }
 
-/** Dotted decimal without leading zeros: what ipaddr.js's isValidFourPartDecimal takes when each part is at most 255. */
-const FOUR_PART_DECIMAL = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
-/** Lower-case hex groups and colons only: no embedded IPv4, no zone, no prefix. */
-const PLAIN_IPV6 = /^[0-9a-f:]{2,39}$/;
-const GROUP = /^[0-9a-f]{1,4}$/;
+const DOT = 0x2e;
+const COLON = 0x3a;
 
-function groups(text: string): number[] | null {
-  if (text === '') return [];
-  const parts = text.split(':');
-  return parts.every((part) => GROUP.test(part)) ? parts.map((part) => parseInt(part, 16)) : null;
-}
-
-/** The eight groups of a plain IPv6 address (at most one `::`, standing for two groups or more); null: anything else. */
-function plainIpv6Parts(value: string): number[] | null {
-  if (!PLAIN_IPV6.test(value)) return null;
-  const gap = value.indexOf('::');
-  if (gap === -1) {
-    const all = groups(value);
-    return all !== null && all.length === 8 ? all : null;
+/**
+ * The first octet of `value` if it is dotted decimal without leading zeros, each part at most 255 (what
+ * ipaddr.js's isValidFourPartDecimal takes, and its own canonical text); -1 when it is not.
+ */
+function dottedFirstOctet(value: string): number {
+  let first = -1;
+  let parts = 0;
+  let part = 0;
+  let digits = 0;
+  for (let i = 0; i <= value.length; i++) {
+    const c = i === value.length ? DOT : value.charCodeAt(i);
+    if (c === DOT) {
+      if (digits === 0 || part > 255 || parts === 4) return -1;
+      if (parts === 0) first = part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3 && !(digits === 1 && part === 0)) {
+      part = part * 10 + (c - 0x30);
+      digits++;
+    } else {
+      return -1;
+    }
   }
-  if (value.indexOf('::', gap + 1) !== -1) return null;
-  const head = groups(value.slice(0, gap));
-  const tail = groups(value.slice(gap + 2));
-  if (head === null || tail === null || head.length + tail.length > 6) return null;
-  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  return parts === 4 ? first : -1;
 }
 
 /**
- * The common forms (dotted decimal, lower-case hex groups) without ipaddr.js's general parser, which costs
- * seconds over a 100,000-host inventory; the same result as hostAddressOf, or null for it to decide.
+ * Writes the colon-separated groups of value[from, to) (one to four lower-case hex digits each) into
+ * groups[at...]; their number, or -1 when that text is not such groups or they would not fit in eight.
+ */
+function hexGroups(value: string, from: number, to: number, groups: Uint16Array, at: number): number {
+  if (from === to) return 0;
+  let count = 0;
+  let group = 0;
+  let digits = 0;
+  for (let i = from; i <= to; i++) {
+    const c = i === to ? COLON : value.charCodeAt(i);
+    if (c === COLON) {
+      if (digits === 0 || at + count === 8) return -1;
+      groups[at + count++] = group;
+      group = 0;
+      digits = 0;
+      continue;
+    }
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+    if (digit === -1 || digits === 4) return -1;
+    group = group * 16 + digit;
+    digits++;
+  }
+  return count;
+}
+
+/**
+ * Fills `groups` with the eight groups of a plain IPv6 address: lower-case hex groups and colons only (no
+ * embedded IPv4, zone or prefix), at most one `::`, standing for two groups or more. False for anything else.
+ */
+function plainIpv6Groups(value: string, groups: Uint16Array): boolean {
+  if (value.length > 39) return false;
+  const gap = value.indexOf('::');
+  if (gap === -1) return hexGroups(value, 0, value.length, groups, 0) === 8;
+  if (value.indexOf('::', gap + 1) !== -1) return false;
+  const head = hexGroups(value, 0, gap, groups, 0);
+  const tail = head === -1 ? -1 : hexGroups(value, gap + 2, value.length, groups, head);
+  if (tail === -1 || head + tail > 6) return false;
+  groups.copyWithin(8 - tail, head, head + tail);
+  groups.fill(0, head, 8 - tail);
+  return true;
+}
+
+function hexJoin(groups: Uint16Array, from: number, to: number): string {
+  let text = '';
+  for (let i = from; i < to; i++) text += (i === from ? '' : ':') + (groups[i] as number).toString(16);
+  return text;
+}
+
+/** RFC 5952 text (ipaddr.js's toRFC5952String): lower-case, no leading zeros, the longest (leftmost) run of two zero groups or more as `::`. */
+function rfc5952(groups: Uint16Array): string {
+  let start = -1;
+  let length = 1;
+  for (let i = 0; i < 8; ) {
+    let end = i;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - i > length) {
+      start = i;
+      length = end - i;
+    }
+    i = end === i ? i + 1 : end;
+  }
+  return start === -1 ? hexJoin(groups, 0, 8) : `${hexJoin(groups, 0, start)}::${hexJoin(groups, start + length, 8)}`;
+}
+
+const GROUPS = new Uint16Array(8);
+
+/**
+ * The common forms (dotted decimal, lower-case hex groups) of addresses outside every range a host address
+ * may not be in, without ipaddr.js, which costs seconds over a 100,000-host inventory: the same result as
+ * hostAddressOf. Null for hostAddressOf to decide: other forms, and addresses whose first octet (IPv4: 0, 127,
+ * 169, 224 and above) or first group (IPv6: 0, 64, fe80 and above) may put them in a refused range.
  */
 function plainHostAddress(value: string): HostAddress | null {
-  const v4 = FOUR_PART_DECIMAL.exec(value);
-  if (v4 !== null) {
-    const octets = [Number(v4[1]), Number(v4[2]), Number(v4[3]), Number(v4[4])];
-    if (octets.some((octet) => octet > 255)) return null;
-    return refused(value, new ipaddr.IPv4(octets).range()) ?? { ok: true, family: 'v4', text: value };
-  }
-  const parts = plainIpv6Parts(value);
-  if (parts === null) return null;
-  return v6Address(value, new ipaddr.IPv6(parts));
+  const octet = dottedFirstOctet(value);
+  if (octet !== -1) return octet === 0 || octet === 127 || octet === 169 || octet >= 224 ? null : { ok: true, family: 'v4', text: value };
+  if (!plainIpv6Groups(value, GROUPS)) return null;
+  const group = GROUPS[0] as number;
+  return group === 0 || group === 0x64 || group >= 0xfe80 ? null : { ok: true, family: 'v6', text: rfc5952(GROUPS) };
 }
 
 function v6Address(value: string, v6: ipaddr.IPv6): HostAddress {

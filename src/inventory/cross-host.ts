@@ -25,18 +25,22 @@ export function duplicateNames(checked: readonly CheckedHost[], nameAt: (index: 
 export function addressWarnings(entries: readonly CheckedHost[]): Diagnostic[] {
   const book = new AddressBook<Host>();
   const diagnostics: Diagnostic[] = [];
-  for (const { host, addressOrigins } of entries) {
+  for (const entry of entries) {
+    const { host } = entry;
     if (host === null) continue;
-    const addresses = [...host.addresses.v4, ...host.addresses.v6];
-    if (addresses.length === 0) {
+    const { v4, v6 } = host.addresses;
+    if (v4.length + v6.length === 0) {
       const why = host.lan === undefined ? 'it has no address' : `its lan interface ${host.lan} has no address`;
       diagnostics.push(warning(`${why}: rules selecting it match nothing`, { ...at(host.origin), host: host.name }));
     }
-    for (const { address, owner } of book.conflicts(host, addresses)) {
-      const where = addressOrigins.get(address) ?? host.origin;
-      diagnostics.push(warning(`address ${address} is claimed by both ${owner.name} and ${host.name}`, { ...at(where), host: host.name }));
+    for (const family of [v4, v6]) {
+      for (const address of family) {
+        const owner = book.take(host, address);
+        if (owner === undefined) continue;
+        const where = entry.addressOrigin(address) ?? host.origin;
+        diagnostics.push(warning(`address ${address} is claimed by both ${owner.name} and ${host.name}`, { ...at(where), host: host.name }));
+      }
     }
-    book.claim(host, addresses);
   }
   return diagnostics;
 }

@@ -9,6 +9,8 @@ import type { AttributeValue, Host } from './types.ts';
 
 export const HOST_FIELDS = ['name', 'environment', 'roles', 'tags', 'interfaces', 'lan', 'users', 'attributes'] as const;
 
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(HOST_FIELDS);
+
 export interface CheckedHost {
   /** null when the entry had errors. */
   host: Host | null;
@@ -17,8 +19,8 @@ export interface CheckedHost {
   diagnostics: Diagnostic[];
   /** Findings that do not make the host invalid. */
   warnings: Diagnostic[];
-  /** Where each canonical address was written. */
-  addressOrigins: Map<string, SourcePos>;
+  /** Where one of the host's canonical addresses was first written (looked up when a warning needs it). */
+  addressOrigin(address: string): SourcePos | undefined;
 }
 
 type Fields = Record<string, unknown>;
@@ -27,11 +29,42 @@ function isRecord(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Field-by-field checks of one host; `report` records an error at a path. */
-class HostChecker {
+/**
+ * Which items a list already holds. Lists are short (a host's roles, one interface's addresses), but every
+ * input may be huge: one longer than 16 items is searched through a set.
+ */
+class Seen {
+  private readonly set: Set<unknown> | null;
+
+  /** `list`: the items kept so far; `size`: how many items may be asked about. */
+  constructor(
+    private readonly list: readonly unknown[],
+    size: number,
+  ) {
+    this.set = size > 16 ? new Set() : null;
+  }
+
+  /** Whether `item` is one of list[0, end); it counts as held from now on. */
+  has(item: unknown, end: number): boolean {
+    if (this.set === null) {
+      for (let i = 0; i < end; i++) if (this.list[i] === item) return true;
+      return false;
+    }
+    const held = this.set.has(item);
+    this.set.add(item);
+    return held;
+  }
+}
+
+/**
+ * Field-by-field checks of one host; `report` records an error at a path. Valid lists and mappings of the
+ * entry are kept as they are (the entry is the checker's own, fresh from the parser): at 100,000 hosts, copies
+ * cost more than the checks.
+ */
+class HostChecker implements CheckedHost {
+  host: Host | null = null;
   readonly diagnostics: Diagnostic[] = [];
   readonly warnings: Diagnostic[] = [];
-  readonly addressOrigins = new Map<string, SourcePos>();
 
   constructor(
     private readonly raw: Fields,
@@ -46,7 +79,7 @@ class HostChecker {
 
   unknownFields(): void {
     for (const field of Object.keys(this.raw)) {
-      if (!(HOST_FIELDS as readonly string[]).includes(field)) {
+      if (!KNOWN_FIELDS.has(field)) {
         this.report(`unknown host field "${field}"${didYouMean(field, HOST_FIELDS)}`, [field], true);
       }
     }
@@ -82,20 +115,27 @@ class HostChecker {
   checkWords(field: 'roles' | 'tags'): string[] {
     const value = this.raw[field];
     if (value === undefined || value === null) return [];
-    const items = typeof value === 'string' ? [value] : value;
-    if (!Array.isArray(items)) {
+    if (typeof value === 'string') {
+      if (value.trim() !== '') return [value];
+      this.report(`${field} must be non-empty strings, not ${JSON.stringify(value)}`, [field]);
+      return [];
+    }
+    if (!Array.isArray(value)) {
       this.report(`${field} must be a list of names, not ${JSON.stringify(value)}`, [field]);
       return [];
     }
-    const words: string[] = [];
-    items.forEach((item: unknown, i) => {
-      if (typeof item !== 'string' || item.trim() === '') {
-        this.report(`${field} must be non-empty strings, not ${JSON.stringify(item)}`, typeof value === 'string' ? [field] : [field, i]);
-      } else if (!words.includes(item)) {
-        words.push(item);
-      }
-    });
-    return words;
+    const items: readonly unknown[] = value;
+    const seen = new Seen(items, items.length);
+    let words: string[] | null = null;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const bad = typeof item !== 'string' || item.trim() === '';
+      if (bad) this.report(`${field} must be non-empty strings, not ${JSON.stringify(item)}`, [field, i]);
+      const keep = !bad && !seen.has(item, i);
+      if (!keep && words === null) words = items.slice(0, i) as string[];
+      else if (keep && words !== null) words.push(item as string);
+    }
+    return words ?? (items as string[]);
   }
 
   checkInterfaces(): Record<string, string[]> {
@@ -106,36 +146,48 @@ class HostChecker {
       this.report('interfaces must be a mapping of interface name to addresses, e.g. { eth0: [10.0.0.1] }', ['interfaces']);
       return interfaces;
     }
-    for (const [ifname, list] of Object.entries(value)) {
+    for (const ifname of Object.keys(value)) {
       this.checkNameOf('interface', ifname, ['interfaces', ifname], true);
-      interfaces[ifname] = this.checkAddresses(list, ['interfaces', ifname]);
+      interfaces[ifname] = this.checkAddresses(value[ifname], ifname);
     }
     return interfaces;
   }
 
-  private checkAddresses(value: unknown, path: Path): string[] {
+  private checkAddresses(value: unknown, ifname: string): string[] {
     if (value === undefined || value === null) return [];
     const single = !Array.isArray(value);
-    const items: unknown[] = Array.isArray(value) ? value : [value];
+    const items: readonly unknown[] = Array.isArray(value) ? value : [value];
     const addresses: string[] = [];
-    items.forEach((item, i) => {
-      const where = single ? path : [...path, i];
-      const parsed = parseHostAddress(item);
-      if (!parsed.ok) {
-        this.report(parsed.message, where);
-      } else if (!addresses.includes(parsed.text)) {
-        addresses.push(parsed.text);
-        if (!this.addressOrigins.has(parsed.text)) this.addressOrigins.set(parsed.text, this.locate.at(where));
-      }
-    });
+    const seen = new Seen(addresses, items.length);
+    for (let i = 0; i < items.length; i++) {
+      const parsed = parseHostAddress(items[i]);
+      if (!parsed.ok) this.report(parsed.message, single ? ['interfaces', ifname] : ['interfaces', ifname, i]);
+      else if (!seen.has(parsed.text, addresses.length)) addresses.push(parsed.text);
+    }
     return addresses;
+  }
+
+  addressOrigin(address: string): SourcePos | undefined {
+    const interfaces = this.raw['interfaces'];
+    if (!isRecord(interfaces)) return undefined;
+    for (const ifname of Object.keys(interfaces)) {
+      const value = interfaces[ifname];
+      if (value === undefined || value === null) continue;
+      const items: readonly unknown[] = Array.isArray(value) ? value : [value];
+      const i = items.findIndex((item) => {
+        const parsed = parseHostAddress(item);
+        return parsed.ok && parsed.text === address;
+      });
+      if (i !== -1) return this.locate.at(Array.isArray(value) ? ['interfaces', ifname, i] : ['interfaces', ifname]);
+    }
+    return undefined;
   }
 
   checkLan(interfaces: Record<string, string[]>): string | undefined {
     const value = this.raw['lan'];
     if (value === undefined || value === null) return undefined;
-    const known = Object.keys(interfaces);
-    if (typeof value !== 'string' || !known.includes(value)) {
+    if (typeof value !== 'string' || !Object.hasOwn(interfaces, value)) {
+      const known = Object.keys(interfaces);
       const hint = typeof value === 'string' ? didYouMean(value, known) : '';
       const have = known.length === 0 ? 'the host has no interfaces' : `the host's interfaces are ${known.join(', ')}`;
       this.report(`lan ${JSON.stringify(value)} is not one of the host's interfaces${hint}: ${have}`, ['lan']);
@@ -146,16 +198,28 @@ class HostChecker {
 
   checkUsers(): Record<string, number> {
     const value = this.raw['users'];
-    const users: Record<string, number> = {};
-    if (value === undefined || value === null) return users;
+    if (value === undefined || value === null) return {};
     if (!isRecord(value)) {
       this.report('users must be a mapping of user name to uid, e.g. { www-data: 33 }', ['users']);
-      return users;
+      return {};
     }
-    for (const [user, uid] of Object.entries(value)) {
-      this.checkNameOf('user', user, ['users', user], true);
-      if (!isUid(uid)) this.report(`uid of "${user}" must be an integer from 0 to ${MAX_UID}, not ${JSON.stringify(uid)}`, ['users', user]);
-      else users[user] = uid;
+    /* A user named __proto__ would be the prototype of a copy, not a user: the copy (made only then) drops it, as it always did. */
+    let valid = !Object.hasOwn(value, '__proto__');
+    const names = Object.keys(value);
+    for (const user of names) {
+      const uid = value[user];
+      const named = this.checkNameOf('user', user, ['users', user], true);
+      if (!isUid(uid)) {
+        this.report(`uid of "${user}" must be an integer from 0 to ${MAX_UID}, not ${JSON.stringify(uid)}`, ['users', user]);
+        valid = false;
+      } else if (!named) {
+        valid = false;
+      }
+    }
+    let users = value as Record<string, number>;
+    if (!valid) {
+      users = {};
+      for (const user of names) if (isUid(value[user])) users[user] = value[user];
     }
     this.sharedUids(users);
     return users;
@@ -163,11 +227,16 @@ class HostChecker {
 
   /** Users sharing a uid are one user to the kernel: the socket's owner is only a uid. */
   private sharedUids(users: Record<string, number>): void {
-    const byUid = new Map<number, string>();
-    for (const [user, uid] of Object.entries(users)) {
-      const first = byUid.get(uid);
+    const names = Object.keys(users);
+    const byUid = names.length > 16 ? new Map<number, string>() : null;
+    for (let i = 0; i < names.length; i++) {
+      const user = names[i] as string;
+      const uid = users[user] as number;
+      let first: string | undefined;
+      if (byUid !== null) first = byUid.get(uid);
+      else for (let k = 0; k < i && first === undefined; k++) if (users[names[k] as string] === uid) first = names[k];
       if (first === undefined) {
-        byUid.set(uid, user);
+        byUid?.set(uid, user);
         continue;
       }
       const where = { ...this.locate.key(['users', user]), ...(this.name === undefined ? {} : { host: this.name }) };
@@ -188,17 +257,18 @@ class HostChecker {
   }
 }
 
-function sortedUnique(list: Iterable<string>, compare?: (a: string, b: string) => number): string[] {
-  return [...new Set(list)].sort(compare);
+function sortedUnique(list: string[]): string[] {
+  return list.length < 2 ? list : [...new Set(list)].sort(compareAddresses);
 }
 
 /** The addresses a query selecting the host yields: the lan interface's, or every interface's. */
 export function deriveAddresses(interfaces: Record<string, string[]>, lan: string | undefined): Host['addresses'] {
-  const all = lan === undefined ? Object.values(interfaces).flat() : (interfaces[lan] ?? []);
-  return {
-    v4: sortedUnique(all.filter((a) => !a.includes(':')), compareAddresses),
-    v6: sortedUnique(all.filter((a) => a.includes(':')), compareAddresses),
-  };
+  const v4: string[] = [];
+  const v6: string[] = [];
+  for (const name of lan === undefined ? Object.keys(interfaces) : [lan]) {
+    for (const address of interfaces[name] ?? []) (address.includes(':') ? v6 : v4).push(address);
+  }
+  return { v4: sortedUnique(v4), v6: sortedUnique(v6) };
 }
 
 /** Numeric order of two addresses of one family. */
@@ -213,25 +283,25 @@ function compareAddresses(a: string, b: string): number {
 export function checkHost(raw: unknown, locate: Locator, origin: SourcePos): CheckedHost {
   if (!isRecord(raw)) {
     const diagnostic = error(`a host must be a mapping (name, interfaces, ...), not ${JSON.stringify(raw)}`, origin);
-    return { host: null, name: undefined, diagnostics: [diagnostic], warnings: [], addressOrigins: new Map() };
+    return { host: null, name: undefined, diagnostics: [diagnostic], warnings: [], addressOrigin: () => undefined };
   }
   const name = typeof raw['name'] === 'string' ? raw['name'] : undefined;
   const checker = new HostChecker(raw, locate, name);
   checker.unknownFields();
   const interfaces = checker.checkInterfaces();
   const lan = checker.checkLan(interfaces);
-  const host: Host = {
-    name: checker.checkName(),
-    environment: checker.checkEnvironment(),
-    roles: checker.checkWords('roles'),
-    tags: checker.checkWords('tags'),
-    interfaces,
-    ...(lan === undefined ? {} : { lan }),
-    users: checker.checkUsers(),
-    attributes: checker.checkAttributes(),
-    addresses: deriveAddresses(interfaces, lan),
-    origin,
-  };
-  const ok = checker.diagnostics.length === 0;
-  return { host: ok ? host : null, name, diagnostics: checker.diagnostics, warnings: checker.warnings, addressOrigins: checker.addressOrigins };
+  const hostName = checker.checkName();
+  const environment = checker.checkEnvironment();
+  const roles = checker.checkWords('roles');
+  const tags = checker.checkWords('tags');
+  const users = checker.checkUsers();
+  const attributes = checker.checkAttributes();
+  const addresses = deriveAddresses(interfaces, lan);
+  if (checker.diagnostics.length === 0) {
+    checker.host =
+      lan === undefined
+        ? { name: hostName, environment, roles, tags, interfaces, users, attributes, addresses, origin }
+        : { name: hostName, environment, roles, tags, interfaces, lan, users, attributes, addresses, origin };
+  }
+  return checker;
 }

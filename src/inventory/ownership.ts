@@ -33,6 +33,13 @@ export class AddressBook<H extends { name: string }> {
     });
   }
 
+  /** Claims one address of host's, as `conflicts` then `claim` would: the other host owning it already, if any. */
+  take(host: H, address: string): H | undefined {
+    const owner = this.owners.get(address);
+    if (owner === undefined) this.owners.set(address, host);
+    return owner === undefined || owner.name === host.name ? undefined : owner;
+  }
+
   /** Records host as the owner of those addresses nobody owns yet. */
   claim(host: H, addresses: readonly string[]): void {
     for (const address of addresses) if (!this.owners.has(address)) this.owners.set(address, host);

@@ -8,29 +8,33 @@ import type { AttributeValue, Host } from '../inventory/types.ts';
 
 export const BUILTIN_FIELDS: ReadonlySet<string> = new Set(['name', 'environment', 'roles', 'tags']);
 
-export interface FieldValue {
-  /** Keys from the attributes' root; a built-in field is one key. */
-  path: string[];
-  value: string;
+export type BuiltinField = 'name' | 'environment' | 'roles' | 'tags';
+
+/** A built-in field's values of one host: one value, or a list (roles, tags). */
+export function builtinFieldValues(host: Host, field: BuiltinField): string | readonly string[] {
+  return field === 'name' ? host.name : field === 'environment' ? host.environment : field === 'roles' ? host.roles : host.tags;
 }
 
-function* attributeValues(path: string[], value: AttributeValue): Generator<FieldValue> {
-  if (value === null) return;
-  if (Array.isArray(value)) {
-    for (const element of value) yield* attributeValues(path, element);
-  } else if (typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) yield* attributeValues([...path, key], child);
-  } else {
-    yield { path, value: String(value) };
-  }
-}
-
-export function* hostFieldValues(host: Host): Generator<FieldValue> {
-  yield { path: ['name'], value: host.name };
-  yield { path: ['environment'], value: host.environment };
-  for (const role of host.roles) yield { path: ['roles'], value: role };
-  for (const tag of host.tags) yield { path: ['tags'], value: tag };
-  for (const entry of attributeValues([], host.attributes)) {
-    if (!BUILTIN_FIELDS.has(entry.path.join('.'))) yield entry;
-  }
+/**
+ * Calls `visit` for each attribute value of a host, in order: its dotted path, the dotted paths of the
+ * attribute and of each object above the value (`paths`, outermost first, ending with `path`), and the value.
+ */
+export function forEachAttributeValue(attributes: Host['attributes'], visit: (path: string, paths: readonly string[], value: string) => void): void {
+  const paths: string[] = [];
+  const walk = (path: string, value: AttributeValue): void => {
+    if (value === null) return;
+    if (Array.isArray(value)) {
+      for (const element of value) walk(path, element);
+    } else if (typeof value === 'object') {
+      for (const key of Object.keys(value)) descend(path === '' ? key : `${path}.${key}`, value[key] as AttributeValue);
+    } else if (!(paths.length === 1 && BUILTIN_FIELDS.has(path))) {
+      visit(path, paths, String(value));
+    }
+  };
+  const descend = (path: string, value: AttributeValue): void => {
+    paths.push(path);
+    walk(path, value);
+    paths.pop();
+  };
+  for (const key of Object.keys(attributes)) descend(key, attributes[key] as AttributeValue);
 }

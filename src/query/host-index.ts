@@ -10,7 +10,7 @@ import type { QueryNode } from './ast.ts';
 import { Bitset } from './bitset.ts';
 import { formatQuery, usesSametag } from './format.ts';
 import { compileGlob } from './glob.ts';
-import { BUILTIN_FIELDS, hostFieldValues } from './host-fields.ts';
+import { BUILTIN_FIELDS, builtinFieldValues, forEachAttributeValue, type BuiltinField } from './host-fields.ts';
 
 export interface QueryContext {
   /** Only hosts of this environment are selected; null: every environment. */
@@ -44,7 +44,33 @@ function pushOnce(list: number[], position: number): void {
   if (list[list.length - 1] !== position) list.push(position);
 }
 
-function buildPostings(hosts: readonly Host[]): Map<string, FieldPostings> {
+function addValue(field: FieldPostings, value: string, position: number): void {
+  const key = value.toLowerCase();
+  let list = field.values.get(key);
+  if (list === undefined) {
+    list = [];
+    field.values.set(key, list);
+  }
+  pushOnce(list, position);
+}
+
+function builtinPostings(hosts: readonly Host[], field: BuiltinField): FieldPostings {
+  const postings: FieldPostings = { values: new Map(), present: [] };
+  hosts.forEach((host, position) => {
+    const values = builtinFieldValues(host, field);
+    if (typeof values === 'string') {
+      addValue(postings, values, position);
+      postings.present.push(position);
+    } else if (values.length > 0) {
+      for (const value of values) addValue(postings, value, position);
+      postings.present.push(position);
+    }
+  });
+  return postings;
+}
+
+/** Postings of every attribute path (leaves and the objects above them) some host has. */
+function attributePostings(hosts: readonly Host[]): Map<string, FieldPostings> {
   const fields = new Map<string, FieldPostings>();
   const postings = (field: string): FieldPostings => {
     let found = fields.get(field);
@@ -55,26 +81,24 @@ function buildPostings(hosts: readonly Host[]): Map<string, FieldPostings> {
     return found;
   };
   hosts.forEach((host, position) => {
-    for (const { path, value } of hostFieldValues(host)) {
-      const field = postings(path.join('.'));
-      const key = value.toLowerCase();
-      let list = field.values.get(key);
-      if (list === undefined) {
-        list = [];
-        field.values.set(key, list);
+    forEachAttributeValue(host.attributes, (path, paths, value) => {
+      addValue(postings(path), value, position);
+      for (let depth = 0; depth < paths.length; depth++) {
+        const ancestor = paths[depth] as string;
+        if (depth === paths.length - 1 || !BUILTIN_FIELDS.has(ancestor)) pushOnce(postings(ancestor).present, position);
       }
-      pushOnce(list, position);
-      for (let depth = 1; depth <= path.length; depth++) {
-        const ancestor = path.slice(0, depth).join('.');
-        if (depth === path.length || !BUILTIN_FIELDS.has(ancestor)) pushOnce(postings(ancestor).present, position);
-      }
-    }
+    });
   });
   return fields;
 }
 
+/**
+ * The index over an inventory's hosts. Each built-in field is indexed when a query first uses it, the attributes
+ * when a query first uses one: compiling one host of a large fleet indexes only what its rules ask about.
+ */
 export class HostIndex {
-  private readonly fields: Map<string, FieldPostings>;
+  private readonly builtins = new Map<string, FieldPostings>();
+  private attributes: Map<string, FieldPostings> | null = null;
   private readonly universe: Bitset;
   private readonly terms = new Map<string, Bitset>();
   private readonly sametags = new Map<string, Bitset>();
@@ -83,13 +107,25 @@ export class HostIndex {
   private readonly selfTagsByHost = new WeakMap<Host, SelfTags>();
 
   constructor(private readonly hosts: readonly Host[]) {
-    this.fields = buildPostings(hosts);
     this.universe = Bitset.full(hosts.length);
   }
 
   /** A built-in field, or an attribute path (leaf or object) that some host has. */
   knownField(field: string): boolean {
-    return BUILTIN_FIELDS.has(field) || this.fields.has(field);
+    return BUILTIN_FIELDS.has(field) || this.postings(field) !== undefined;
+  }
+
+  private postings(field: string): FieldPostings | undefined {
+    if (!BUILTIN_FIELDS.has(field)) {
+      this.attributes ??= attributePostings(this.hosts);
+      return this.attributes.get(field);
+    }
+    let postings = this.builtins.get(field);
+    if (postings === undefined) {
+      postings = builtinPostings(this.hosts, field as BuiltinField);
+      this.builtins.set(field, postings);
+    }
+    return postings;
   }
 
   /** The hosts (inventory positions) the query selects in this context. Do not mutate the result. */
@@ -211,7 +247,7 @@ export class HostIndex {
 
   private lookup(field: string, value: string, wildcard: boolean): Bitset {
     const size = this.hosts.length;
-    const postings = this.fields.get(field);
+    const postings = this.postings(field);
     if (postings === undefined) return Bitset.empty(size);
     if (!wildcard) return Bitset.fromIndices(size, postings.values.get(value) ?? []);
     if (value === '*') return Bitset.fromIndices(size, postings.present);

@@ -26,3 +26,18 @@ test('host addresses that are no one machine are still refused', () => {
   }
   assert.deepEqual(parseHostAddress('2001:db8:0:0:0:0:0:1'), { ok: true, family: 'v6', text: '2001:db8::1' });
 });
+
+test('the fast path agrees with the general parser at the edges of the refused ranges and on every zero run', () => {
+  /* IPv4 around the first octets the fast path leaves to ipaddr.js (0, 127, 169, 224 and above), with any other octets. */
+  const octet = fc.oneof(fc.constantFrom(0, 1, 9, 10, 99, 100, 126, 127, 128, 168, 169, 170, 223, 224, 239, 240, 254, 255, 256), fc.integer({ min: 0, max: 255 }));
+  const v4 = fc.tuple(octet, octet, octet, octet).map((parts) => parts.join('.'));
+  /* IPv6 groups around 0, 64, ff9b, fe80, fec0 and ff00, zero runs of every length and place, written with or without `::` and leading zeros. */
+  const group = fc.oneof(fc.constant(0), fc.constant(0), fc.constantFrom(1, 0x64, 0xff9b, 0xffff, 0x2001, 0xdb8, 0xfe7f, 0xfe80, 0xfebf, 0xfec0, 0xfeff, 0xff00), fc.integer({ min: 0, max: 0xffff }));
+  const v6 = fc.tuple(fc.array(group, { minLength: 8, maxLength: 8 }), fc.boolean(), fc.nat(8), fc.nat(8)).map(([groups, padded, from, length]) => {
+    const text = groups.map((g) => (padded ? g.toString(16).padStart(4, '0') : g.toString(16)));
+    const end = Math.min(8, from + length);
+    const zeros = end - from >= 2 && groups.slice(from, end).every((g) => g === 0);
+    return zeros ? `${text.slice(0, from).join(':')}::${text.slice(end).join(':')}` : text.join(':');
+  });
+  fc.assert(fc.property(fc.oneof(v4, v6), (value) => assert.deepEqual(parseHostAddress(value), hostAddressOf(value), value)), { numRuns: 20000 });
+});
