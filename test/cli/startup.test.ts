@@ -53,4 +53,11 @@ describe('startup', () => {
     const bytes = [...read].reduce((n, f) => n + (outputs[f]?.bytes ?? 0), 0);
     assert.ok(bytes < 150_000, `--help reads ${bytes} bytes: ${[...read].map((f) => `${f} ${outputs[f]?.bytes}`).join(', ')}`);
   });
+
+  it("schemas bundle zod/mini's share of zod, never the classic API (all of zod, in every command reading palisade.yaml)", async () => {
+    const { metafile } = await build({ ...(await splitOptions()), metafile: true, logLevel: 'silent' });
+    const zod = Object.keys(metafile.inputs).filter((f) => f.includes('node_modules/zod/'));
+    assert.ok(zod.length > 0, 'zod/mini is bundled');
+    assert.deepEqual(zod.filter((f) => f.includes('/classic/')), []);
+  });
 });
