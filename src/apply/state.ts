@@ -6,7 +6,7 @@
  * outside palisade), is refused before anything is loaded from it.
  *
  * A change of set members only (the fleet agent's everyday change) is not worth rewriting a file that holds
- * every element twice: it is appended to `state.journal` as one line, the edited part of each changed set,
+ * every element twice: it is appended to `state.journal` as one line, the edits of each changed set (elementSplices),
  * and synced. Reading replays the journal over state.json, verifying every step against its hash as state.json
  * itself is verified. Each whole write of state.json names a new epoch that journal lines carry: a journal left
  * from before the last whole write (a crash between writing state.json and removing the journal) is ignored,
@@ -20,7 +20,7 @@ import { open, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import '../schema.ts';
-import { diffRulesets, elementEdit } from '../compile/diff.ts';
+import { applySplices, diffRulesets, elementSplices } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { InternalError, OperationError, systemReason } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
@@ -112,8 +112,11 @@ const stateSchema = z.object({
   pending: z.nullable(z.object({ id: z.string(), deadline: z.string(), timerPid: z.nullable(z.int()) })),
 });
 
-/** One changed set of a journal line: its elements are the previous ones' head, `middle`, then their tail. */
-const setEditSchema = z.object({ name: z.string(), head: z.int().check(z.nonnegative()), tail: z.int().check(z.nonnegative()), middle: z.array(z.string()) });
+const count = (): z.ZodMiniInt => z.int().check(z.nonnegative());
+/** One changed set of a journal line: the splices (elementSplices) that make its elements of the previous ones. */
+const setEditSchema = z.object({ name: z.string(), splices: z.array(z.object({ at: count(), remove: count(), insert: z.array(z.string()) })) });
+/** One changed set of a journal line as earlier versions wrote it: the previous elements' head, `middle`, then their tail. */
+const headTailEditSchema = z.object({ name: z.string(), head: count(), tail: count(), middle: z.array(z.string()) });
 type SetEdit = z.infer<typeof setEditSchema>;
 
 /** A journal line: the applied record that follows `follows`, as edits of its sets. */
@@ -127,7 +130,7 @@ const entrySchema = z.object({
   warnings: z.array(z.string()),
   appliedAt: z.string(),
   command: z.array(z.string()),
-  sets: z.array(setEditSchema),
+  sets: z.array(z.union([setEditSchema, headTailEditSchema])),
 });
 type JournalEntry = z.infer<typeof entrySchema>;
 
@@ -238,8 +241,9 @@ function rebuild(before: Ruleset, entry: Pick<JournalEntry, 'policyRevision' | '
     const edit = edits.get(set.name);
     if (edit === undefined) return set;
     edits.delete(set.name);
-    if (edit.head + edit.tail > set.elements.length) return null;
-    return { ...set, elements: [...set.elements.slice(0, edit.head), ...edit.middle, ...set.elements.slice(set.elements.length - edit.tail)] };
+    const splices = 'splices' in edit ? edit.splices : [{ at: edit.head, remove: set.elements.length - edit.head - edit.tail, insert: edit.middle }];
+    const elements = applySplices(set.elements, splices);
+    return elements === null ? null : { ...set, elements };
   });
   if (edits.size > 0 || sets.some((set) => set === null)) return null;
   return { ...before, sets: sets as Ruleset['sets'], warnings: entry.warnings, policyRevision: entry.policyRevision, inventoryRevision: entry.inventoryRevision };
@@ -366,9 +370,8 @@ function journalEntry(epoch: string, before: AppliedRecord, after: AppliedRecord
     const old = before.ruleset.sets[i];
     if (old === undefined || old.name !== set.name) return null;
     if (old.elements === set.elements) continue;
-    const { head, tail } = elementEdit(old.elements, set.elements);
-    if (head === old.elements.length && head === set.elements.length) continue;
-    sets.push({ name: set.name, head, tail, middle: set.elements.slice(head, set.elements.length - tail) });
+    const splices = elementSplices(old.elements, set.elements);
+    if (splices.length > 0) sets.push({ name: set.name, splices });
   }
   const { policyRevision, inventoryRevision, warnings } = after.ruleset;
   const entry: JournalEntry = { epoch, follows: before.id, id: after.id, hash: after.hash, policyRevision, inventoryRevision, warnings, appliedAt: after.appliedAt, command: after.command, sets };
@@ -378,18 +381,24 @@ function journalEntry(epoch: string, before: AppliedRecord, after: AppliedRecord
   return entry;
 }
 
+/** Equal lists of elements, compared in place: rebuilt ones hold the very strings of the lists they come from. */
+function sameElements(a: readonly string[], b: readonly string[] | undefined): boolean {
+  if (b === undefined || a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k += 1) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 /**
  * Whether a ruleset rebuilt from a journal line has the JSON text, and so the hash, of `after`, without hashing
- * their elements again: rebuild() gives each set the elements of `after`'s set of the same name (elementEdit's head
- * and tail are equal in both, the middle is `after`'s), so their texts differ only if the rest does, which is
- * compared as text with each set's elements left out in place (key order counts).
+ * their elements again: each set's elements are compared as lists, and the rest as text with each set's elements
+ * left out in place (key order counts).
  */
 function sameText(rebuilt: Ruleset, after: Ruleset): boolean {
   const sets = new Set<object>([...rebuilt.sets, ...after.sets]);
   const withoutElements = function (this: unknown, key: string, value: unknown): unknown {
     return key === 'elements' && sets.has(this as object) ? 0 : value;
   };
-  return rebuilt.sets.every((set, i) => set.elements.length === after.sets[i]?.elements.length) && JSON.stringify(rebuilt, withoutElements) === JSON.stringify(after, withoutElements);
+  return rebuilt.sets.every((set, i) => sameElements(set.elements, after.sets[i]?.elements)) && JSON.stringify(rebuilt, withoutElements) === JSON.stringify(after, withoutElements);
 }
 
 /**

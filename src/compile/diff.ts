@@ -48,27 +48,82 @@ function ruleKeys(rs: Ruleset): Map<string, string> {
 
 const minus = <T>(a: Map<string, T>, b: Map<string, T>): T[] => [...a].filter(([k]) => !b.has(k)).map(([, v]) => v);
 
-/**
- * Where two element lists differ: the length of their common head and of their common tail (not overlapping).
- * A change of membership mostly touches a few elements of a long list kept in one order, so what lies between
- * is short: `after` is `before`'s head, then after.slice(head, after.length - tail), then `before`'s tail.
- */
-export function elementEdit(before: readonly string[], after: readonly string[]): { head: number; tail: number } {
-  let head = 0;
-  while (head < before.length && head < after.length && before[head] === after[head]) head += 1;
-  let tail = 0;
-  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail += 1;
-  return { head, tail };
+/** One edit of an element list: at position `at` of the list before, `remove` elements give way to `insert`. */
+export interface Splice {
+  at: number;
+  remove: number;
+  insert: string[];
 }
 
-/** Members added and removed between two element lists (a set's elements are distinct): only the edited part is hashed. */
+/** How many elements, in both lists, are passed over looking for where they agree again after a difference. */
+const REALIGN = 16;
+/** Edits before the rest of the lists is taken as one (a change of members touches a few elements). */
+const MAX_SPLICES = 256;
+
+/** The nearest positions past i and j where the lists agree again (fewest elements passed over); null: none near. */
+function realign(before: readonly string[], i: number, after: readonly string[], j: number): { remove: number; insert: number } | null {
+  for (let passed = 1; passed <= REALIGN; passed += 1) {
+    for (let remove = 0; remove <= passed; remove += 1) {
+      const insert = passed - remove;
+      if (i + remove < before.length && j + insert < after.length && before[i + remove] === after[j + insert]) return { remove, insert };
+    }
+  }
+  return null;
+}
+
+/**
+ * The edits that make `after` of `before`, in order of position. A change of membership mostly touches a few
+ * elements of long lists kept in one order (a host leaves here, another joins there): both lists are walked
+ * together, and where they differ, the edit runs to the nearest place where they agree again; far from any such
+ * place (or past MAX_SPLICES edits), one edit replaces the rest. Applied to `before` (applySplices), they give `after`.
+ */
+export function elementSplices(before: readonly string[], after: readonly string[]): Splice[] {
+  const splices: Splice[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    if (i < before.length && j < after.length && before[i] === after[j]) {
+      i += 1;
+      j += 1;
+      continue;
+    }
+    const next = splices.length < MAX_SPLICES ? realign(before, i, after, j) : null;
+    if (next === null) {
+      splices.push({ at: i, remove: before.length - i, insert: after.slice(j) });
+      break;
+    }
+    splices.push({ at: i, remove: next.remove, insert: after.slice(j, j + next.insert) });
+    i += next.remove;
+    j += next.insert;
+  }
+  return splices;
+}
+
+/** `elements` with the splices (in order of position, not overlapping) made; null when they do not fit it. */
+export function applySplices(elements: readonly string[], splices: readonly Splice[]): string[] | null {
+  const out: string[] = [];
+  let from = 0;
+  for (const { at, remove, insert } of splices) {
+    if (remove < 0 || at < from || at + remove > elements.length) return null;
+    for (let k = from; k < at; k += 1) out.push(elements[k] as string);
+    for (const element of insert) out.push(element);
+    from = at + remove;
+  }
+  for (let k = from; k < elements.length; k += 1) out.push(elements[k] as string);
+  return out;
+}
+
+/**
+ * Members added and removed between two element lists (a set's elements are distinct): only what the splices
+ * touch is compared, and an element they remove in one place and insert in another has moved, not changed.
+ */
 export function elementChanges(before: readonly string[], after: readonly string[]): { added: string[]; removed: string[] } {
-  const { head, tail } = elementEdit(before, after);
-  const oldMiddle = before.slice(head, before.length - tail);
-  const newMiddle = after.slice(head, after.length - tail);
-  const oldSet = new Set(oldMiddle);
-  const newSet = new Set(newMiddle);
-  return { added: newMiddle.filter((e) => !oldSet.has(e)), removed: oldMiddle.filter((e) => !newSet.has(e)) };
+  const splices = elementSplices(before, after);
+  const out = splices.flatMap((s) => before.slice(s.at, s.at + s.remove));
+  const into = splices.flatMap((s) => s.insert);
+  const outSet = new Set(out);
+  const intoSet = new Set(into);
+  return { added: into.filter((e) => !outSet.has(e)), removed: out.filter((e) => !intoSet.has(e)) };
 }
 
 /** The last diff, by identity of its rulesets: the applier and the kernel backend ask for the same one. */

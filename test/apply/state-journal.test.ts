@@ -142,13 +142,25 @@ describe('state journal', () => {
     assert.equal((await fresh(torn)).applied?.id, 'after-torn');
   });
 
+  it('replays a line as earlier versions wrote it (head, middle, tail of each changed set)', async () => {
+    const { dir, first } = await started();
+    const second = nextRecord(first, 'second', ['10.0.1.11', '10.0.1.13']);
+    await saveMembership(dir, await loadState(dir), second);
+    const line = JSON.parse(readFileSync(join(dir, JOURNAL_FILE), 'utf8')) as Record<string, unknown> & { sets: Array<{ name: string }> };
+    assert.deepEqual(line.sets, [{ name: WEB, splices: [{ at: 1, remove: 1, insert: ['10.0.1.13'] }] }]);
+    writeFileSync(join(dir, JOURNAL_FILE), `${JSON.stringify({ ...line, sets: [{ name: WEB, head: 1, tail: 0, middle: ['10.0.1.13'] }] })}\n`);
+    assert.deepEqual(await fresh(dir), { ...EMPTY_STATE, applied: second, previous: { record: first } });
+  });
+
   it('refuses a journal edited outside palisade, or hostile, naming the line', async () => {
     const { dir, first } = await started();
     await saveMembership(dir, await loadState(dir), nextRecord(first, 'second', ['10.0.1.11', '10.0.1.13']));
     const line = JSON.parse(readFileSync(join(dir, JOURNAL_FILE), 'utf8')) as Record<string, unknown> & { sets: Array<Record<string, unknown>> };
     const variants: Array<[unknown, RegExp]> = [
-      [{ ...line, sets: [{ ...line.sets[0], middle: ['0.0.0.0/0'] }] }, /state\.journal:1 was modified outside palisade: the ruleset \(IR\) of apply second does not match its hash/],
-      [{ ...line, sets: [{ ...line.sets[0], head: 1e9 }] }, /state\.journal:1 was modified outside palisade/],
+      [{ ...line, sets: [{ ...line.sets[0], splices: [{ at: 0, remove: 0, insert: ['0.0.0.0/0'] }] }] }, /state\.journal:1 was modified outside palisade: the ruleset \(IR\) of apply second does not match its hash/],
+      [{ ...line, sets: [{ ...line.sets[0], splices: [{ at: 1e9, remove: 0, insert: [] }] }] }, /state\.journal:1 was modified outside palisade/],
+      [{ ...line, sets: [{ ...line.sets[0], splices: [{ at: 1, remove: 1, insert: [] }, { at: 0, remove: 1, insert: [] }] }] }, /state\.journal:1 was modified outside palisade/],
+      [{ ...line, sets: [{ name: line.sets[0]?.name, head: 1e9, tail: 0, middle: [] }] }, /state\.journal:1 was modified outside palisade/],
       [{ ...line, sets: [{ ...line.sets[0], name: 'pal4_not_a_set' }] }, /state\.journal:1 was modified outside palisade/],
       [{ ...line, follows: 'someone-else' }, /state\.journal:1 is damaged \(it follows apply someone-else, the state holds first\)/],
       [{ ...line, sets: 'x'.repeat(100) }, /state\.journal:1 is damaged \(sets:/],
