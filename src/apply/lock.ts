@@ -12,6 +12,7 @@
  * beside the lock, to say who holds it.
  */
 import { randomBytes } from 'node:crypto';
+import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { readFile, readlink, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -98,6 +99,15 @@ async function readLink(path: string): Promise<string | null> {
 }
 const code = (cause: unknown): string | undefined => (cause as NodeJS.ErrnoException).code;
 
+/** Whom the link names now; null when it cannot be read. */
+function linkTarget(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
+
 /** Removes `path` if it still names the dead `holder`, under a marker only one contender can create. */
 async function removeStale(dir: string, path: string, holder: string, me: string, depth: number): Promise<void> {
   const marker = join(dir, `${LOCK_FILE}.stale.${sha256(`${path}\0${holder}`).slice(0, 16)}`);
@@ -135,7 +145,8 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
   try {
     for (;;) {
       try {
-        await symlink(me, path);
+        /* Synchronous, as releasing is: a symlink in the local state directory takes microseconds (see state.ts's fileIdentity). */
+        symlinkSync(me, path);
         break;
       } catch (cause) {
         if (code(cause) === 'ENOENT' && recreate-- > 0) {
@@ -168,9 +179,13 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
   return {
     release: async (options = {}) => {
       await owner;
-      if ((await readLink(path).catch(() => null)) !== me) return;
+      if (linkTarget(path) !== me) return;
       if (options.removeDirectory === true) await unlink(join(dir, OWNER_FILE)).catch(() => undefined);
-      await unlink(path).catch(() => undefined);
+      try {
+        unlinkSync(path);
+      } catch {
+        /* Gone already: released. */
+      }
       /* Fails (and leaves it) when another palisade took the lock meanwhile, or left a stale-lock marker. */
       if (options.removeDirectory === true) await rmdir(dir).catch(() => undefined);
     },

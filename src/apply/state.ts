@@ -15,8 +15,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../hash.ts';
-import type { BigIntStats } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import '../schema.ts';
@@ -170,20 +171,39 @@ const cache = new Map<string, { file: string; state: State; epoch: string; entri
 
 const statIdentity = (s: BigIntStats): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 
-async function fileIdentity(path: string): Promise<string | null> {
-  const s = await stat(path, { bigint: true }).catch(() => null);
-  return s === null ? null : statIdentity(s);
+/**
+ * Synchronous, as the journal's small calls are: a stat of the local state directory takes microseconds, while
+ * each call through libuv's thread pool waits for the event loop to be scheduled again, which on a loaded host is
+ * most of what an agent's unchanged or element-only apply waited on. Only syncs to disk are awaited.
+ */
+function fileIdentity(path: string): string | null {
+  try {
+    const s = statSync(path, { bigint: true, throwIfNoEntry: false });
+    return s === undefined ? null : statIdentity(s);
+  } catch {
+    return null;
+  }
 }
 
-const filesIdentity = async (dir: string): Promise<string | null> => {
-  const state = await fileIdentity(join(dir, STATE_FILE));
-  return state === null ? null : `${state}|${(await fileIdentity(join(dir, JOURNAL_FILE))) ?? '-'}`;
+const filesIdentity = (dir: string): string | null => {
+  const state = fileIdentity(join(dir, STATE_FILE));
+  return state === null ? null : `${state}|${fileIdentity(join(dir, JOURNAL_FILE)) ?? '-'}`;
 };
+
+function truncateQuietly(fd: number, size: number): void {
+  try {
+    ftruncateSync(fd, size);
+  } catch {
+    /* Then the line stays torn: reading leaves it out, and the next change writes state.json whole. */
+  }
+}
+
+const datasync = promisify(fdatasync);
 
 /** The state, or the empty state when there is no state file yet. Throws a StateError on a damaged or edited file. */
 export async function loadState(dir: string): Promise<State> {
   const path = join(dir, STATE_FILE);
-  const file = await filesIdentity(dir);
+  const file = filesIdentity(dir);
   const cached = cache.get(path);
   if (file !== null && cached?.file === file) return cached.state;
   const read = await readState(path);
@@ -351,7 +371,7 @@ export async function saveState(dir: string, state: State): Promise<void> {
     await writeFileAtomic(path, `${JSON.stringify({ ...state, epoch })}\n`);
     /* The journal is superseded either way (its lines carry the old epoch): failing to remove it changes nothing recorded. */
     await rm(join(dir, JOURNAL_FILE), { force: true }).catch(() => undefined);
-    const file = await filesIdentity(dir);
+    const file = filesIdentity(dir);
     if (file !== null) cache.set(path, { file, state, epoch, entries: 0 });
   } catch (cause) {
     throw new StateError(`cannot write the state file in ${dir}: ${stateDirReason(dir, cause)}`, { cause });
@@ -415,20 +435,24 @@ export async function saveMembership(dir: string, state: State, applied: Applied
   if (cached === undefined || entry === null) return saveState(dir, next);
   const journal = join(dir, JOURNAL_FILE);
   try {
-    const file = await open(journal, 'a', 0o600);
+    /* Synchronous but for the sync to disk (see fileIdentity). */
+    const fd = openSync(journal, 'a', 0o600);
     let identity: string;
     try {
-      const { size } = await file.stat();
-      /* A line only partly written is cut off again, so that the next one does not continue it. */
-      await file.writeFile(`${JSON.stringify(entry)}\n`).catch(async (cause: unknown) => {
-        await file.truncate(size).catch(() => undefined);
+      const { size } = fstatSync(fd);
+      const line = Buffer.from(`${JSON.stringify(entry)}\n`);
+      try {
+        for (let written = 0; written < line.length; ) written += writeSync(fd, line, written);
+      } catch (cause) {
+        /* A line only partly written is cut off again, so that the next one does not continue it. */
+        truncateQuietly(fd, size);
         throw cause;
-      });
+      }
       /* The line and the file's size, which reading it back needs (not its times): fdatasync(2). */
-      await file.datasync();
-      identity = statIdentity(await file.stat({ bigint: true }));
+      await datasync(fd);
+      identity = statIdentity(fstatSync(fd, { bigint: true }));
     } finally {
-      await file.close();
+      closeSync(fd);
     }
     /* The first line of an epoch may have created the file: its name is durable once the directory is synced. */
     if (cached.entries === 0) await syncDirectory(dir);
