@@ -9,7 +9,7 @@ import { setTimeout as wait } from 'node:timers/promises';
 import { applyRuleset, type ApplyMode } from '../apply/apply.ts';
 import type { HostContext } from '../apply/context.ts';
 import { confirmApply, rollback } from '../apply/lifecycle.ts';
-import { hashRuleset, loadState } from '../apply/state.ts';
+import { loadState, sameRuleset } from '../apply/state.ts';
 import { diffRulesets } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { InputError, error } from '../diagnostics.ts';
@@ -50,8 +50,8 @@ export function confirmingApplier(ctx: HostContext, backend: BackendName, check:
   return {
     async apply(ruleset) {
       const current = (await loadState(ctx.stateDir)).applied;
-      /* The hash first: an unchanged ruleset costs no diff. */
-      const diff = current !== null && current.hash === hashRuleset(ruleset) ? null : diffRulesets(current?.ruleset ?? null, ruleset);
+      /* An unchanged ruleset costs no diff. */
+      const diff = current !== null && sameRuleset(current.ruleset, ruleset) ? null : diffRulesets(current?.ruleset ?? null, ruleset);
       const confirm = diff !== null && !diff.unchanged && (current === null || !diff.membershipOnly);
       const report = await applyRuleset({ ...ctx, watchKernel: true }, { ruleset, backend, dryRun: false, force: false, confirmMs: confirm ? check.windowMs + 10_000 : null, sshConnection: undefined });
       if (report.pending !== null) {

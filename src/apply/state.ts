@@ -47,6 +47,36 @@ export class StateError extends OperationError {
 /** sha256 of the IR as the state file stores it: the ruleset's identity, and what restore and rollback load. */
 export const hashRuleset = (rs: Ruleset): string => sha256(JSON.stringify(rs));
 
+/**
+ * Whether two rulesets have the same JSON text, and so the same hashRuleset, found without writing the text: the
+ * same object, or plain objects with the same keys in the same order, arrays of the same length, equal primitives.
+ * Anything else (another kind of object, a value JSON writes as another: NaN) is taken as a difference.
+ */
+export const sameRuleset = (a: Ruleset, b: Ruleset): boolean => sameJson(a, b);
+
+const isPlain = (value: object): boolean => {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+};
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i += 1) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (!isPlain(a) || !isPlain(b)) return false;
+  const keys = Object.keys(a);
+  const others = Object.keys(b);
+  if (keys.length !== others.length) return false;
+  for (const [i, key] of keys.entries()) {
+    if (others[i] !== key || !sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
 export interface AppliedRecord {
   /** Unique per apply: confirmation timers name the apply they guard by it. */
   id: string;

@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EMPTY_STATE, STATE_FILE, StateError, hashRuleset, loadState, resolveStateDir, saveState, type AppliedRecord, type State } from '../../src/apply/state.ts';
+import fc from 'fast-check';
+import { EMPTY_STATE, STATE_FILE, StateError, hashRuleset, loadState, resolveStateDir, sameRuleset, saveState, type AppliedRecord, type State } from '../../src/apply/state.ts';
+import type { Ruleset } from '../../src/compile/ir.ts';
 import { sha256 } from '../../src/hash.ts';
 import { fixture } from '../render/fixture.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -82,5 +84,39 @@ describe('state file', () => {
       if (id !== current.applied?.id) replaced += 1;
     }
     assert.ok(replaced > 0, 'the writers got to replace the state (else the test proves nothing)');
+  });
+});
+
+describe('sameRuleset', () => {
+  const same = (a: unknown, b: unknown): boolean => sameRuleset(a as Ruleset, b as Ruleset);
+  /** The value with every object's keys in reverse order. */
+  const reversed = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(reversed);
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)]));
+  };
+
+  it('is equality of the JSON text (and so of the hash), for any JSON value, key order included', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+        assert.equal(same(value, JSON.parse(JSON.stringify(value))), true);
+        const other = reversed(value);
+        assert.equal(same(value, other), JSON.stringify(value) === JSON.stringify(other));
+      }),
+      { seed: 15, numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2 }), (a, b) => assert.equal(same(a, b), JSON.stringify(a) === JSON.stringify(b))),
+      { seed: 15, numRuns: 500 },
+    );
+  });
+
+  it('takes what JSON writes otherwise than it compares, and objects that are not plain, as different', () => {
+    const rs = fixture();
+    assert.equal(same(rs, structuredClone(rs)), true);
+    assert.equal(same(rs, { ...rs, sets: rs.sets.map((s, i) => (i === 0 ? { ...s, elements: [...s.elements, '10.9.9.9'] } : s)) }), false);
+    assert.equal(same({ a: new Date(0) }, { a: new Date(1) }), false);
+    assert.equal(same({ a: NaN }, { a: NaN }), false);
+    assert.equal(same({ a: undefined }, {}), false);
   });
 });
