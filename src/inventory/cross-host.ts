@@ -8,39 +8,45 @@ function at(pos: SourcePos | undefined): Partial<SourcePos> {
   return pos ?? {};
 }
 
-/** Errors for every host whose name an earlier host already took; `nameAt(i)`: where entry i's name was written. */
-export function duplicateNames(checked: readonly CheckedHost[], nameAt: (index: number) => SourcePos): Diagnostic[] {
-  const first = new Map<string, number>();
-  const diagnostics: Diagnostic[] = [];
-  checked.forEach(({ name }, i) => {
-    if (name === undefined) return;
-    const earlier = first.get(name);
-    if (earlier === undefined) first.set(name, i);
-    else diagnostics.push(error(`duplicate host name "${name}" (first declared at line ${nameAt(earlier).line})`, { ...nameAt(i), host: name }));
-  });
-  return diagnostics;
-}
+/**
+ * The checks across the hosts of one document, made entry by entry as they are checked (nothing of an
+ * entry is kept but its host): unique names, and the addresses each host yields to queries.
+ */
+export class CrossHostChecks {
+  /** An error for every host whose name an earlier host already took. */
+  readonly duplicates: Diagnostic[] = [];
+  /** A warning for every address that two hosts both yield to queries, and for every host that yields none. */
+  readonly warnings: Diagnostic[] = [];
+  private readonly firstByName = new Map<string, number>();
+  private readonly book = new AddressBook<Host>();
 
-/** Warnings for addresses that two hosts both yield to queries, and for hosts that yield none. */
-export function addressWarnings(entries: readonly CheckedHost[]): Diagnostic[] {
-  const book = new AddressBook<Host>();
-  const diagnostics: Diagnostic[] = [];
-  for (const entry of entries) {
-    const { host } = entry;
-    if (host === null) continue;
+  /** `nameAt(i)`: where entry i's name was written. */
+  constructor(private readonly nameAt: (index: number) => SourcePos) {}
+
+  /** Entry `index`, checked. */
+  add(entry: CheckedHost, index: number): void {
+    const { name, host } = entry;
+    if (name !== undefined) {
+      const earlier = this.firstByName.get(name);
+      if (earlier === undefined) this.firstByName.set(name, index);
+      else this.duplicates.push(error(`duplicate host name "${name}" (first declared at line ${this.nameAt(earlier).line})`, { ...this.nameAt(index), host: name }));
+    }
+    if (host !== null) this.claimAddresses(entry, host);
+  }
+
+  private claimAddresses(entry: CheckedHost, host: Host): void {
     const { v4, v6 } = host.addresses;
     if (v4.length + v6.length === 0) {
       const why = host.lan === undefined ? 'it has no address' : `its lan interface ${host.lan} has no address`;
-      diagnostics.push(warning(`${why}: rules selecting it match nothing`, { ...at(host.origin), host: host.name }));
+      this.warnings.push(warning(`${why}: rules selecting it match nothing`, { ...at(host.origin), host: host.name }));
     }
     for (const family of [v4, v6]) {
       for (const address of family) {
-        const owner = book.take(host, address);
+        const owner = this.book.take(host, address);
         if (owner === undefined) continue;
         const where = entry.addressOrigin(address) ?? host.origin;
-        diagnostics.push(warning(`address ${address} is claimed by both ${owner.name} and ${host.name}`, { ...at(where), host: host.name }));
+        this.warnings.push(warning(`address ${address} is claimed by both ${owner.name} and ${host.name}`, { ...at(where), host: host.name }));
       }
     }
   }
-  return diagnostics;
 }

@@ -3,8 +3,8 @@ import { LineCounter, parseDocument } from 'yaml';
 import { InputError, error, type Diagnostic } from '../diagnostics.ts';
 import { unresolvedAliases } from '../source-text.ts';
 import { chefNodeToHost } from './chef.ts';
-import { addressWarnings, duplicateNames } from './cross-host.ts';
-import { checkHost, type CheckedHost } from './host.ts';
+import { CrossHostChecks } from './cross-host.ts';
+import { checkHost } from './host.ts';
 import { JsonEntryPlaces, fixedLocator, positionOf, yamlLocator, type Locator } from './locate.ts';
 import { inventoryRevision } from './revision.ts';
 import { didYouMean } from '../suggest.ts';
@@ -85,13 +85,34 @@ function yamlEntries(text: string, file: string): { entries: Entries; errors: Di
   return { entries: hostsAt(hosts, ['hosts']), errors };
 }
 
-/** Every entry validated, and the hosts named twice. */
-function checkEntries(entries: Entries): { checked: CheckedHost[]; duplicates: Diagnostic[] } {
-  const checked = entries.raws.map((raw, i) => {
-    const locate = entries.locate(i);
-    return checkHost(raw, locate, locate.at([]));
-  });
-  return { checked, duplicates: duplicateNames(checked, (i) => entries.locate(i).at(['name'])) };
+/** What validating every entry found. */
+interface Checked {
+  hosts: Host[];
+  /** Errors of the entries, then names taken twice. */
+  errors: Diagnostic[];
+  /** Warnings of the entries, then across hosts. */
+  warnings: Diagnostic[];
+}
+
+/**
+ * Validates every entry, and across them; `firstErrorOnly`: stop at the first error (a JSON document with an
+ * error is read again by the positioned parser). Nothing of an entry outlives its check but its host.
+ */
+function checkEntries({ raws, locate }: Entries, firstErrorOnly: boolean): Checked {
+  const across = new CrossHostChecks((i) => locate(i).at(['name']));
+  const hosts: Host[] = [];
+  const errors: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  for (let i = 0; i < raws.length; i++) {
+    const at = locate(i);
+    const entry = checkHost(raws[i], at, at.at([]));
+    across.add(entry, i);
+    if (entry.host !== null) hosts.push(entry.host);
+    for (const diagnostic of entry.diagnostics) errors.push(diagnostic);
+    for (const diagnostic of entry.warnings) warnings.push(diagnostic);
+    if (firstErrorOnly && errors.length + across.duplicates.length > 0) break;
+  }
+  return { hosts, errors: [...errors, ...across.duplicates], warnings: [...warnings, ...across.warnings] };
 }
 
 /**
@@ -102,16 +123,14 @@ function checkEntries(entries: Entries): { checked: CheckedHost[]; duplicates: D
  */
 export function parseInventoryDocument(text: string, file: string): Inventory {
   const fast = jsonEntries(text, file);
-  let { checked, duplicates } = fast === null ? { checked: [], duplicates: [] } : checkEntries(fast);
-  let errors: Diagnostic[] = [];
-  if (fast === null || checked.some((entry) => entry.host === null) || duplicates.length > 0) {
+  let checked = fast === null ? null : checkEntries(fast, true);
+  if (checked === null || checked.errors.length > 0) {
     const positioned = yamlEntries(text, file);
-    errors = positioned.errors;
-    ({ checked, duplicates } = checkEntries(positioned.entries));
+    checked = checkEntries(positioned.entries, false);
+    checked.errors = [...positioned.errors, ...checked.errors];
   }
-  const diagnostics = [...errors, ...checked.flatMap((entry) => entry.diagnostics), ...duplicates];
-  if (diagnostics.length > 0) throw new InputError(diagnostics.sort(byPosition));
-  const hosts = checked.map((entry) => entry.host).filter((host): host is Host => host !== null);
+  if (checked.errors.length > 0) throw new InputError(checked.errors.sort(byPosition));
+  const { hosts } = checked;
   let revision: string | undefined;
   return {
     hosts,
@@ -120,6 +139,6 @@ export function parseInventoryDocument(text: string, file: string): Inventory {
       revision ??= inventoryRevision(hosts);
       return revision;
     },
-    diagnostics: [...checked.flatMap((entry) => entry.warnings), ...addressWarnings(checked)].sort(byPosition),
+    diagnostics: checked.warnings.sort(byPosition),
   };
 }
