@@ -4,6 +4,7 @@
  * costs little more than compiling the distinct (environment, tags) combinations it has.
  */
 import { createHash } from 'node:crypto';
+import { hostPositions } from '../inventory/by-name.ts';
 import { canonicalJson } from '../inventory/revision.ts';
 import type { Host, Inventory } from '../inventory/types.ts';
 import type { Endpoint, FailsafeEntry, Policy, RawRule, Rule, Settings } from '../policy/types.ts';
@@ -121,11 +122,10 @@ export function rulesetInventoryRevision(host: Host, sets: readonly IrSet[]): st
 
 /** Host names the policy uses that are not inventory hosts: they need DNS before compiling. */
 export function namesToResolve(policy: Policy, inventory: Inventory): string[] {
-  const inventoryNames = new Set(inventory.hosts.map((h) => h.name));
   const names = new Set<string>();
   for (const rule of policy.rules) {
     for (const peer of rule.peers) {
-      if (peer.kind === 'hostname' && !inventoryNames.has(peer.name)) names.add(peer.name.toLowerCase());
+      if (peer.kind === 'hostname' && !hostPositions(inventory.hosts).has(peer.name)) names.add(peer.name.toLowerCase());
     }
   }
   return [...names].sort();
@@ -152,8 +152,8 @@ function protocolMatches(protocol: Rule['protocol'], dport: Rule['dport'], sport
 
 export class FleetCompiler {
   readonly index: HostIndex;
-  private readonly hostsByName: ReadonlyMap<string, Host>;
-  private readonly positions: ReadonlyMap<Host, number>;
+  /** Host name → position in the inventory. */
+  private readonly positions: ReadonlyMap<string, number>;
   /** Per family, built when a set first needs it; null: a host address has a prefix (sets are then normalised one by one). */
   private readonly addressOrders = new Map<Family, AddressOrder | null>();
   /** Per family, how many elements the sets built so far hold (see addressOrder). */
@@ -174,19 +174,20 @@ export class FleetCompiler {
 
   constructor(private readonly inputs: CompileInputs) {
     this.index = new HostIndex(inputs.inventory.hosts);
-    this.hostsByName = new Map(inputs.inventory.hosts.map((h) => [h.name, h]));
-    this.positions = new Map(inputs.inventory.hosts.map((h, i) => [h, i]));
+    this.positions = hostPositions(inputs.inventory.hosts);
     this.rules = orderedRules(inputs.policy.rules);
     this.now = inputs.now ?? Date.now();
   }
 
   /** The host's position in the inventory (-1: not one of its hosts). */
   private position(host: Host): number {
-    return this.positions.get(host) ?? -1;
+    const position = this.positions.get(host.name);
+    return position !== undefined && this.inputs.inventory.hosts[position] === host ? position : -1;
   }
 
   host(name: string): Host | undefined {
-    return this.hostsByName.get(name);
+    const position = this.positions.get(name);
+    return position === undefined ? undefined : this.inputs.inventory.hosts[position];
   }
 
   /** What a set this compiler built selects (src/compile/incremental.ts updates its elements from it). */
@@ -207,7 +208,7 @@ export class FleetCompiler {
   }
 
   compile(hostName: string): Ruleset {
-    const host = this.hostsByName.get(hostName);
+    const host = this.host(hostName);
     if (host === undefined) throw new InternalError(`host "${hostName}" is not in the inventory`);
     return this.compiled(host);
   }
@@ -504,7 +505,7 @@ export class FleetCompiler {
     for (const peer of rule.peers) {
       const addresses = this.peerAddresses(peer, host, family, scope);
       members.push(...addresses);
-      if (peer.kind === 'cidr' || (peer.kind === 'hostname' && !this.hostsByName.has(peer.name))) fixed.push(...addresses);
+      if (peer.kind === 'cidr' || (peer.kind === 'hostname' && !this.positions.has(peer.name))) fixed.push(...addresses);
     }
     const interval = rule.peers.some((p) => p.kind === 'cidr' && p.family === family && !p.cidr.endsWith(family === 4 ? '/32' : '/128'));
     return {
@@ -533,7 +534,7 @@ export class FleetCompiler {
 
   /** The addresses a host name stands for: an inventory host's, else what it resolved to (null when it did not: nameWarnings). */
   private nameAddresses(name: string): Host['addresses'] | null {
-    const inventoryHost = this.hostsByName.get(name);
+    const inventoryHost = this.host(name);
     if (inventoryHost !== undefined) return inventoryHost.addresses;
     const resolution = this.inputs.names.get(name.toLowerCase());
     return resolution === undefined || resolution.error !== undefined ? null : { v4: resolution.v4, v6: resolution.v6 };

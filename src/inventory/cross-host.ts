@@ -17,7 +17,8 @@ export class CrossHostChecks {
   readonly duplicates: Diagnostic[] = [];
   /** A warning for every address that two hosts both yield to queries, and for every host that yields none. */
   readonly warnings: Diagnostic[] = [];
-  private readonly firstByName = new Map<string, number>();
+  /** Each name's first entry: once every entry is a valid host, each host's position by name. */
+  readonly firstByName = new Map<string, number>();
   private readonly book = new AddressBook<Host>();
 
   /** `nameAt(i)`: where entry i's name was written. */

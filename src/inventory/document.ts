@@ -3,6 +3,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { InputError, error, type Diagnostic } from '../diagnostics.ts';
 import { unresolvedAliases } from '../source-text.ts';
 import { chefNodeToHost } from './chef.ts';
+import { knownHostPositions } from './by-name.ts';
 import { CrossHostChecks } from './cross-host.ts';
 import { checkHost } from './host.ts';
 import { JsonEntryPlaces, fixedLocator, positionOf, yamlLocator, type Locator } from './locate.ts';
@@ -92,6 +93,8 @@ interface Checked {
   errors: Diagnostic[];
   /** Warnings of the entries, then across hosts. */
   warnings: Diagnostic[];
+  /** Each name's first entry. */
+  names: ReadonlyMap<string, number>;
 }
 
 /**
@@ -112,7 +115,7 @@ function checkEntries({ raws, locate }: Entries, firstErrorOnly: boolean): Check
     for (const diagnostic of entry.warnings) warnings.push(diagnostic);
     if (firstErrorOnly && errors.length + across.duplicates.length > 0) break;
   }
-  return { hosts, errors: [...errors, ...across.duplicates], warnings: [...warnings, ...across.warnings] };
+  return { hosts, errors: [...errors, ...across.duplicates], warnings: [...warnings, ...across.warnings], names: across.firstByName };
 }
 
 /**
@@ -131,6 +134,8 @@ export function parseInventoryDocument(text: string, file: string): Inventory {
   }
   if (checked.errors.length > 0) throw new InputError(checked.errors.sort(byPosition));
   const { hosts } = checked;
+  /* No error: every entry is a host, and no name is written twice. */
+  knownHostPositions(hosts, checked.names);
   let revision: string | undefined;
   return {
     hosts,
