@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hostPositions } from '../inventory/by-name.ts';
-import { canonicalJson } from '../inventory/revision.ts';
+import { hostFactsJson } from '../inventory/revision.ts';
 import type { Host, Inventory } from '../inventory/types.ts';
 import type { Endpoint, FailsafeEntry, Policy, RawRule, Rule, Settings } from '../policy/types.ts';
 import type { QueryNode } from '../query/ast.ts';
@@ -106,9 +106,8 @@ const setDigests = new WeakMap<IrSet, string>();
  * is (an agent need not write its status again), and an incremental update reaches the same value as a compile.
  */
 export function rulesetInventoryRevision(host: Host, sets: readonly IrSet[]): string {
-  const { origin: _origin, ...facts } = host;
   /* One update of the whole text: the same digest as one update per part, at a fraction of the calls. */
-  let text = canonicalJson(facts);
+  let text = hostFactsJson(host);
   for (const set of sets) {
     let digest = setDigests.get(set);
     if (digest === undefined) {

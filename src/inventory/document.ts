@@ -15,6 +15,8 @@ import type { Host, Inventory } from './types.ts';
 interface Entries {
   raws: readonly unknown[];
   locate(index: number): Locator;
+  /** Hosts find where they were written only when asked (JSON: it takes a scan of the whole text). */
+  lazyOrigins?: boolean;
 }
 
 const TOP_LEVEL = ['hosts'];
@@ -47,7 +49,7 @@ function jsonEntries(text: string, file: string): Entries | null {
   const list: unknown = key === null ? value : key === undefined ? undefined : (value as Record<string, unknown>)[key];
   if (!Array.isArray(list) || (key === 'hosts' && Object.keys(value as object).length !== 1)) return null;
   const places = new JsonEntryPlaces(text, key ?? null, file);
-  return { raws: key === 'rows' ? list.map((row: unknown) => chefNodeToHost(row)) : list, locate: (i) => places.locator(i) };
+  return { raws: key === 'rows' ? list.map((row: unknown) => chefNodeToHost(row)) : list, locate: (i) => places.locator(i), lazyOrigins: true };
 }
 
 const noEntries = (file: string): Entries => ({ raws: [], locate: () => fixedLocator({ file, line: 1, col: 1 }) });
@@ -101,14 +103,14 @@ interface Checked {
  * Validates every entry, and across them; `firstErrorOnly`: stop at the first error (a JSON document with an
  * error is read again by the positioned parser). Nothing of an entry outlives its check but its host.
  */
-function checkEntries({ raws, locate }: Entries, firstErrorOnly: boolean): Checked {
+function checkEntries({ raws, locate, lazyOrigins = false }: Entries, firstErrorOnly: boolean): Checked {
   const across = new CrossHostChecks((i) => locate(i).at(['name']));
   const hosts: Host[] = [];
   const errors: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
   for (let i = 0; i < raws.length; i++) {
     const at = locate(i);
-    const entry = checkHost(raws[i], at, at.at([]));
+    const entry = checkHost(raws[i], at, lazyOrigins ? null : at.at([]));
     across.add(entry, i);
     if (entry.host !== null) hosts.push(entry.host);
     for (const diagnostic of entry.diagnostics) errors.push(diagnostic);

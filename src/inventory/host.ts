@@ -279,10 +279,48 @@ function compareAddresses(a: string, b: string): number {
   return i === -1 ? 0 : (x[i] ?? 0) - (y[i] ?? 0);
 }
 
-/** Checks one host entry found at `locate`'s root. */
-export function checkHost(raw: unknown, locate: Locator, origin: SourcePos): CheckedHost {
+/** The facts of a host: all but where it was written. */
+type HostFacts = Omit<Host, 'origin'>;
+
+/**
+ * A host whose position is found when first asked (`locate.at([])`): where each host of a JSON document
+ * starts takes a scan of the whole text, which only a diagnostic needs. Its facts are its own properties, in
+ * the order of a host's; `origin` is not one of them (nothing copies or serialises it).
+ */
+class LocatedHost implements Host {
+  declare name: string;
+  declare environment: string;
+  declare roles: string[];
+  declare tags: string[];
+  declare interfaces: Record<string, string[]>;
+  declare lan?: string;
+  declare users: Record<string, number>;
+  declare attributes: Record<string, AttributeValue>;
+  declare addresses: Host['addresses'];
+  readonly #locate: Locator;
+
+  constructor(facts: HostFacts, locate: Locator) {
+    this.name = facts.name;
+    this.environment = facts.environment;
+    this.roles = facts.roles;
+    this.tags = facts.tags;
+    this.interfaces = facts.interfaces;
+    if (facts.lan !== undefined) this.lan = facts.lan;
+    this.users = facts.users;
+    this.attributes = facts.attributes;
+    this.addresses = facts.addresses;
+    this.#locate = locate;
+  }
+
+  get origin(): SourcePos {
+    return this.#locate.at([]);
+  }
+}
+
+/** Checks one host entry found at `locate`'s root; `origin` null: where it was written is found when asked. */
+export function checkHost(raw: unknown, locate: Locator, origin: SourcePos | null): CheckedHost {
   if (!isRecord(raw)) {
-    const diagnostic = error(`a host must be a mapping (name, interfaces, ...), not ${JSON.stringify(raw)}`, origin);
+    const diagnostic = error(`a host must be a mapping (name, interfaces, ...), not ${JSON.stringify(raw)}`, origin ?? locate.at([]));
     return { host: null, name: undefined, diagnostics: [diagnostic], warnings: [], addressOrigin: () => undefined };
   }
   const name = typeof raw['name'] === 'string' ? raw['name'] : undefined;
@@ -297,11 +335,11 @@ export function checkHost(raw: unknown, locate: Locator, origin: SourcePos): Che
   const users = checker.checkUsers();
   const attributes = checker.checkAttributes();
   const addresses = deriveAddresses(interfaces, lan);
-  if (checker.diagnostics.length === 0) {
-    checker.host =
-      lan === undefined
-        ? { name: hostName, environment, roles, tags, interfaces, users, attributes, addresses, origin }
-        : { name: hostName, environment, roles, tags, interfaces, lan, users, attributes, addresses, origin };
-  }
+  if (checker.diagnostics.length > 0) return checker;
+  const facts: HostFacts =
+    lan === undefined
+      ? { name: hostName, environment, roles, tags, interfaces, users, attributes, addresses }
+      : { name: hostName, environment, roles, tags, interfaces, lan, users, attributes, addresses };
+  checker.host = origin === null ? new LocatedHost(facts, locate) : { ...facts, origin };
   return checker;
 }

@@ -37,8 +37,22 @@ export class JsonEntryPlaces {
 
   /** Entry `index`'s locator: JSON hosts know only where they start, so every path points there. */
   locator(index: number): Locator {
-    const at = (): SourcePos => this.start(index);
-    return { at, key: at };
+    return new EntryStart(this, index);
+  }
+}
+
+class EntryStart implements Locator {
+  constructor(
+    private readonly places: JsonEntryPlaces,
+    private readonly index: number,
+  ) {}
+
+  at(): SourcePos {
+    return this.places.start(this.index);
+  }
+
+  key(): SourcePos {
+    return this.places.start(this.index);
   }
 }
 
