@@ -1,5 +1,6 @@
 /** One host address from an inventory: parsed, classified and canonicalised with ipaddr.js. */
 import ipaddr from 'ipaddr.js';
+import { shown } from './shown.ts';
 
 export type HostAddress = { ok: true; family: 'v4' | 'v6'; text: string } | { ok: false; message: string };
 
@@ -150,7 +151,7 @@ function v6Address(value: string, v6: ipaddr.IPv6): HostAddress {
 
 /** Parses `value` as a single host address; canonical text is dotted v4 or compressed lower-case v6. */
 export function parseHostAddress(value: unknown): HostAddress {
-  if (typeof value !== 'string') return { ok: false, message: `${JSON.stringify(value)} is not an IP address: ${EXPECTED}` };
+  if (typeof value !== 'string') return { ok: false, message: `${shown(value)} is not an IP address: ${EXPECTED}` };
   return plainHostAddress(value) ?? hostAddressOf(value);
 }
 
@@ -159,7 +160,7 @@ export function hostAddressOf(value: string): HostAddress {
   if (value.includes('/')) {
     return ipaddr.isValidCIDR(value)
       ? { ok: false, message: `${value}: a host address must be a single address, not a network` }
-      : { ok: false, message: `"${value}" is not an IP address: ${EXPECTED}, without a prefix length` };
+      : { ok: false, message: `${shown(value)} is not an IP address: ${EXPECTED}, without a prefix length` };
   }
   // ':' first: ipaddr.js validates by throwing, and an Error's stack for every IPv6 address of a 100,000-host
   // inventory cost seconds.
@@ -167,6 +168,6 @@ export function hostAddressOf(value: string): HostAddress {
     const v4 = ipaddr.IPv4.parse(value);
     return refused(value, v4.range()) ?? { ok: true, family: 'v4', text: v4.toString() };
   }
-  if (!ipaddr.IPv6.isValid(value)) return { ok: false, message: `"${value}" is not an IP address: ${EXPECTED}` };
+  if (!ipaddr.IPv6.isValid(value)) return { ok: false, message: `${shown(value)} is not an IP address: ${EXPECTED}` };
   return v6Address(value, ipaddr.IPv6.parse(value));
 }

@@ -6,6 +6,7 @@ import { chefNodeToHost } from './chef.ts';
 import { knownHostPositions } from './by-name.ts';
 import { CrossHostChecks } from './cross-host.ts';
 import { checkHost } from './host.ts';
+import { jsonDepth } from './json-rows.ts';
 import { JsonEntryPlaces, fixedLocator, positionOf, yamlLocator, type Locator } from './locate.ts';
 import { inventoryRevision } from './revision.ts';
 import { didYouMean } from '../suggest.ts';
@@ -20,6 +21,11 @@ interface Entries {
 }
 
 const TOP_LEVEL = ['hosts'];
+/**
+ * JSON nested deeper than this is not read again by the positioned parser, whose recursion it would exhaust:
+ * its errors point at where their hosts start.
+ */
+const POSITIONED_DEPTH = 256;
 const SHAPES = 'expected `hosts:` with a list of hosts, a bare list of hosts, or a `knife search node -F json` document with `rows`';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -123,16 +129,21 @@ function checkEntries({ raws, locate, lazyOrigins = false }: Entries, firstError
 /**
  * Parses and validates a whole inventory document; throws InputError with every error in it. JSON is read
  * with JSON.parse, where each host knows only where it starts; a JSON document with errors is read again
- * by the positioned parser, so that every error points at its line and column. The revision is computed
+ * by the positioned parser, so that every error points at its line and column (unless it nests deeper than
+ * that parser can go). The revision is computed
  * when first read: compiling one host never needs it.
  */
 export function parseInventoryDocument(text: string, file: string): Inventory {
   const fast = jsonEntries(text, file);
   let checked = fast === null ? null : checkEntries(fast, true);
-  if (checked === null || checked.errors.length > 0) {
+  if (fast !== null && checked !== null && checked.errors.length > 0 && jsonDepth(text) > POSITIONED_DEPTH) {
+    checked = checkEntries(fast, false);
+  } else if (checked === null || checked.errors.length > 0) {
     const positioned = yamlEntries(text, file);
     checked = checkEntries(positioned.entries, false);
-    checked.errors = [...positioned.errors, ...checked.errors];
+    /* JSON that the positioned parser refuses (keys written twice): its hosts' errors too, at where each starts. */
+    const unread = fast !== null && positioned.errors.length > 0 && positioned.entries.raws.length === 0;
+    checked.errors = [...positioned.errors, ...(unread ? checkEntries(fast, false).errors : checked.errors)];
   }
   if (checked.errors.length > 0) throw new InputError(checked.errors.sort(byPosition));
   const { hosts } = checked;

@@ -2,6 +2,7 @@
 import ipaddr from 'ipaddr.js';
 import { error, warning, type Diagnostic, type SourcePos } from '../diagnostics.ts';
 import { parseHostAddress } from './address.ts';
+import { shown } from './shown.ts';
 import type { Locator, Path } from './locate.ts';
 import { MAX_UID, NAME_RULES, isUid, nameProblem, type NameKind } from './names.ts';
 import { didYouMean } from '../suggest.ts';
@@ -80,7 +81,7 @@ class HostChecker implements CheckedHost {
   unknownFields(): void {
     for (const field of Object.keys(this.raw)) {
       if (!KNOWN_FIELDS.has(field)) {
-        this.report(`unknown host field "${field}"${didYouMean(field, HOST_FIELDS)}`, [field], true);
+        this.report(`unknown host field ${shown(field)}${didYouMean(field, HOST_FIELDS)}`, [field], true);
       }
     }
   }
@@ -88,7 +89,7 @@ class HostChecker implements CheckedHost {
   checkName(): string {
     const value = this.raw['name'];
     if (value === undefined || value === null) this.report(`missing name: every host needs one (${NAME_RULES.host.rule})`, []);
-    else if (typeof value !== 'string') this.report(`name must be a string, not ${JSON.stringify(value)}`, ['name']);
+    else if (typeof value !== 'string') this.report(`name must be a string, not ${shown(value)}`, ['name']);
     else this.checkNameOf('host', value, ['name']);
     return typeof value === 'string' ? value : '';
   }
@@ -96,7 +97,7 @@ class HostChecker implements CheckedHost {
   /** Reports `name` unless it is a valid name of its kind; `onKey`: the name is a mapping's key. */
   private checkNameOf(kind: NameKind, name: string, path: Path, onKey = false): boolean {
     const problem = nameProblem(kind, name);
-    if (problem !== null) this.report(`invalid ${kind} name "${name}": ${problem}`, path, onKey);
+    if (problem !== null) this.report(`invalid ${kind} name ${shown(name)}: ${problem}`, path, onKey);
     return problem === null;
   }
 
@@ -104,7 +105,7 @@ class HostChecker implements CheckedHost {
     const value = this.raw['environment'];
     if (value === undefined || value === null) return '_default';
     if (typeof value !== 'string') {
-      this.report(`environment must be a string, not ${JSON.stringify(value)}`, ['environment']);
+      this.report(`environment must be a string, not ${shown(value)}`, ['environment']);
       return '';
     }
     this.checkNameOf('environment', value, ['environment']);
@@ -117,11 +118,11 @@ class HostChecker implements CheckedHost {
     if (value === undefined || value === null) return [];
     if (typeof value === 'string') {
       if (value.trim() !== '') return [value];
-      this.report(`${field} must be non-empty strings, not ${JSON.stringify(value)}`, [field]);
+      this.report(`${field} must be non-empty strings, not ${shown(value)}`, [field]);
       return [];
     }
     if (!Array.isArray(value)) {
-      this.report(`${field} must be a list of names, not ${JSON.stringify(value)}`, [field]);
+      this.report(`${field} must be a list of names, not ${shown(value)}`, [field]);
       return [];
     }
     const items: readonly unknown[] = value;
@@ -130,7 +131,7 @@ class HostChecker implements CheckedHost {
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       const bad = typeof item !== 'string' || item.trim() === '';
-      if (bad) this.report(`${field} must be non-empty strings, not ${JSON.stringify(item)}`, [field, i]);
+      if (bad) this.report(`${field} must be non-empty strings, not ${shown(item)}`, [field, i]);
       const keep = !bad && !seen.has(item, i);
       if (!keep && words === null) words = items.slice(0, i) as string[];
       else if (keep && words !== null) words.push(item as string);
@@ -190,7 +191,7 @@ class HostChecker implements CheckedHost {
       const known = Object.keys(interfaces);
       const hint = typeof value === 'string' ? didYouMean(value, known) : '';
       const have = known.length === 0 ? 'the host has no interfaces' : `the host's interfaces are ${known.join(', ')}`;
-      this.report(`lan ${JSON.stringify(value)} is not one of the host's interfaces${hint}: ${have}`, ['lan']);
+      this.report(`lan ${shown(value)} is not one of the host's interfaces${hint}: ${have}`, ['lan']);
       return undefined;
     }
     return value;
@@ -210,7 +211,7 @@ class HostChecker implements CheckedHost {
       const uid = value[user];
       const named = this.checkNameOf('user', user, ['users', user], true);
       if (!isUid(uid)) {
-        this.report(`uid of "${user}" must be an integer from 0 to ${MAX_UID}, not ${JSON.stringify(uid)}`, ['users', user]);
+        this.report(`uid of ${shown(user)} must be an integer from 0 to ${MAX_UID}, not ${shown(uid)}`, ['users', user]);
         valid = false;
       } else if (!named) {
         valid = false;
@@ -253,8 +254,27 @@ class HostChecker implements CheckedHost {
       this.report('attributes must be a mapping, e.g. { rack: r12 }', ['attributes']);
       return {};
     }
+    const tooDeep = deeperThan(value, MAX_ATTRIBUTE_DEPTH, []);
+    if (tooDeep !== null) this.report(`attributes may be nested ${MAX_ATTRIBUTE_DEPTH} levels deep at most (queries, revisions and the fleet walk them)`, ['attributes', ...tooDeep]);
     return value as Record<string, AttributeValue>;
   }
+}
+
+/** How deep attributes may nest: far beyond any inventory's, and safe for everything that walks them. */
+const MAX_ATTRIBUTE_DEPTH = 64;
+
+/** The path to a value nested more than `levels` below `value`; null when there is none. */
+function deeperThan(value: unknown, levels: number, path: Array<string | number>): Array<string | number> | null {
+  if (typeof value !== 'object' || value === null) return null;
+  if (levels === 0) return path;
+  const keys = Array.isArray(value) ? value.keys() : Object.keys(value);
+  for (const key of keys) {
+    path.push(key);
+    const found = deeperThan((value as Record<string | number, unknown>)[key], levels - 1, path);
+    if (found !== null) return found;
+    path.pop();
+  }
+  return null;
 }
 
 function sortedUnique(list: string[]): string[] {
@@ -320,7 +340,7 @@ class LocatedHost implements Host {
 /** Checks one host entry found at `locate`'s root; `origin` null: where it was written is found when asked. */
 export function checkHost(raw: unknown, locate: Locator, origin: SourcePos | null): CheckedHost {
   if (!isRecord(raw)) {
-    const diagnostic = error(`a host must be a mapping (name, interfaces, ...), not ${JSON.stringify(raw)}`, origin ?? locate.at([]));
+    const diagnostic = error(`a host must be a mapping (name, interfaces, ...), not ${shown(raw)}`, origin ?? locate.at([]));
     return { host: null, name: undefined, diagnostics: [diagnostic], warnings: [], addressOrigin: () => undefined };
   }
   const name = typeof raw['name'] === 'string' ? raw['name'] : undefined;

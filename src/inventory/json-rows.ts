@@ -49,3 +49,16 @@ export function arrayElementOffsets(text: string, key: string | null): number[] 
   }
   return offsets;
 }
+
+/** How deep the arrays and objects of JSON text (accepted by JSON.parse) nest, counting the outermost as 1. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) i = stringEnd(text, i);
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+}
