@@ -30,7 +30,7 @@ test('a state directory that is a file, or a state file that is a directory', as
   const dir = tempDir('palisade-state-dir-');
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
-  await refused(['rollback', '--state-dir', file], `cannot take the lock in the state directory ${file}: it is not a directory \\(EEXIST\\)`);
+  await refused(['rollback', '--state-dir', file], `cannot take the lock in the state directory ${file}: it is not a directory \\(ENOTDIR\\)`);
   await refused(['status', '--state-dir', file], `cannot read the state file ${file}/state.json: it is not a directory \\(ENOTDIR\\)`);
   const odd = join(dir, 'odd');
   mkdirSync(join(odd, 'state.json'), { recursive: true });
