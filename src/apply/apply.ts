@@ -174,7 +174,6 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
       return { mode: 'unchanged', id: applied.id, hash: applied.hash, rendered: null, diff: NO_CHANGE, drift: noDrift(request.backend), guard: null, pending: null, warnings: [] };
     }
   }
-  const hash = hashRuleset(request.ruleset);
   const guard = await guardSsh(ctx, request);
   if (guard !== null && !guard.allowed && !request.force && !request.dryRun) {
     throw new InputError([error(guard.reason, { host: request.ruleset.host })]);
@@ -185,15 +184,15 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
     const { drift, knownAt } = await kernelAgainst(ctx, backend, current, request.backend);
     const diff = diffRulesets(current?.ruleset ?? null, request.ruleset);
     const id = newId();
-    const base = { id, hash, rendered: null, diff, drift, guard, warnings: [] as string[] };
+    const base = { id, rendered: null, diff, drift, guard, warnings: [] as string[] };
     if (request.dryRun) {
       await backend.check(request.ruleset);
-      return { ...base, rendered: backend.render(request.ruleset), mode: 'dry-run', pending: state.pending };
+      return { ...base, hash: hashRuleset(request.ruleset), rendered: backend.render(request.ruleset), mode: 'dry-run', pending: state.pending };
     }
     const sameBackend = current?.backend === request.backend;
     if (diff.unchanged && sameBackend && !drift.drifted && state.pending === null && request.confirmMs === null) {
       if (knownAt !== null && current !== null) verified.set(verifiedKey(ctx), { id: current.id, mark: knownAt });
-      return { ...base, id: current?.id ?? id, mode: 'unchanged', pending: null };
+      return { ...base, id: current?.id ?? id, hash: hashRuleset(request.ruleset), mode: 'unchanged', pending: null };
     }
     const membership = current !== null && diff.membershipOnly && sameBackend && !drift.drifted;
     const deadline = request.confirmMs === null ? null : new Date(Date.now() + request.confirmMs);
@@ -201,9 +200,12 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
     const timerPid = deadline === null ? null : await spawnTimer(id, deadline, ctx.stateDir, ctx.target);
     const warnings: string[] = [];
     verified.delete(verifiedKey(ctx));
+    let hash: string;
     try {
-      if (membership) await backend.updateMembership(current.ruleset, request.ruleset);
-      else warnings.push(...(await backend.load(request.ruleset)));
+      /* The kernel tool's process is started when the call returns: the IR is hashed while it runs. */
+      const loading = membership ? backend.updateMembership(current.ruleset, request.ruleset).then(() => []) : backend.load(request.ruleset);
+      hash = hashRuleset(request.ruleset);
+      warnings.push(...(await loading));
     } catch (cause) {
       await killTimer(timerPid, id);
       throw await failedLoad(ctx, current, drift, cause);
@@ -231,6 +233,6 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
     }
     /* Only once this apply is recorded: until then, an earlier pending apply's timer still guards the kernel. */
     if (state.pending !== null) await killTimer(state.pending.timerPid, state.pending.id);
-    return { ...base, mode: membership ? 'membership' : 'full', pending, warnings };
+    return { ...base, hash, mode: membership ? 'membership' : 'full', pending, warnings };
   });
 }
