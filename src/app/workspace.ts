@@ -45,6 +45,7 @@ export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
     loadInventory(config.inventory, { cwd: config.inventoryCwd }),
   ]);
   const [names, rawTranslations] = await Promise.all([resolveAll(namesToResolve(policy, inventory), resolverFor(config)), translateRawRules(policy.raw)]);
+  let diagnostics: Diagnostic[] | undefined;
   return {
     config,
     policy,
@@ -52,7 +53,11 @@ export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
     /* Services and expiry are judged here and now: units running on this machine, rules not yet expired. */
     compiler: new FleetCompiler({ policy, inventory, names, now: Date.now(), rawTranslations, ...localServices(), ...(await fleetControlPlane(config.inventory)) }),
     rawTranslations,
-    diagnostics: [...policyDiagnostics, ...inventory.diagnostics],
+    /* Read when shown: an inventory's warnings across a large fleet cost more than compiling one host, which does not show them. */
+    get diagnostics(): Diagnostic[] {
+      diagnostics ??= [...policyDiagnostics, ...inventory.diagnostics];
+      return diagnostics;
+    },
   };
 }
 

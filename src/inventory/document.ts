@@ -4,8 +4,8 @@ import { InputError, error, type Diagnostic } from '../diagnostics.ts';
 import { unresolvedAliases } from '../source-text.ts';
 import { chefNodeToHost } from './chef.ts';
 import { knownHostPositions } from './by-name.ts';
-import { CrossHostChecks } from './cross-host.ts';
-import { checkHost } from './host.ts';
+import { DuplicateNames, addressWarnings } from './cross-host.ts';
+import { addressOrigin, checkHost } from './host.ts';
 import { jsonDepth } from './json-rows.ts';
 import { JsonEntryPlaces, fixedLocator, positionOf, yamlLocator, type Locator } from './locate.ts';
 import { inventoryRevision } from './revision.ts';
@@ -99,64 +99,88 @@ interface Checked {
   hosts: Host[];
   /** Errors of the entries, then names taken twice. */
   errors: Diagnostic[];
-  /** Warnings of the entries, then across hosts. */
+  /** Warnings of the entries. */
   warnings: Diagnostic[];
   /** Each name's first entry. */
   names: ReadonlyMap<string, number>;
 }
 
 /**
- * Validates every entry, and across them; `firstErrorOnly`: stop at the first error (a JSON document with an
- * error is read again by the positioned parser). Nothing of an entry outlives its check but its host.
+ * Validates every entry and that no name is taken twice; `firstErrorOnly`: stop at the first error (a JSON
+ * document with an error is read again by the positioned parser). Nothing of an entry outlives its check but its host.
  */
 function checkEntries({ raws, locate, lazyOrigins = false }: Entries, firstErrorOnly: boolean): Checked {
-  const across = new CrossHostChecks((i) => locate(i).at(['name']));
+  const duplicates = new DuplicateNames((i) => locate(i).at(['name']));
   const hosts: Host[] = [];
   const errors: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
   for (let i = 0; i < raws.length; i++) {
     const at = locate(i);
     const entry = checkHost(raws[i], at, lazyOrigins ? null : at.at([]));
-    across.add(entry, i);
+    duplicates.add(entry.name, i);
     if (entry.host !== null) hosts.push(entry.host);
     for (const diagnostic of entry.diagnostics) errors.push(diagnostic);
     for (const diagnostic of entry.warnings) warnings.push(diagnostic);
-    if (firstErrorOnly && errors.length + across.duplicates.length > 0) break;
+    if (firstErrorOnly && errors.length + duplicates.errors.length > 0) break;
   }
-  return { hosts, errors: [...errors, ...across.duplicates], warnings: [...warnings, ...across.warnings], names: across.firstByName };
+  return { hosts, errors: [...errors, ...duplicates.errors], warnings, names: duplicates.firstByName };
 }
 
 /**
- * Parses and validates a whole inventory document; throws InputError with every error in it. JSON is read
- * with JSON.parse, where each host knows only where it starts; a JSON document with errors is read again
- * by the positioned parser, so that every error points at its line and column (unless it nests deeper than
- * that parser can go). The revision is computed
- * when first read: compiling one host never needs it.
+ * The entries of a document, validated: as JSON.parse read them when it can and they hold no error; else as
+ * the positioned parser reads them, so that every error points at its line and column (JSON nested deeper
+ * than that parser goes keeps its errors at where their hosts start).
  */
-export function parseInventoryDocument(text: string, file: string): Inventory {
+function validatedEntries(text: string, file: string): { entries: Entries; checked: Checked } {
   const fast = jsonEntries(text, file);
-  let checked = fast === null ? null : checkEntries(fast, true);
-  if (fast !== null && checked !== null && checked.errors.length > 0 && jsonDepth(text) > POSITIONED_DEPTH) {
-    checked = checkEntries(fast, false);
-  } else if (checked === null || checked.errors.length > 0) {
-    const positioned = yamlEntries(text, file);
-    checked = checkEntries(positioned.entries, false);
-    /* JSON that the positioned parser refuses (keys written twice): its hosts' errors too, at where each starts. */
-    const unread = fast !== null && positioned.errors.length > 0 && positioned.entries.raws.length === 0;
-    checked.errors = [...positioned.errors, ...(unread ? checkEntries(fast, false).errors : checked.errors)];
+  if (fast !== null) {
+    const checked = checkEntries(fast, true);
+    if (checked.errors.length === 0) return { entries: fast, checked };
+    if (jsonDepth(text) > POSITIONED_DEPTH) return { entries: fast, checked: checkEntries(fast, false) };
   }
-  if (checked.errors.length > 0) throw new InputError(checked.errors.sort(byPosition));
-  const { hosts } = checked;
-  /* No error: every entry is a host, and no name is written twice. */
-  knownHostPositions(hosts, checked.names);
+  const positioned = yamlEntries(text, file);
+  const checked = checkEntries(positioned.entries, false);
+  /* JSON that the positioned parser refuses (keys written twice): its hosts' errors too, at where each starts. */
+  const unread = fast !== null && positioned.errors.length > 0 && positioned.entries.raws.length === 0 ? fast : null;
+  checked.errors = [...positioned.errors, ...(unread === null ? checked.errors : checkEntries(unread, false).errors)];
+  return { entries: positioned.entries, checked };
+}
+
+/** An inventory whose revision is computed when first read, and its warnings too when they come as a function. */
+function inventoryOf(hosts: Host[], source: string, warnings: Diagnostic[] | (() => Diagnostic[])): Inventory {
+  let found = typeof warnings === 'function' ? undefined : warnings;
+  let later = typeof warnings === 'function' ? warnings : undefined;
   let revision: string | undefined;
   return {
     hosts,
-    source: file,
+    source,
     get revision(): string {
       revision ??= inventoryRevision(hosts);
       return revision;
     },
-    diagnostics: checked.warnings.sort(byPosition),
+    get diagnostics(): Diagnostic[] {
+      if (found === undefined) {
+        found = later?.() ?? [];
+        later = undefined;
+      }
+      return found;
+    },
   };
+}
+
+/**
+ * Parses and validates a whole inventory document; throws InputError with every error in it. The revision is
+ * computed when first read, and so are a JSON document's warnings about addresses across hosts (its hosts'
+ * positions too): compiling one host of a large fleet reads neither. A positioned parse's document is large:
+ * its warnings are found at once, so that it is not kept.
+ */
+export function parseInventoryDocument(text: string, file: string): Inventory {
+  const { entries, checked } = validatedEntries(text, file);
+  if (checked.errors.length > 0) throw new InputError(checked.errors.sort(byPosition));
+  /* No error: every entry is a host, and no name is written twice. */
+  const { hosts, warnings } = checked;
+  knownHostPositions(hosts, checked.names);
+  const { raws, locate } = entries;
+  const allWarnings = (): Diagnostic[] => [...warnings, ...addressWarnings(hosts, (i, address) => addressOrigin(raws[i], locate(i), address))].sort(byPosition);
+  return inventoryOf(hosts, file, entries.lazyOrigins === true ? allWarnings : allWarnings());
 }

@@ -20,8 +20,6 @@ export interface CheckedHost {
   diagnostics: Diagnostic[];
   /** Findings that do not make the host invalid. */
   warnings: Diagnostic[];
-  /** Where one of the host's canonical addresses was first written (looked up when a warning needs it). */
-  addressOrigin(address: string): SourcePos | undefined;
 }
 
 type Fields = Record<string, unknown>;
@@ -168,22 +166,6 @@ class HostChecker implements CheckedHost {
     return addresses;
   }
 
-  addressOrigin(address: string): SourcePos | undefined {
-    const interfaces = this.raw['interfaces'];
-    if (!isRecord(interfaces)) return undefined;
-    for (const ifname of Object.keys(interfaces)) {
-      const value = interfaces[ifname];
-      if (value === undefined || value === null) continue;
-      const items: readonly unknown[] = Array.isArray(value) ? value : [value];
-      const i = items.findIndex((item) => {
-        const parsed = parseHostAddress(item);
-        return parsed.ok && parsed.text === address;
-      });
-      if (i !== -1) return this.locate.at(Array.isArray(value) ? ['interfaces', ifname, i] : ['interfaces', ifname]);
-    }
-    return undefined;
-  }
-
   checkLan(interfaces: Record<string, string[]>): string | undefined {
     const value = this.raw['lan'];
     if (value === undefined || value === null) return undefined;
@@ -299,6 +281,26 @@ function compareAddresses(a: string, b: string): number {
   return i === -1 ? 0 : (x[i] ?? 0) - (y[i] ?? 0);
 }
 
+/**
+ * Where a host entry wrote one of its canonical addresses first (what a warning about it points at): its
+ * interfaces' items are read again, in order.
+ */
+export function addressOrigin(raw: unknown, locate: Locator, address: string): SourcePos | undefined {
+  const interfaces = isRecord(raw) ? raw['interfaces'] : undefined;
+  if (!isRecord(interfaces)) return undefined;
+  for (const ifname of Object.keys(interfaces)) {
+    const value = interfaces[ifname];
+    if (value === undefined || value === null) continue;
+    const items: readonly unknown[] = Array.isArray(value) ? value : [value];
+    const i = items.findIndex((item) => {
+      const parsed = parseHostAddress(item);
+      return parsed.ok && parsed.text === address;
+    });
+    if (i !== -1) return locate.at(Array.isArray(value) ? ['interfaces', ifname, i] : ['interfaces', ifname]);
+  }
+  return undefined;
+}
+
 /** The facts of a host: all but where it was written. */
 type HostFacts = Omit<Host, 'origin'>;
 
@@ -341,7 +343,7 @@ class LocatedHost implements Host {
 export function checkHost(raw: unknown, locate: Locator, origin: SourcePos | null): CheckedHost {
   if (!isRecord(raw)) {
     const diagnostic = error(`a host must be a mapping (name, interfaces, ...), not ${shown(raw)}`, origin ?? locate.at([]));
-    return { host: null, name: undefined, diagnostics: [diagnostic], warnings: [], addressOrigin: () => undefined };
+    return { host: null, name: undefined, diagnostics: [diagnostic], warnings: [] };
   }
   const name = typeof raw['name'] === 'string' ? raw['name'] : undefined;
   const checker = new HostChecker(raw, locate, name);
