@@ -168,6 +168,11 @@ function inventoryOf(hosts: Host[], source: string, warnings: Diagnostic[] | (()
   };
 }
 
+/** A JSON document's warnings, found when asked: every part of a host is placed where the host starts, so nothing of the entries is kept. */
+function jsonWarnings(hosts: readonly Host[], warnings: readonly Diagnostic[]): () => Diagnostic[] {
+  return () => [...warnings, ...addressWarnings(hosts, () => undefined)].sort(byPosition);
+}
+
 /**
  * Parses and validates a whole inventory document; throws InputError with every error in it. The revision is
  * computed when first read, and so are a JSON document's warnings about addresses across hosts (its hosts'
@@ -180,7 +185,7 @@ export function parseInventoryDocument(text: string, file: string): Inventory {
   /* No error: every entry is a host, and no name is written twice. */
   const { hosts, warnings } = checked;
   knownHostPositions(hosts, checked.names);
+  if (entries.lazyOrigins === true) return inventoryOf(hosts, file, jsonWarnings(hosts, warnings));
   const { raws, locate } = entries;
-  const allWarnings = (): Diagnostic[] => [...warnings, ...addressWarnings(hosts, (i, address) => addressOrigin(raws[i], locate(i), address))].sort(byPosition);
-  return inventoryOf(hosts, file, entries.lazyOrigins === true ? allWarnings : allWarnings());
+  return inventoryOf(hosts, file, [...warnings, ...addressWarnings(hosts, (i, address) => addressOrigin(raws[i], locate(i), address))].sort(byPosition));
 }
