@@ -29,31 +29,20 @@ function isRecord(value: unknown): value is Fields {
 }
 
 /**
- * Which items a list already holds. Lists are short (a host's roles, one interface's addresses), but every
- * input may be huge: one longer than 16 items is searched through a set.
+ * Whether list[0, end) holds `item`. Lists are short (a host's roles, one interface's addresses), but every
+ * input may be huge: `set`, made for a list longer than 16 items, is searched instead (and records `item`).
  */
-class Seen {
-  private readonly set: Set<unknown> | null;
-
-  /** `list`: the items kept so far; `size`: how many items may be asked about. */
-  constructor(
-    private readonly list: readonly unknown[],
-    size: number,
-  ) {
-    this.set = size > 16 ? new Set() : null;
+function holds(list: readonly unknown[], item: unknown, end: number, set: Set<unknown> | null): boolean {
+  if (set === null) {
+    for (let i = 0; i < end; i++) if (list[i] === item) return true;
+    return false;
   }
-
-  /** Whether `item` is one of list[0, end); it counts as held from now on. */
-  has(item: unknown, end: number): boolean {
-    if (this.set === null) {
-      for (let i = 0; i < end; i++) if (this.list[i] === item) return true;
-      return false;
-    }
-    const held = this.set.has(item);
-    this.set.add(item);
-    return held;
-  }
+  const held = set.has(item);
+  set.add(item);
+  return held;
 }
+
+const searchSet = (size: number): Set<unknown> | null => (size > 16 ? new Set() : null);
 
 /**
  * Field-by-field checks of one host; `report` records an error at a path. Valid lists and mappings of the
@@ -124,13 +113,13 @@ class HostChecker implements CheckedHost {
       return [];
     }
     const items: readonly unknown[] = value;
-    const seen = new Seen(items, items.length);
+    const seen = searchSet(items.length);
     let words: string[] | null = null;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       const bad = typeof item !== 'string' || item.trim() === '';
       if (bad) this.report(`${field} must be non-empty strings, not ${shown(item)}`, [field, i]);
-      const keep = !bad && !seen.has(item, i);
+      const keep = !bad && !holds(items, item, i, seen);
       if (!keep && words === null) words = items.slice(0, i) as string[];
       else if (keep && words !== null) words.push(item as string);
     }
@@ -157,11 +146,11 @@ class HostChecker implements CheckedHost {
     const single = !Array.isArray(value);
     const items: readonly unknown[] = Array.isArray(value) ? value : [value];
     const addresses: string[] = [];
-    const seen = new Seen(addresses, items.length);
+    const seen = searchSet(items.length);
     for (let i = 0; i < items.length; i++) {
       const parsed = parseHostAddress(items[i]);
       if (!parsed.ok) this.report(parsed.message, single ? ['interfaces', ifname] : ['interfaces', ifname, i]);
-      else if (!seen.has(parsed.text, addresses.length)) addresses.push(parsed.text);
+      else if (!holds(addresses, parsed.text, addresses.length, seen)) addresses.push(parsed.text);
     }
     return exactly(addresses);
   }
@@ -199,18 +188,18 @@ class HostChecker implements CheckedHost {
         valid = false;
       }
     }
-    let users = value as Record<string, number>;
-    if (!valid) {
-      users = {};
-      for (const user of names) if (isUid(value[user])) users[user] = value[user];
+    if (valid) {
+      this.sharedUids(value as Record<string, number>, names);
+      return value as Record<string, number>;
     }
-    this.sharedUids(users);
+    const users: Record<string, number> = {};
+    for (const user of names) if (isUid(value[user])) users[user] = value[user];
+    this.sharedUids(users, Object.keys(users));
     return users;
   }
 
   /** Users sharing a uid are one user to the kernel: the socket's owner is only a uid. */
-  private sharedUids(users: Record<string, number>): void {
-    const names = Object.keys(users);
+  private sharedUids(users: Record<string, number>, names: readonly string[]): void {
     const byUid = names.length > 16 ? new Map<number, string>() : null;
     for (let i = 0; i < names.length; i++) {
       const user = names[i] as string;

@@ -34,13 +34,25 @@ export const NAME_RULES: Readonly<Record<NameKind, NameRule>> = {
   user: { pattern: /^[a-z_][a-z0-9_-]{0,31}$/i, rule: "a letter or '_', then up to 31 letters, digits, '_' or '-'" },
 };
 
+/**
+ * Names of these kinds found valid, remembered (up to a bound): a fleet's hosts share their few environments,
+ * interface and user names, each checked again for every host otherwise.
+ */
+const KNOWN_VALID: Readonly<Record<Exclude<NameKind, 'host'>, Set<string>>> = { environment: new Set(), interface: new Set(), user: new Set() };
+const MAX_KNOWN_VALID = 4096;
+
 /** Why `name` is not a valid name of its kind (a clause to follow "invalid X name ...: "), or null when it is. */
 export function nameProblem(kind: NameKind, name: string): string | null {
+  const known = kind === 'host' ? null : KNOWN_VALID[kind];
+  if (known?.has(name)) return null;
   const { pattern, rule } = NAME_RULES[kind];
   if (kind === 'host' && IPV4_SHAPE.test(name)) {
     return 'it reads as an IPv4 address, and explain and rules take an address as the address: name the host and list the address under its interfaces';
   }
-  if (pattern.test(name)) return null;
+  if (pattern.test(name)) {
+    if (known !== null && known.size < MAX_KNOWN_VALID) known.add(name);
+    return null;
+  }
   if (kind === 'interface' && name.includes('@') && name.indexOf('@') > 0) {
     return `'@' is how ip link shows a link's peer (eth0@if5): the interface's name is "${name.slice(0, name.indexOf('@'))}"`;
   }
