@@ -16,7 +16,7 @@ import type { HostContext } from './context.ts';
 import { detectDrift, type Drift } from './drift.ts';
 import { withLock } from './lock.ts';
 import { checkSshPeer, parseSshConnection, type GuardVerdict } from './ssh-guard.ts';
-import { afterMembership, hashRuleset, loadState, newId, sameRuleset, saveMembership, saveState, type AppliedRecord, type Pending, type State } from './state.ts';
+import { afterMembership, hashRuleset, loadState, membershipEdits, newId, sameRuleset, saveMembership, saveState, type AppliedRecord, type Pending, type SetEdit, type State } from './state.ts';
 
 /** An apply that failed; `unchanged` says whether the kernel holds what it held before. */
 export class ApplyError extends OperationError {
@@ -201,10 +201,12 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
     const warnings: string[] = [];
     verified.delete(verifiedKey(ctx));
     let hash: string;
+    let edits: SetEdit[] | null = null;
     try {
-      /* The kernel tool's process is started when the call returns: the IR is hashed while it runs. */
+      /* The kernel tool's process is started when the call returns: the IR is hashed while it runs, and a change of members gets its journal line's edits. */
       const loading = membership ? backend.updateMembership(current.ruleset, request.ruleset).then(() => []) : backend.load(request.ruleset);
       hash = hashRuleset(request.ruleset);
+      if (membership) edits = membershipEdits(current.ruleset, request.ruleset);
       warnings.push(...(await loading));
     } catch (cause) {
       await killTimer(timerPid, id);
@@ -224,7 +226,7 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
       const derived = membership && ownChangeOnly ? afterMembership(current, fields) : null;
       const applied = derived ?? { ...fields, listing: await backend.listing() };
       /* A change of members, its listing derived: one journal line (saveMembership writes whole what it cannot append). */
-      if (derived !== null && pending === null && state.pending === null) await saveMembership(ctx.stateDir, state, applied);
+      if (derived !== null && pending === null && state.pending === null) await saveMembership(ctx.stateDir, state, applied, edits);
       else await saveState(ctx.stateDir, { version: state.version, applied, previous: nextPrevious(state), pending });
       if (after !== null) verified.set(verifiedKey(ctx), { id, mark: after });
     } catch (cause) {

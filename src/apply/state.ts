@@ -148,7 +148,7 @@ const count = (): z.ZodMiniInt => z.int().check(z.nonnegative());
 const setEditSchema = z.object({ name: z.string(), splices: z.array(z.object({ at: count(), remove: count(), insert: z.array(z.string()) })) });
 /** One changed set of a journal line as earlier versions wrote it: the previous elements' head, `middle`, then their tail. */
 const headTailEditSchema = z.object({ name: z.string(), head: count(), tail: count(), middle: z.array(z.string()) });
-type SetEdit = z.infer<typeof setEditSchema>;
+export type SetEdit = z.infer<typeof setEditSchema>;
 
 /** A journal line: the applied record that follows `follows`, as edits of its sets. */
 const entrySchema = z.object({
@@ -409,26 +409,33 @@ export async function saveState(dir: string, state: State): Promise<void> {
 }
 
 /**
- * The journal line taking `before` to `after`, or null when the change is not one of set members only or the
- * listing could not be derived again on replay (only nft's can, and only from a listing).
+ * The edits of a journal line taking ruleset `before` to `after` (a change of set members only), checked to give
+ * `after` back exactly on replay; null when they cannot. Pure: an apply computes them while the kernel changes.
  */
-function journalEntry(epoch: string, before: AppliedRecord, after: AppliedRecord): JournalEntry | null {
-  if (before.backend !== 'nft' || after.backend !== 'nft' || !hasListing(before) || !hasListing(after)) return null;
-  if (before.host !== after.host || before.ruleset.sets.length !== after.ruleset.sets.length) return null;
+export function membershipEdits(before: Ruleset, after: Ruleset): SetEdit[] | null {
+  if (before.host !== after.host || before.sets.length !== after.sets.length) return null;
   const sets: SetEdit[] = [];
-  for (const [i, set] of after.ruleset.sets.entries()) {
-    const old = before.ruleset.sets[i];
+  for (const [i, set] of after.sets.entries()) {
+    const old = before.sets[i];
     if (old === undefined || old.name !== set.name) return null;
     if (old.elements === set.elements) continue;
     const splices = elementSplices(old.elements, set.elements);
     if (splices.length > 0) sets.push({ name: set.name, splices });
   }
-  const { policyRevision, inventoryRevision, warnings } = after.ruleset;
-  const entry: JournalEntry = { epoch, follows: before.id, id: after.id, hash: after.hash, policyRevision, inventoryRevision, warnings, appliedAt: after.appliedAt, command: after.command, sets };
   /* Only what replaying gives back exactly: the same IR (its hash; the listing is derived from it as the apply derived it). */
-  const rebuilt = rebuild(before.ruleset, entry);
-  if (rebuilt === null || !sameText(rebuilt, after.ruleset) || after.policyRevision !== policyRevision || after.inventoryRevision !== inventoryRevision) return null;
-  return entry;
+  const rebuilt = rebuild(before, { policyRevision: after.policyRevision, inventoryRevision: after.inventoryRevision, warnings: after.warnings, sets });
+  return rebuilt !== null && sameText(rebuilt, after) ? sets : null;
+}
+
+/**
+ * The journal line taking `before` to `after`, or null when the change is not one of set members only or the
+ * listing could not be derived again on replay (only nft's can, and only from a listing).
+ */
+function journalEntry(epoch: string, before: AppliedRecord, after: AppliedRecord, edits: SetEdit[] | null): JournalEntry | null {
+  if (before.backend !== 'nft' || after.backend !== 'nft' || !hasListing(before) || !hasListing(after) || before.host !== after.host) return null;
+  const { policyRevision, inventoryRevision, warnings } = after.ruleset;
+  if (edits === null || after.policyRevision !== policyRevision || after.inventoryRevision !== inventoryRevision) return null;
+  return { epoch, follows: before.id, id: after.id, hash: after.hash, policyRevision, inventoryRevision, warnings, appliedAt: after.appliedAt, command: after.command, sets: edits };
 }
 
 /** Equal lists of elements, compared in place: rebuilt ones hold the very strings of the lists they come from. */
@@ -454,14 +461,18 @@ function sameText(rebuilt: Ruleset, after: Ruleset): boolean {
 /**
  * Records `applied`, a change of set members only after the state's applied record with nothing pending, whose
  * listing was derived from the one before (the listing replaying derives again): one line appended to the
- * journal and synced. Anything else, or a journal that is long enough, is written whole (saveState).
+ * journal and synced. Anything else, or a journal that is long enough, is written whole (saveState). `edits`, when
+ * computed ahead: membershipEdits(state.applied.ruleset, applied.ruleset).
  */
-export async function saveMembership(dir: string, state: State, applied: AppliedRecord): Promise<void> {
+export async function saveMembership(dir: string, state: State, applied: AppliedRecord, edits?: SetEdit[] | null): Promise<void> {
   const path = join(dir, STATE_FILE);
   const next: State = { version: state.version, applied, previous: { record: state.applied }, pending: null };
   const cached = cache.get(path);
   /* A state.json without an epoch (written by an older palisade) takes no journal: reading would ignore it. */
-  const entry = cached?.state === state && cached.epoch !== '' && state.applied !== null && state.pending === null && cached.entries < JOURNAL_MAX_ENTRIES ? journalEntry(cached.epoch, state.applied, applied) : null;
+  const entry =
+    cached?.state === state && cached.epoch !== '' && state.applied !== null && state.pending === null && cached.entries < JOURNAL_MAX_ENTRIES
+      ? journalEntry(cached.epoch, state.applied, applied, edits === undefined ? membershipEdits(state.applied.ruleset, applied.ruleset) : edits)
+      : null;
   if (cached === undefined || entry === null) return saveState(dir, next);
   const journal = join(dir, JOURNAL_FILE);
   try {

@@ -7,11 +7,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { applyRuleset, type ApplyReport } from '../../src/apply/apply.ts';
 import type { HostContext } from '../../src/apply/context.ts';
 import { acquireLock } from '../../src/apply/lock.ts';
+import { JOURNAL_FILE, loadState } from '../../src/apply/state.ts';
 import { hostStatus } from '../../src/apply/status.ts';
 import type { Ruleset } from '../../src/compile/ir.ts';
 import { observeTools } from '../../src/kernel/exec.ts';
@@ -91,6 +93,12 @@ describe('apply near the floor (nft, a caller watching the kernel)', { skip: ski
     }
     const status = await hostStatus(ctx.stateDir, ctx.target);
     assert.equal(status.drift.drifted, false, JSON.stringify(status.drift));
+    /* Read back as another process would (a copy: nothing from this process's cache), the journal gives the same state. */
+    const copy = tempDir('pal-floor-copy-');
+    cpSync(ctx.stateDir, copy, { recursive: true });
+    assert.ok(existsSync(join(copy, JOURNAL_FILE)), 'element-only changes are journal lines');
+    const [here, there] = [await loadState(ctx.stateDir), await loadState(copy)];
+    assert.deepEqual(JSON.parse(JSON.stringify(there)), JSON.parse(JSON.stringify(here)));
   });
 
   it("another tool's change brings the listing back (no drift: unchanged); a hand-made change to palisade's set is drift, repaired", async () => {
