@@ -38,14 +38,22 @@ async function loadExec(source: string, options: LoadOptions): Promise<Inventory
   }
 }
 
-async function loadFile(source: string, options: LoadOptions): Promise<Inventory> {
-  let bytes: Buffer;
+/**
+ * The file's text. Bytes that are not UTF-8 read as U+FFFD: only a text holding one is read again as bytes, to
+ * tell where (a file may hold a U+FFFD of its own); a large inventory is decoded once, with no check of its own.
+ */
+async function readText(path: string, source: string): Promise<string> {
   try {
-    bytes = await readFile(resolve(options.cwd, source));
+    const text = await readFile(path, 'utf8');
+    return text.includes('\uFFFD') ? decodeUtf8(await readFile(path), source) : text;
   } catch (cause) {
+    if (cause instanceof InputError) throw cause;
     throw fail(`cannot read inventory: ${cause instanceof Error ? cause.message : String(cause)}`, source);
   }
-  return parseInventoryDocument(decodeUtf8(bytes, source), source);
+}
+
+async function loadFile(source: string, options: LoadOptions): Promise<Inventory> {
+  return parseInventoryDocument(await readText(resolve(options.cwd, source), source), source);
 }
 
 /** One kind of inventory source, recognised by how its name starts (`exec:`, `etcd://`). */

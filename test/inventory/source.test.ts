@@ -1,5 +1,8 @@
 /** loadInventory's built-in sources: files and exec: commands (success, failure, timeout); etcd:// is registered by the app layer (test/app/inventory.test.ts). */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/diagnostics.ts';
@@ -23,6 +26,25 @@ describe('loadInventory', () => {
     const inventory = await loadInventory('hosts.json', { cwd: fixtures });
     assert.equal(inventory.source, 'hosts.json');
     assert.deepEqual(inventory.hosts.map((h) => h.name), ['json-1']);
+  });
+
+  it('reads a file holding U+FFFD of its own, and refuses bytes that are not UTF-8 at their position', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-source-'));
+    try {
+      writeFileSync(join(dir, 'ok.yaml'), 'hosts:\n  - { name: a, attributes: { note: "\uFFFD" }, interfaces: { eth0: 10.0.0.1 } }\n');
+      assert.deepEqual((await loadInventory('ok.yaml', { cwd: dir })).hosts[0]?.attributes, { note: '\uFFFD' });
+      writeFileSync(join(dir, 'bad.json'), Buffer.concat([Buffer.from('{"hosts": [\n  {"name": "a", "roles": ["caf'), Buffer.from([0xe9]), Buffer.from('"]}\n]}')]));
+      const refused = await loadInventory('bad.json', { cwd: dir }).then(
+        () => assert.fail('expected bad.json to be refused'),
+        (e: unknown) => (e as InputError).diagnostics,
+      );
+      assert.deepEqual(
+        refused.map((d) => [d.file, d.line, d.col, d.message]),
+        [['bad.json', 2, 31, 'invalid UTF-8 (byte 0xe9): save the file as UTF-8']],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names a missing file and the reason', async () => {
