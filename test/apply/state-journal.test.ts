@@ -4,13 +4,14 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { appendFileSync, cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EMPTY_STATE, JOURNAL_FILE, afterMembership, JOURNAL_MAX_ENTRIES, STATE_FILE, StateError, hashRuleset, loadState, saveMembership, saveState, type AppliedRecord, type State } from '../../src/apply/state.ts';
 import type { Ruleset } from '../../src/compile/ir.ts';
 import { WEB, firstRecord, nextRecord } from './journal-records.ts';
+import { run, skipUnlessRoot } from '../helpers/netns.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 /** Reads the state as another process would: a copy of the directory, so nothing comes from this process's cache. */
@@ -171,6 +172,27 @@ describe('state journal', () => {
     }
     writeFileSync(join(dir, JOURNAL_FILE), `{"not json\n${JSON.stringify(line)}\n`);
     await assert.rejects(loadState(dir), rejected(/state\.journal:1 is damaged \(not JSON/));
+  });
+
+  it('a journal line the disk has no room for fails whole: nothing of it is left, the state read back is the one before', { skip: skipUnlessRoot }, async () => {
+    const mount = tempDir('pal-journal-full-');
+    run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
+    try {
+      const dir = join(mount, 'state');
+      const first = firstRecord(['10.0.1.11', '10.0.1.12']);
+      await saveState(dir, { ...EMPTY_STATE, applied: first, previous: { record: null } });
+      const second = nextRecord(first, 'second', ['10.0.1.11', '10.0.1.13']);
+      await saveMembership(dir, await loadState(dir), second);
+      const journal = readFileSync(join(dir, JOURNAL_FILE), 'utf8');
+      /* The file system filled up: only the journal's last page has room left, less than the next line needs. */
+      assert.throws(() => writeFileSync(join(mount, 'filler'), Buffer.alloc(1 << 20)), /ENOSPC/);
+      const many = Array.from({ length: 500 }, (_, i) => `10.0.${2 + (i >> 8)}.${i & 255}`);
+      await assert.rejects(saveMembership(dir, await loadState(dir), nextRecord(second, 'third', many)), (e: unknown) => e instanceof StateError && /cannot write the state journal/.test(e.message));
+      assert.equal(readFileSync(join(dir, JOURNAL_FILE), 'utf8'), journal, 'no part of the line is left');
+      assert.equal((await fresh(dir)).applied?.id, 'second');
+    } finally {
+      spawnSync('umount', [mount]);
+    }
   });
 
   it('survives kill -9 while appending: always a whole, verified state', async () => {
