@@ -212,9 +212,14 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
       await killTimer(timerPid, id);
       throw await failedLoad(ctx, current, drift, cause);
     }
-    /* Exactly one change since the kernel was known to hold `current`: this one. */
+    /*
+     * Exactly one change since the kernel was known to hold `current`: this one. A process that does not watch
+     * the kernel (the command line) records what it applied without listing the kernel again: a change by another
+     * tool in the instant between its drift check and its load shows as drift at the next check, where a listing
+     * taken now would record it as palisade's.
+     */
     const after = backend.generation?.() ?? null;
-    const ownChangeOnly = knownAt !== null && after === knownAt + 1;
+    const ownChangeOnly = (knownAt !== null && after === knownAt + 1) || ctx.watchKernel !== true;
     const pending = deadline === null ? null : { id, deadline: deadline.toISOString(), timerPid };
     try {
       if (current !== null && !sameBackend) {

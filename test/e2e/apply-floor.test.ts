@@ -2,7 +2,8 @@
  * Issue 15 item 2, behaviour pinned (not timing), on the real kernel in a throwaway namespace: a caller that
  * watches the kernel (the agent) applies an unchanged ruleset without the lock and without running any
  * kernel tool; an element-only change is one `nft -f` (no `nft -c`, no listing) and its derived listing is
- * what the kernel lists; a change by anyone else brings the listing back, and drift is still found.
+ * what the kernel lists; a change by anyone else brings the listing back, and drift is still found. The command
+ * line (no watch) lists once, for the drift check, and records an element-only change without listing again.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -115,5 +116,46 @@ describe('apply near the floor (nft, a caller watching the kernel)', { skip: ski
     assert.equal(r.mode, 'full');
     assert.doesNotMatch(run('ip', ['netns', 'exec', netns, 'nft', 'list', 'set', 'inet', 'palisade', WEB]), /10\.9\.9\.9/);
     assert.equal((await hostStatus(ctx.stateDir, ctx.target)).drift.drifted, false);
+  });
+});
+
+describe('apply from the command line (nft, a caller not watching the kernel)', { skip: skipUnlessRoot }, () => {
+  const netns = namespaceName('pal-cli-floor');
+  let ctx: HostContext;
+  const apply = (rs: Ruleset): Promise<ApplyReport> => applyRuleset(ctx, { ruleset: rs, backend: 'nft', dryRun: false, force: false, confirmMs: null, sshConnection: undefined });
+
+  before(() => {
+    if (skipUnlessRoot !== false) return;
+    run('ip', ['netns', 'add', netns]);
+    ctx = { stateDir: join(tempDir('pal-cli-floor-'), 'state'), target: { netns }, lockTimeoutMs: 10_000, command: ['test'] };
+  });
+  after(() => {
+    if (skipUnlessRoot !== false) return;
+    spawnSync('ip', ['netns', 'del', netns]);
+  });
+
+  it('an element-only change: the drift check lists, one nft -f loads, nothing lists again; the recorded listing is what the kernel holds', async () => {
+    assert.equal((await apply(withWeb(['10.0.1.11']))).mode, 'full');
+    let report: ApplyReport | undefined;
+    const calls = await tools(async () => {
+      report = await apply(withWeb(['10.0.1.12', '10.0.1.13']));
+    });
+    assert.equal(report?.mode, 'membership');
+    const nft = calls.map((argv) => argv.slice(argv.indexOf('nft') + 1).join(' '));
+    assert.deepEqual(nft, ['-j list table inet palisade', '-f -'], calls.map((c) => c.join(' ')).join('\n'));
+    assert.ok(existsSync(join(ctx.stateDir, JOURNAL_FILE)), 'recorded as a journal line');
+    assert.equal((await hostStatus(ctx.stateDir, ctx.target)).drift.drifted, false);
+    assert.equal((await apply(withWeb(['10.0.1.12', '10.0.1.13']))).mode, 'unchanged');
+  });
+
+  it("an element added by hand after the change is drift at the next run, not recorded as palisade's", async () => {
+    assert.equal((await apply(withWeb(['10.0.1.14']))).mode, 'membership');
+    run('ip', ['netns', 'exec', netns, 'nft', 'add', 'element', 'inet', 'palisade', WEB, '{ 10.9.9.9 }']);
+    const status = await hostStatus(ctx.stateDir, ctx.target);
+    assert.equal(status.drift.drifted, true);
+    const r = await apply(withWeb(['10.0.1.14']));
+    assert.equal(r.drift.drifted, true);
+    assert.equal(r.mode, 'full');
+    assert.doesNotMatch(run('ip', ['netns', 'exec', netns, 'nft', 'list', 'set', 'inet', 'palisade', WEB]), /10\.9\.9\.9/);
   });
 });
