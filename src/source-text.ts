@@ -1,11 +1,25 @@
 /**
  * Hazards of reading a policy or inventory document, reported at their position instead of passing
- * silently: bytes that are not UTF-8 (which a plain decode turns into U+FFFD) and YAML aliases whose anchor
- * does not exist (which a plain read turns into an empty value).
+ * silently: bytes that are not UTF-8 (which a plain decode turns into U+FFFD), YAML aliases whose anchor
+ * does not exist (which a plain read turns into an empty value), and nesting deeper than the YAML parser's
+ * stack (which it reports as a stack overflow).
  */
 import { isUtf8 } from 'node:buffer';
-import { isAlias, visit, type Document, type LineCounter } from 'yaml';
+import { isAlias, visit, type Document, type LineCounter, type YAMLError } from 'yaml';
 import { InputError, error, type Diagnostic } from './diagnostics.ts';
+
+const STACK_OVERFLOW = 'Maximum call stack size exceeded';
+
+/**
+ * A YAML document's parse errors as messages at their offsets: the parser's stack overflow on a hostile depth of
+ * nesting said as what it is, and once (the parser reports it again for each level it unwinds).
+ */
+export function yamlErrors(errors: readonly YAMLError[]): Array<{ message: string; offset: number }> {
+  const deep = errors.find((e) => e.message.includes(STACK_OVERFLOW));
+  return errors
+    .filter((e) => e === deep || !e.message.includes(STACK_OVERFLOW))
+    .map((e) => ({ message: e === deep ? 'nested too deeply to read (lists or mappings within one another, thousands deep)' : e.message, offset: e.pos[0] }));
+}
 
 /** Length of the UTF-8 sequence starting at `i`, or 0 when it is not valid UTF-8 (overlong, surrogate, truncated). */
 function sequenceLength(bytes: Uint8Array, i: number): number {

@@ -1,7 +1,7 @@
 /** Parses an inventory document (YAML, JSON, or a knife search JSON) into a validated Inventory. */
 import { LineCounter, parseDocument } from 'yaml';
 import { InputError, error, type Diagnostic } from '../diagnostics.ts';
-import { unresolvedAliases } from '../source-text.ts';
+import { unresolvedAliases, yamlErrors } from '../source-text.ts';
 import { chefNodeToHost } from './chef.ts';
 import { knownHostPositions } from './by-name.ts';
 import { DuplicateNames, addressWarnings } from './cross-host.ts';
@@ -66,7 +66,7 @@ function yamlEntries(text: string, file: string): { entries: Entries; errors: Di
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const at = (offset: number) => positionOf(offset, lines, file);
   if (doc.errors.length > 0) {
-    return { entries: noEntries(file), errors: doc.errors.map((e) => error(`YAML syntax: ${e.message}`, at(e.pos[0]))) };
+    return { entries: noEntries(file), errors: yamlErrors(doc.errors).map((e) => error(`YAML syntax: ${e.message}`, at(e.offset))) };
   }
   const aliases = unresolvedAliases(doc, lines, file);
   if (aliases.length > 0) return { entries: noEntries(file), errors: aliases };

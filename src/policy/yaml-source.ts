@@ -2,7 +2,7 @@
 import { LineCounter, isAlias, isMap, isScalar, parseDocument, type Document, type Node } from 'yaml';
 import { error, warning, type Diagnostic, type SourcePos } from '../diagnostics.ts';
 import { didYouMean } from '../suggest.ts';
-import { unresolvedAliases } from '../source-text.ts';
+import { unresolvedAliases, yamlErrors } from '../source-text.ts';
 
 export interface Entry {
   key: string;
@@ -22,7 +22,7 @@ export class SourceFile {
     text: string,
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
-    for (const e of this.doc.errors) this.diagnostics.push(error(`invalid syntax: ${firstLine(e.message)}`, this.offsetPos(e.pos[0])));
+    for (const e of yamlErrors(this.doc.errors)) this.diagnostics.push(error(`invalid syntax: ${firstLine(e.message)}`, this.offsetPos(e.offset)));
     if (this.doc.errors.length === 0) this.diagnostics.push(...unresolvedAliases(this.doc, this.lines, path));
     this.root = this.resolve(this.doc.contents);
   }

@@ -293,3 +293,12 @@ describe('JSON documents (JSON.parse, positions recovered on error)', () => {
     assert.equal(problems('{"hosts": [\n  {"name": "a" "b"}\n]}')[0]?.line, 2);
   });
 });
+
+it('YAML nested thousands deep is an error at its position, said as nesting (not a stack overflow)', () => {
+  for (const deep of [`hosts:\n  - name: a\n    attributes:\n      x: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, `hosts:\n  - name: a\n    attributes:\n${Array.from({ length: 3000 }, (_, i) => `${' '.repeat(6 + 2 * i)}k:\n`).join('')}`]) {
+    assert.throws(
+      () => parseInventoryDocument(deep, 'deep.yaml'),
+      (e: unknown) => e instanceof InputError && e.diagnostics.length === 1 && /^YAML syntax: nested too deeply to read/.test(e.diagnostics[0]?.message ?? '') && (e.diagnostics[0]?.line ?? 0) >= 4,
+    );
+  }
+});

@@ -441,3 +441,11 @@ test('loadPolicy: files and directories (sorted, .yaml/.yml/.json only), unreada
   const empty = await loadPolicy([join(dir, 'empty')]);
   assert.deepEqual(empty.diagnostics.map((d) => d.message), ['no .yaml, .yml or .json policy files in this directory']);
 });
+
+test('a policy nested thousands deep is an error at its position, said as nesting (not a stack overflow)', () => {
+  const text = `rules:\n  r:\n    direction: in\n    from: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`;
+  assert.throws(
+    () => parsePolicyFiles([{ path: 'deep.yaml', text }]),
+    (e: unknown) => e instanceof InputError && e.diagnostics.length === 1 && /^deep\.yaml:4:\d+: error: invalid syntax: nested too deeply to read/.test(formatDiagnostic(e.diagnostics[0]!)),
+  );
+});
