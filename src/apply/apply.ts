@@ -219,7 +219,7 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
      * taken now would record it as palisade's.
      */
     const after = backend.generation?.() ?? null;
-    const ownChangeOnly = (knownAt !== null && after === knownAt + 1) || ctx.watchKernel !== true;
+    const deriveListing = (knownAt !== null && after === knownAt + 1) || ctx.watchKernel !== true;
     const pending = deadline === null ? null : { id, deadline: deadline.toISOString(), timerPid };
     try {
       if (current !== null && !sameBackend) {
@@ -228,7 +228,7 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
           .catch((cause: Error) => warnings.push(`the previous ${current.backend} ruleset could not be removed: ${cause.message}`));
       }
       const fields = record(ctx, request, id, hash);
-      const derived = membership && ownChangeOnly ? afterMembership(current, fields) : null;
+      const derived = membership && deriveListing ? afterMembership(current, fields) : null;
       const applied = derived ?? { ...fields, listing: await backend.listing() };
       /* A change of members, its listing derived: one journal line (saveMembership writes whole what it cannot append). */
       if (derived !== null && pending === null && state.pending === null) await saveMembership(ctx.stateDir, state, applied, edits);

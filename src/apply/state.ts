@@ -424,7 +424,7 @@ export function membershipEdits(before: Ruleset, after: Ruleset): SetEdit[] | nu
   }
   /* Only what replaying gives back exactly: the same IR (its hash; the listing is derived from it as the apply derived it). */
   const rebuilt = rebuild(before, { policyRevision: after.policyRevision, inventoryRevision: after.inventoryRevision, warnings: after.warnings, sets });
-  return rebuilt !== null && sameText(rebuilt, after) ? sets : null;
+  return rebuilt !== null && sameRuleset(rebuilt, after) ? sets : null;
 }
 
 /**
@@ -436,26 +436,6 @@ function journalEntry(epoch: string, before: AppliedRecord, after: AppliedRecord
   const { policyRevision, inventoryRevision, warnings } = after.ruleset;
   if (edits === null || after.policyRevision !== policyRevision || after.inventoryRevision !== inventoryRevision) return null;
   return { epoch, follows: before.id, id: after.id, hash: after.hash, policyRevision, inventoryRevision, warnings, appliedAt: after.appliedAt, command: after.command, sets: edits };
-}
-
-/** Equal lists of elements, compared in place: rebuilt ones hold the very strings of the lists they come from. */
-function sameElements(a: readonly string[], b: readonly string[] | undefined): boolean {
-  if (b === undefined || a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k += 1) if (a[k] !== b[k]) return false;
-  return true;
-}
-
-/**
- * Whether a ruleset rebuilt from a journal line has the JSON text, and so the hash, of `after`, without hashing
- * their elements again: each set's elements are compared as lists, and the rest as text with each set's elements
- * left out in place (key order counts).
- */
-function sameText(rebuilt: Ruleset, after: Ruleset): boolean {
-  const sets = new Set<object>([...rebuilt.sets, ...after.sets]);
-  const withoutElements = function (this: unknown, key: string, value: unknown): unknown {
-    return key === 'elements' && sets.has(this as object) ? 0 : value;
-  };
-  return rebuilt.sets.every((set, i) => sameElements(set.elements, after.sets[i]?.elements)) && JSON.stringify(rebuilt, withoutElements) === JSON.stringify(after, withoutElements);
 }
 
 /**

@@ -9,16 +9,18 @@ export function canonicalJson(value: unknown): string {
     for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
     return `${out}]`;
   }
-  if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    let out = '{';
-    for (const key of Object.keys(record).sort()) {
-      if (record[key] === undefined) continue;
-      out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(record[key])}`;
-    }
-    return `${out}}`;
-  }
+  if (typeof value === 'object' && value !== null) return canonicalObject(value as Record<string, unknown>);
   return JSON.stringify(value) ?? 'null';
+}
+
+/** canonicalJson of an object, leaving out the member `omit` too. */
+function canonicalObject(record: Record<string, unknown>, omit?: string): string {
+  let out = '{';
+  for (const key of Object.keys(record).sort()) {
+    if (key === omit || record[key] === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+  }
+  return `${out}}`;
 }
 
 /**
@@ -26,13 +28,7 @@ export function canonicalJson(value: unknown): string {
  * JSON document was written takes a scan of the document to find).
  */
 export function hostFactsJson(host: Host): string {
-  const record = host as unknown as Record<string, unknown>;
-  let out = '{';
-  for (const key of Object.keys(record).sort()) {
-    if (key === 'origin' || record[key] === undefined) continue;
-    out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(record[key])}`;
-  }
-  return `${out}}`;
+  return canonicalObject(host as unknown as Record<string, unknown>, 'origin');
 }
 
 /**

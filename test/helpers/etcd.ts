@@ -54,14 +54,19 @@ class PortTaken extends Error {}
 /** Attempts at a cluster on freshly chosen ports before giving up. */
 const PORT_ATTEMPTS = 4;
 
-export async function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster> {
+/** `start` again, on freshly chosen ports, while a port it chose was taken. */
+async function onFreePorts<T>(start: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startEtcdOnce(options);
+      return await start();
     } catch (cause) {
       if (!(cause instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw cause;
     }
   }
+}
+
+export function startEtcd(options: EtcdOptions = {}): Promise<EtcdCluster> {
+  return onFreePorts(() => startEtcdOnce(options));
 }
 
 /**
@@ -170,14 +175,8 @@ export interface EtcdProxy {
  * `etcd grpc-proxy start` in front of a cluster (plain http, loopback): the fan-out layer of large fleets, which
  * coalesces its clients' identical watches into one watch on the cluster (docs/fleet.md).
  */
-export async function startGrpcProxy(cluster: EtcdCluster): Promise<EtcdProxy> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startGrpcProxyOnce(cluster);
-    } catch (cause) {
-      if (!(cause instanceof PortTaken) || attempt >= PORT_ATTEMPTS) throw cause;
-    }
-  }
+export function startGrpcProxy(cluster: EtcdCluster): Promise<EtcdProxy> {
+  return onFreePorts(() => startGrpcProxyOnce(cluster));
 }
 
 /** As startEtcdOnce: a proxy that exits before it answers lost its port; one that answers must be this one (its cluster's keys). */
