@@ -14,6 +14,7 @@ import { killTimer, spawnTimer } from './confirm.ts';
 import { MAX_DURATION_MS } from '../duration.ts';
 import type { HostContext } from './context.ts';
 import { detectDrift, type Drift } from './drift.ts';
+import { earlyListingFor, type EarlyListing } from './early-listing.ts';
 import { withLock } from './lock.ts';
 import { checkSshPeer, parseSshConnection, type GuardVerdict } from './ssh-guard.ts';
 import { afterMembership, hashRuleset, loadState, membershipEdits, newId, sameRuleset, saveMembership, saveState, type AppliedRecord, type Pending, type SetEdit, type State } from './state.ts';
@@ -37,6 +38,8 @@ export interface ApplyRequest {
   confirmMs: number | null;
   /** The SSH_CONNECTION of the session applying, if any. */
   sshConnection: string | undefined;
+  /** The kernel's listing, asked for before the ruleset was compiled (the command line: listKernelEarly). */
+  earlyListing?: EarlyListing | null;
 }
 
 export type ApplyMode = 'full' | 'membership' | 'unchanged' | 'dry-run';
@@ -144,11 +147,12 @@ const NO_CHANGE: RulesetDiff = { rulesAdded: [], rulesRemoved: [], setsAdded: []
  * moved since this process verified it; else listed and compared. Returns the drift and the mark at which
  * the kernel was seen to hold the record (null: not known).
  */
-async function kernelAgainst(ctx: HostContext, backend: Backend, current: AppliedRecord | null, name: BackendName): Promise<{ drift: Drift; knownAt: number | null }> {
+async function kernelAgainst(ctx: HostContext, backend: Backend, current: AppliedRecord | null, request: ApplyRequest): Promise<{ drift: Drift; knownAt: number | null }> {
+  const name = request.backend;
   const known = knownUnchanged(ctx, backend, current);
   if (known !== null) return { drift: noDrift(name), knownAt: known };
   const mark = backend.generation?.() ?? null;
-  const drift = await detectDrift(current, name, ctx.target);
+  const drift = await detectDrift(current, name, ctx.target, earlyListingFor(ctx, current?.backend ?? name, request.earlyListing));
   return { drift, knownAt: drift.drifted || current === null || current.backend !== backend.name ? null : mark };
 }
 
@@ -181,7 +185,7 @@ export async function applyRuleset(ctx: HostContext, request: ApplyRequest): Pro
   return withLock(ctx.stateDir, ctx.lockTimeoutMs, async () => {
     const state = await loadState(ctx.stateDir);
     const current = state.applied;
-    const { drift, knownAt } = await kernelAgainst(ctx, backend, current, request.backend);
+    const { drift, knownAt } = await kernelAgainst(ctx, backend, current, request);
     const diff = diffRulesets(current?.ruleset ?? null, request.ruleset);
     const id = newId();
     const base = { id, rendered: null, diff, drift, guard, warnings: [] as string[] };

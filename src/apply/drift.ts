@@ -38,10 +38,13 @@ export function compareListings(backend: BackendName, expected: string | null, a
   return { drifted, backend, extra, missing };
 }
 
-/** Against the applied record; with none, anything of palisade's in the backend is drift. */
-export async function detectDrift(applied: AppliedRecord | null, backend: BackendName, target: Target): Promise<Drift> {
+/**
+ * Against the applied record; with none, anything of palisade's in the backend is drift. `listing`: the backend's
+ * listing when the caller has already asked for it (src/apply/early-listing.ts).
+ */
+export async function detectDrift(applied: AppliedRecord | null, backend: BackendName, target: Target, listing?: Promise<string | null>): Promise<Drift> {
   const name = applied?.backend ?? backend;
-  return compareListings(name, applied?.listing ?? null, await backendFor(name, target).listing());
+  return compareListings(name, applied?.listing ?? null, await (listing ?? backendFor(name, target).listing()));
 }
 
 /** A line of a backend's listing for people: nft syntax (nft backend); iptables-save lines are already text. */

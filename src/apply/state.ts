@@ -215,7 +215,12 @@ function fileIdentity(path: string): string | null {
   }
 }
 
-const filesIdentity = (dir: string): string | null => {
+/**
+ * The identity of the state files (inode, size, times of state.json and of the journal); null when there is no
+ * state file. Every apply, rollback and revert records what it did in them before it lets go of the lock: equal
+ * stamps taken at two instants mean that no palisade process changed the kernel in between and finished.
+ */
+export const stateStamp = (dir: string): string | null => {
   const state = fileIdentity(join(dir, STATE_FILE));
   return state === null ? null : `${state}|${fileIdentity(join(dir, JOURNAL_FILE)) ?? '-'}`;
 };
@@ -233,7 +238,7 @@ const datasync = promisify(fdatasync);
 /** The state, or the empty state when there is no state file yet. Throws a StateError on a damaged or edited file. */
 export async function loadState(dir: string): Promise<State> {
   const path = join(dir, STATE_FILE);
-  const file = filesIdentity(dir);
+  const file = stateStamp(dir);
   const cached = cache.get(path);
   if (file !== null && cached?.file === file) return cached.state;
   const read = await readState(path);
@@ -401,7 +406,7 @@ export async function saveState(dir: string, state: State): Promise<void> {
     await writeFileAtomic(path, `${JSON.stringify({ ...state, epoch })}\n`);
     /* The journal is superseded either way (its lines carry the old epoch): failing to remove it changes nothing recorded. */
     await rm(join(dir, JOURNAL_FILE), { force: true }).catch(() => undefined);
-    const file = filesIdentity(dir);
+    const file = stateStamp(dir);
     if (file !== null) cache.set(path, { file, state, epoch, entries: 0 });
   } catch (cause) {
     throw new StateError(`cannot write the state file in ${dir}: ${stateDirReason(dir, cause)}`, { cause });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { applyRuleset, type ApplyReport } from '../../src/apply/apply.ts';
 import type { HostContext } from '../../src/apply/context.ts';
+import { listKernelEarly, type EarlyListing } from '../../src/apply/early-listing.ts';
 import { acquireLock } from '../../src/apply/lock.ts';
 import { JOURNAL_FILE, loadState } from '../../src/apply/state.ts';
 import { hostStatus } from '../../src/apply/status.ts';
@@ -122,7 +123,9 @@ describe('apply near the floor (nft, a caller watching the kernel)', { skip: ski
 describe('apply from the command line (nft, a caller not watching the kernel)', { skip: skipUnlessRoot }, () => {
   const netns = namespaceName('pal-cli-floor');
   let ctx: HostContext;
-  const apply = (rs: Ruleset): Promise<ApplyReport> => applyRuleset(ctx, { ruleset: rs, backend: 'nft', dryRun: false, force: false, confirmMs: null, sshConnection: undefined });
+  const apply = (rs: Ruleset, earlyListing?: EarlyListing | null): Promise<ApplyReport> =>
+    applyRuleset(ctx, { ruleset: rs, backend: 'nft', dryRun: false, force: false, confirmMs: null, sshConnection: undefined, earlyListing });
+  const nftArgs = (calls: string[][]): string[] => calls.map((argv) => argv.slice(argv.indexOf('nft') + 1).join(' '));
 
   before(() => {
     if (skipUnlessRoot !== false) return;
@@ -157,5 +160,54 @@ describe('apply from the command line (nft, a caller not watching the kernel)', 
     assert.equal(r.drift.drifted, true);
     assert.equal(r.mode, 'full');
     assert.doesNotMatch(run('ip', ['netns', 'exec', netns, 'nft', 'list', 'set', 'inet', 'palisade', WEB]), /10\.9\.9\.9/);
+  });
+
+  it('a listing asked for before the ruleset compiled (listKernelEarly) is the drift check: the apply itself only loads', async () => {
+    let early: EarlyListing | null = null;
+    const asked = await tools(async () => {
+      early = listKernelEarly(ctx, 'nft');
+      await early?.listing;
+    });
+    assert.deepEqual(nftArgs(asked), ['-j list table inet palisade']);
+    let report: ApplyReport | undefined;
+    const calls = await tools(async () => {
+      report = await apply(withWeb(['10.0.1.15']), early);
+    });
+    assert.equal(report?.mode, 'membership');
+    assert.equal(report?.drift.drifted, false);
+    assert.deepEqual(nftArgs(calls), ['-f -']);
+    assert.equal((await hostStatus(ctx.stateDir, ctx.target)).drift.drifted, false);
+  });
+
+  it('an early listing is not trusted once another palisade changed the kernel (its state changed): listed again, no false drift', async () => {
+    const early = listKernelEarly(ctx, 'nft');
+    await early?.listing;
+    /* Another apply, between the early listing and this one's lock. */
+    assert.equal((await apply(withWeb(['10.0.1.16']))).mode, 'membership');
+    let report: ApplyReport | undefined;
+    const calls = await tools(async () => {
+      report = await apply(withWeb(['10.0.1.17']), early);
+    });
+    assert.equal(report?.drift.drifted, false, JSON.stringify(report?.drift));
+    assert.equal(report?.mode, 'membership');
+    assert.deepEqual(nftArgs(calls), ['-j list table inet palisade', '-f -']);
+  });
+
+  it('a change by another tool after the early listing is drift at the next check, not recorded as palisade\'s', async () => {
+    const early = listKernelEarly(ctx, 'nft');
+    await early?.listing;
+    run('ip', ['netns', 'exec', netns, 'nft', 'add', 'element', 'inet', 'palisade', WEB, '{ 10.9.9.8 }']);
+    assert.equal((await apply(withWeb(['10.0.1.18']), early)).mode, 'membership');
+    const status = await hostStatus(ctx.stateDir, ctx.target);
+    assert.equal(status.drift.drifted, true);
+    assert.deepEqual(status.drift.extra.length, 1, JSON.stringify(status.drift));
+    const r = await apply(withWeb(['10.0.1.18']));
+    assert.equal(r.drift.drifted, true);
+    assert.equal(r.mode, 'full');
+  });
+
+  it('no state yet: nothing is listed early (the apply lists under the lock)', async () => {
+    const fresh: HostContext = { ...ctx, stateDir: join(tempDir('pal-cli-early-'), 'state') };
+    assert.deepEqual(await tools(async () => assert.equal(listKernelEarly(fresh, 'nft'), null)), []);
   });
 });

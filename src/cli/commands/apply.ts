@@ -1,6 +1,7 @@
 /** `palisade apply --host H`: compile this host's ruleset and load it safely (see src/apply/apply.ts). */
 import { applyRuleset, type ApplyReport } from '../../apply/apply.ts';
 import { describeDrift, listingLineText } from '../../apply/drift.ts';
+import { listKernelEarly } from '../../apply/early-listing.ts';
 import type { Pending } from '../../apply/state.ts';
 import { awaitConfirmation } from '../../app/confirmation.ts';
 import { changesAsText, describeChanges, dryRunChanges } from '../../apply/dry-run.ts';
@@ -43,11 +44,14 @@ async function reportConfirmation(stateDir: string, pending: Pending, output: Ou
 
 export async function applyCommand(options: ApplyOptions, output: Output): Promise<number> {
   if (options.format === 'json' && options.dryRun !== true) throw new UsageError('--format json goes with --dry-run (apply itself reports in text)');
+  const ctx = hostContext(options);
+  /* The kernel tool runs while the workspace loads and the ruleset compiles. */
+  const earlyListing = listKernelEarly(ctx, options.backend);
   const ws = await loadWorkspace(options);
   const ruleset = compileHost(ws, options.host);
   for (const w of ruleset.warnings) output.err(`warning: host "${ruleset.host}": ${w}`);
-  const ctx = hostContext(options);
   const r = await applyRuleset(ctx, {
+    earlyListing,
     ruleset,
     backend: options.backend,
     dryRun: options.dryRun === true,
