@@ -138,8 +138,10 @@ export function diffRulesets(before: Ruleset | null, after: Ruleset | null): Rul
 }
 
 function computeDiff(before: Ruleset | null, after: Ruleset | null): RulesetDiff {
-  const beforeRules = before === null ? new Map<string, string>() : ruleKeys(before);
-  const afterRules = after === null ? new Map<string, string>() : ruleKeys(after);
+  /* A ruleset made of another by changing set members (a journal line replayed) shares its rules. */
+  const sameRules = before !== null && after !== null && before.chains === after.chains && before.rawIptables === after.rawIptables;
+  const beforeRules = before === null || sameRules ? new Map<string, string>() : ruleKeys(before);
+  const afterRules = after === null || sameRules ? new Map<string, string>() : ruleKeys(after);
   const beforeSets = new Map((before?.sets ?? []).map((s) => [s.name, s]));
   const afterSets = new Map((after?.sets ?? []).map((s) => [s.name, s]));
   const elementsAdded: Record<string, string[]> = {};

@@ -174,6 +174,21 @@ describe('state journal', () => {
     await assert.rejects(loadState(dir), rejected(/state\.journal:1 is damaged \(not JSON/));
   });
 
+  it('verifies the records it keeps (applied, previous): a line edited before them shows in the ruleset they rebuild', async () => {
+    const { dir, first } = await started();
+    const second = nextRecord(first, 'second', ['10.0.1.11', '10.0.1.13']);
+    const third = nextRecord(second, 'third', ['10.0.1.11', '10.0.1.13', '10.0.1.14']);
+    const fourth = nextRecord(third, 'fourth', ['10.0.1.13', '10.0.1.14']);
+    for (const record of [second, third, fourth]) await saveMembership(dir, await loadState(dir), record);
+    const lines = readFileSync(join(dir, JOURNAL_FILE), 'utf8').split('\n');
+    assert.equal(lines.length, 4, 'three journal lines');
+    assert.deepEqual(await fresh(dir), { ...EMPTY_STATE, applied: fourth, previous: { record: third } });
+    const edited = JSON.parse(lines[0] as string) as Record<string, unknown> & { sets: Array<Record<string, unknown>> };
+    lines[0] = JSON.stringify({ ...edited, sets: [{ ...edited.sets[0], splices: [{ at: 0, remove: 0, insert: ['0.0.0.0/0'] }] }] });
+    writeFileSync(join(dir, JOURNAL_FILE), lines.join('\n'));
+    await assert.rejects(fresh(dir), rejected(/state\.journal:2 was modified outside palisade: the ruleset \(IR\) of apply third does not match its hash/));
+  });
+
   it('a journal line the disk has no room for fails whole: nothing of it is left, the state read back is the one before', { skip: skipUnlessRoot }, async () => {
     const mount = tempDir('pal-journal-full-');
     run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
