@@ -10,7 +10,8 @@
 // command reads and compiles only what it uses (`palisade --help` loads commander and the command table,
 // no command and no etcd/gRPC, zod, yaml or prom-client), and bin/palisade.js compiles each chunk with its
 // own code cache. The entry is written last: its mtime is the build's (bin/fresh.js).
-import { readFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +58,22 @@ const lazyChildProcess = {
   },
 };
 
+// What the bundle is made of, hashed (src/self.ts buildIdentity): data palisade derives and keeps between runs
+// (src/app/policy-cache.ts) holds only for the code that derived it. The same sources give the same identity.
+function buildIdentity() {
+  const hash = createHash('sha256');
+  const add = (path) => hash.update(path).update('\0').update(readFileSync(join(root, path))).update('\0');
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (entry.isDirectory()) walk(`${dir}/${entry.name}`);
+      else add(`${dir}/${entry.name}`);
+    }
+  };
+  walk('src');
+  add('package-lock.json');
+  return hash.digest('hex').slice(0, 32);
+}
+
 // src/self.ts runs palisade again from import.meta.url: in a built file, the URL of the file to run with node.
 const common = {
   entryPoints: [join(root, 'src/cli/run.ts')],
@@ -69,7 +86,12 @@ const common = {
   logLevel: 'warning',
   // docs/ for `palisade help TOPIC` (src/cli/help.ts), as JSON text: esbuild inlines a string where it is used (the
   // help command's chunk), but lifts an object into a chunk shared by every command, read at every start.
-  define: { 'import.meta.url': 'PALISADE_ENTRY_URL', PALISADE_BUNDLED: 'true', PALISADE_HELP_TOPICS: JSON.stringify(JSON.stringify(readHelpTopics(root))) },
+  define: {
+    'import.meta.url': 'PALISADE_ENTRY_URL',
+    PALISADE_BUNDLED: 'true',
+    PALISADE_BUILD_ID: JSON.stringify(buildIdentity()),
+    PALISADE_HELP_TOPICS: JSON.stringify(JSON.stringify(readHelpTopics(root))),
+  },
   plugins: [etcdProto, lazyChildProcess],
 };
 

@@ -8,7 +8,18 @@ import { fileURLToPath } from 'node:url';
 /** Defined (true) by scripts/build.js in the bundle; undeclared when running from source through tsx. */
 declare const PALISADE_BUNDLED: boolean | undefined;
 
+/** Defined by scripts/build.js in the bundle: a hash of the sources it was built from. */
+declare const PALISADE_BUILD_ID: string | undefined;
+
 export type Runtime = 'executable' | 'bundle' | 'source';
+
+/**
+ * What this palisade's code is, for data it derives and keeps between runs (src/app/policy-cache.ts): the
+ * sources' hash in a build; null from source, where an edit takes effect without a build.
+ */
+export function buildIdentity(): string | null {
+  return typeof PALISADE_BUILD_ID === 'undefined' ? null : PALISADE_BUILD_ID;
+}
 
 export function runtime(): Runtime {
   if (isSea()) return 'executable';

@@ -7,11 +7,10 @@ import { FleetCompiler, namesToResolve } from '../compile/compile.ts';
 import { UsageError, type Diagnostic } from '../diagnostics.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { localServices } from '../kernel/cgroup.ts';
-import { translateRawRules } from '../kernel/iptables-translate.ts';
 import type { RawTranslations } from '../compile/raw.ts';
 import { loadInventory } from './inventory.ts';
+import { loadTranslatedPolicy } from './policy-cache.ts';
 import type { Inventory } from '../inventory/types.ts';
-import { loadPolicy } from '../policy/load.ts';
 import type { Policy } from '../policy/types.ts';
 import { SystemResolver } from '../resolve/dns.ts';
 import { ChainedResolver, StaticResolver, resolveAll, type Resolver } from '../resolve/resolver.ts';
@@ -39,12 +38,17 @@ async function fleetControlPlane(inventory: string): Promise<{ controlPlane?: Co
   return isEtcdUrl(inventory) ? { controlPlane: await controlPlaneOf(parseEtcdUrl(inventory).endpoints) } : {};
 }
 
-export async function loadWorkspaceFrom(config: Config): Promise<Workspace> {
-  const [{ policy, diagnostics: policyDiagnostics }, inventory] = await Promise.all([
-    loadPolicy(config.policy),
+export interface WorkspaceOptions {
+  /** The state directory whose policy cache to use (src/app/policy-cache.ts): `palisade apply`'s. */
+  policyCache?: string;
+}
+
+export async function loadWorkspaceFrom(config: Config, options: WorkspaceOptions = {}): Promise<Workspace> {
+  const [{ policy, diagnostics: policyDiagnostics, rawTranslations }, inventory] = await Promise.all([
+    loadTranslatedPolicy(config.policy, options.policyCache ?? null),
     loadInventory(config.inventory, { cwd: config.inventoryCwd }),
   ]);
-  const [names, rawTranslations] = await Promise.all([resolveAll(namesToResolve(policy, inventory), resolverFor(config)), translateRawRules(policy.raw)]);
+  const names = await resolveAll(namesToResolve(policy, inventory), resolverFor(config));
   let diagnostics: Diagnostic[] | undefined;
   return {
     config,
@@ -67,8 +71,8 @@ export function compileHost(ws: Workspace, host: string): Ruleset {
   return ws.compiler.compile(host);
 }
 
-export async function loadWorkspace(overrides: ConfigOverrides): Promise<Workspace> {
-  return loadWorkspaceFrom(await loadConfig(overrides));
+export async function loadWorkspace(overrides: ConfigOverrides, options: WorkspaceOptions = {}): Promise<Workspace> {
+  return loadWorkspaceFrom(await loadConfig(overrides), options);
 }
 
 /** The inventory alone (`lab up`): `--inventory` without `--config` needs no palisade.yaml. */

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../hash.ts';
-import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, statSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ import type { BackendName } from '../kernel/backend.ts';
 import { nftListingAfterMembership, nftPatchableSets } from '../kernel/nft.ts';
 import { makeDirectory, syncDirectory, writeFileAtomic } from '../atomic-file.ts';
 import { DEFAULT_STATE_DIR } from '../defaults.ts';
+import { fileIdentity, statIdentity } from '../file-identity.ts';
 
 export const STATE_FILE = 'state.json';
 export const JOURNAL_FILE = 'state.journal';
@@ -198,22 +199,6 @@ export async function ensureStateDir(dir: string): Promise<void> {
  * parse and a verification. `epoch` and `entries` say what the next journal line continues.
  */
 const cache = new Map<string, { file: string; state: State; epoch: string; entries: number }>();
-
-const statIdentity = (s: BigIntStats): string => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
-
-/**
- * Synchronous, as the journal's small calls are: a stat of the local state directory takes microseconds, while
- * each call through libuv's thread pool waits for the event loop to be scheduled again, which on a loaded host is
- * most of what an agent's unchanged or element-only apply waited on. Only syncs to disk are awaited.
- */
-function fileIdentity(path: string): string | null {
-  try {
-    const s = statSync(path, { bigint: true, throwIfNoEntry: false });
-    return s === undefined ? null : statIdentity(s);
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The identity of the state files (inode, size, times of state.json and of the journal); null when there is no

@@ -3,6 +3,8 @@
  * nsenter, with text on stdin; a non-zero exit becomes a KernelError carrying the tool's stderr.
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { KernelError } from './error.ts';
 
 /** Where kernel commands act: a named network namespace, or null for the current one. */
@@ -34,6 +36,21 @@ export function observeTools(fn: (argv: readonly string[]) => void): () => void 
  */
 export function commandLine(target: Target, tool: string, args: readonly string[]): string[] {
   return target.netns === null ? [tool, ...args] : ['nsenter', `--net=/run/netns/${target.netns}`, tool, ...args];
+}
+
+/** The file spawn runs for `tool`: the first executable file of that name in PATH (a path as it is); null when none. */
+export function toolFile(tool: string): string | null {
+  if (tool.includes('/')) return tool;
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const path = join(dir === '' ? '.' : dir, tool);
+    try {
+      accessSync(path, constants.X_OK);
+      if (statSync(path).isFile()) return path;
+    } catch {
+      /* Not this directory's. */
+    }
+  }
+  return null;
 }
 
 /** Runs the tool and resolves with its output whatever its exit code; rejects only when it cannot start. */

@@ -11,9 +11,16 @@ import type { RawTranslation, RawTranslations } from '../compile/raw.ts';
 import type { RawRule } from '../policy/types.ts';
 import { unsafeCharacter } from '../policy/raw-text.ts';
 import { KernelError } from './error.ts';
-import { execTool } from './exec.ts';
+import { execTool, toolFile } from './exec.ts';
+import { fileIdentity } from '../file-identity.ts';
 
 export const TRANSLATE_TOOL = 'iptables-restore-translate';
+
+/** Which translator would run: the identity of its file (an upgrade of the iptables package changes it); null: none. */
+export function translatorIdentity(): string | null {
+  const file = toolFile(TRANSLATE_TOOL);
+  return file === null ? null : fileIdentity(file);
+}
 
 /** Translations by rule text: a policy's raw rules rarely change, and the agent recompiles often. */
 const translated = new Map<string, Promise<RawTranslation>>();
@@ -69,6 +76,8 @@ export async function translateRawRules(rules: readonly RawRule[]): Promise<RawT
         answer = translateOne(table, chain, text);
         if (translated.size >= TRANSLATIONS_KEPT) translated.clear();
         translated.set(key, answer);
+        /* A translator that could not run may run next time: only its answers are kept. */
+        void answer.then((a) => 'error' in a && a.error.startsWith(`${TRANSLATE_TOOL} cannot run`) && translated.delete(key));
       }
       return answer;
     }),

@@ -112,7 +112,11 @@ export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyF
 
 /** Loads policy files and directories; an unreadable path is an InputError naming it. */
 export async function loadPolicy(paths: string[]): Promise<LoadedPolicy> {
-  const { files, diagnostics } = await readPolicyFiles(paths);
+  return parseReadPolicy(await readPolicyFiles(paths));
+}
+
+/** The policy of files read (readPolicyFiles), with the warnings of reading them; throws an InputError like loadPolicy. */
+export function parseReadPolicy({ files, diagnostics }: PolicyFiles): LoadedPolicy {
   if (hasErrors(diagnostics)) throw new InputError(diagnostics);
   try {
     const loaded = parsePolicyFiles(files);

@@ -90,6 +90,26 @@ describe('apply (nft): loads, filters real connections, reports status', { skip 
   });
 });
 
+describe('apply through the built command line: the policy as it is now, whatever was loaded before', { skip }, () => {
+  const lab = useLab();
+  const applied = async (): Promise<string> => {
+    const r = await exited(spawnCli(['apply', '--host', 'srv', ...lab.args()]));
+    assert.equal(r.code, 0, r.stderr);
+    return nftTable(lab);
+  };
+
+  it('a policy edited between two applies is what the second loads (the policy cache keeps nothing stale)', async () => {
+    lab.configure({ ports: [5432] });
+    assert.match(await applied(), /dport 5432/);
+    lab.configure({ ports: [5433] });
+    const table = await applied();
+    assert.match(table, /dport 5433/);
+    assert.doesNotMatch(table, /dport 5432/);
+    lab.configure({ ports: [5432] });
+    assert.match(await applied(), /dport 5432/);
+  });
+});
+
 describe('apply: a ruleset the kernel refuses leaves the old one loaded', { skip }, () => {
   const lab = useLab();
 

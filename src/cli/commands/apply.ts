@@ -47,7 +47,7 @@ export async function applyCommand(options: ApplyOptions, output: Output): Promi
   const ctx = hostContext(options);
   /* The kernel tool runs while the workspace loads and the ruleset compiles. */
   const earlyListing = listKernelEarly(ctx, options.backend);
-  const ws = await loadWorkspace(options);
+  const ws = await loadWorkspace(options, { policyCache: ctx.stateDir });
   const ruleset = compileHost(ws, options.host);
   for (const w of ruleset.warnings) output.err(`warning: host "${ruleset.host}": ${w}`);
   const r = await applyRuleset(ctx, {
