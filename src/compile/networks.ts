@@ -3,6 +3,7 @@
  * contained in another (nftables interval sets refuse overlapping elements).
  */
 import ipaddr from 'ipaddr.js';
+import { plainAddress } from '../inventory/address.ts';
 import type { Family } from './ir.ts';
 
 interface Block {
@@ -23,6 +24,9 @@ function toBigInt(bytes: number[]): bigint {
 /** Parses `a.b.c.d`, `a.b.c.d/n`, `v6` or `v6/n`; the text must already be valid (validated upstream). */
 function toBlock(entry: string, family: Family): Block {
   const bits = family === 4 ? 32 : 128;
+  /* A host's address, as inventories hold them: read without ipaddr.js (a set of 100,000 hosts' addresses). */
+  const plain = plainAddress(entry);
+  if (plain !== null && plain.family === (family === 4 ? 'v4' : 'v6')) return { start: plain.value, end: plain.value, prefix: bits, text: plain.text };
   const [addressText, prefixText] = entry.split('/') as [string, string | undefined];
   const address = ipaddr.parse(addressText);
   const prefix = prefixText === undefined ? bits : Number(prefixText);

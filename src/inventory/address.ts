@@ -32,11 +32,11 @@ const DOT = 0x2e;
 const COLON = 0x3a;
 
 /**
- * The first octet of `value` if it is dotted decimal without leading zeros, each part at most 255 (what
- * ipaddr.js's isValidFourPartDecimal takes, and its own canonical text); -1 when it is not.
+ * The address `value` stands for, as a number, if it is dotted decimal without leading zeros, each part at
+ * most 255 (what ipaddr.js's isValidFourPartDecimal takes, and its own canonical text); -1 when it is not.
  */
-function dottedFirstOctet(value: string): number {
-  let first = -1;
+function dottedValue(value: string): number {
+  let address = 0;
   let parts = 0;
   let part = 0;
   let digits = 0;
@@ -44,7 +44,7 @@ function dottedFirstOctet(value: string): number {
     const c = i === value.length ? DOT : value.charCodeAt(i);
     if (c === DOT) {
       if (digits === 0 || part > 255 || parts === 4) return -1;
-      if (parts === 0) first = part;
+      address = address * 256 + part;
       parts++;
       part = 0;
       digits = 0;
@@ -55,7 +55,7 @@ function dottedFirstOctet(value: string): number {
       return -1;
     }
   }
-  return parts === 4 ? first : -1;
+  return parts === 4 ? address : -1;
 }
 
 /**
@@ -132,7 +132,8 @@ const GROUPS = new Uint16Array(8);
  * 169, 224 and above) or first group (IPv6: 0, 64, fe80 and above) may put them in a refused range.
  */
 function plainHostAddress(value: string): HostAddress | null {
-  const octet = dottedFirstOctet(value);
+  const dotted = dottedValue(value);
+  const octet = dotted === -1 ? -1 : Math.floor(dotted / 0x1000000);
   if (octet !== -1) return octet === 0 || octet === 127 || octet === 169 || octet >= 224 ? null : { ok: true, family: 'v4', text: value };
   if (!plainIpv6Groups(value, GROUPS)) return null;
   const group = GROUPS[0] as number;
@@ -147,6 +148,19 @@ function v6Address(value: string, v6: ipaddr.IPv6): HostAddress {
     return { ok: false, message: `${value} is an IPv4-mapped IPv6 address: write it as ${v6.toIPv4Address().toString()}` };
   }
   return refused(value, v6.range()) ?? { ok: true, family: 'v6', text: v6.toRFC5952String() };
+}
+
+/**
+ * A single address in a plain form (dotted decimal; lower-case hex groups, no embedded IPv4, zone or prefix):
+ * its number and canonical text, without ipaddr.js; null for any other form (which ipaddr.js then reads).
+ */
+export function plainAddress(value: string): { family: 'v4' | 'v6'; value: bigint; text: string } | null {
+  const dotted = dottedValue(value);
+  if (dotted !== -1) return { family: 'v4', value: BigInt(dotted), text: value };
+  if (!plainIpv6Groups(value, GROUPS)) return null;
+  let number = 0n;
+  for (const group of GROUPS) number = (number << 16n) | BigInt(group);
+  return { family: 'v6', value: number, text: rfc5952(GROUPS) };
 }
 
 /** Parses `value` as a single host address; canonical text is dotted v4 or compressed lower-case v6. */

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { hostAddressOf, parseHostAddress } from '../../src/inventory/address.ts';
+import ipaddr from 'ipaddr.js';
+import { hostAddressOf, parseHostAddress, plainAddress } from '../../src/inventory/address.ts';
 
 /* Forms at the edges of the plain fast path: each must be judged exactly as ipaddr.js's general parser judges it. */
 const EDGES = [
@@ -18,6 +19,28 @@ test('the plain fast path judges every address as the general parser does (hosti
     fc.nat(parts.length).map((gap) => [...parts.slice(0, gap), ...(gap % 2 === 0 ? [''] : []), ...parts.slice(gap)].join(':')),
   );
   fc.assert(fc.property(fc.oneof(v4ish, v6ish, grouped), (value) => assert.deepEqual(parseHostAddress(value), hostAddressOf(value), value)), { numRuns: 5000 });
+});
+
+test('a plain address reads as ipaddr.js reads it: the same number and canonical text (what set elements are built from)', () => {
+  const check = (value: string): void => {
+    const plain = plainAddress(value);
+    if (plain === null) return;
+    const address = ipaddr.parse(value);
+    const number = address.toByteArray().reduce((n, byte) => (n << 8n) | BigInt(byte), 0n);
+    assert.deepEqual(plain, { family: address.kind() === 'ipv4' ? 'v4' : 'v6', value: number, text: address.toString() }, value);
+  };
+  for (const value of EDGES) check(value);
+  const bytes = (n: number) => fc.array(fc.integer({ min: 0, max: 255 }), { minLength: n, maxLength: n });
+  const v4 = bytes(4).map((b) => b.join('.'));
+  const v6 = bytes(16).chain((b) => {
+    const address = ipaddr.fromByteArray(b) as ipaddr.IPv6;
+    return fc.constantFrom(address.toRFC5952String(), address.toNormalizedString(), address.toFixedLengthString());
+  });
+  fc.assert(fc.property(fc.oneof(v4, v6), (value) => {
+    assert.notEqual(plainAddress(value), null, value);
+    check(value);
+  }), { numRuns: 5000 });
+  for (const value of ['01.2.3.4', '1.2.3', '256.1.1.1', 'FE80::1', '::ffff:1.2.3.4', '1::2::3', '10.0.0.0/8', '2001:db8::1%eth0']) assert.equal(plainAddress(value), null, value);
 });
 
 test('host addresses that are no one machine are still refused', () => {
