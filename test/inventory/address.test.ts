@@ -34,7 +34,8 @@ test('a plain address reads as ipaddr.js reads it: the same number and canonical
   const v4 = bytes(4).map((b) => b.join('.'));
   const v6 = bytes(16).chain((b) => {
     const address = ipaddr.fromByteArray(b) as ipaddr.IPv6;
-    return fc.constantFrom(address.toRFC5952String(), address.toNormalizedString(), address.toFixedLengthString());
+    const padded = address.parts.map((group) => group.toString(16).padStart(4, '0')).join(':');
+    return fc.constantFrom(address.toRFC5952String(), address.toNormalizedString(), padded);
   });
   fc.assert(fc.property(fc.oneof(v4, v6), (value) => {
     assert.notEqual(plainAddress(value), null, value);
