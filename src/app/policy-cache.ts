@@ -5,8 +5,8 @@
  * apply's own time) nor runs the translator.
  *
  * Loading is a function of the policy files' paths and texts, the warnings of reading them, /etc/services (port
- * names), the translator and palisade's own code: all of them make the key (files by content, the others by file
- * identity or build). An entry is one file: `key`, then the sha256 of its payload, then the payload; one for
+ * names), the translator and /etc/protocols, and palisade's own code: all of them make the key (files by content,
+ * the others by file identity or build). An entry is one file: `key`, then the sha256 of its payload, then the payload; one for
  * another key, or torn, or damaged, is not used and is replaced. A policy with errors, or a translation that
  * failed, is never kept. It is a cache, not state: losing it, or failing to write it, costs only the parse. It
  * is trusted as the state beside it is (root's directory, whose IR `palisade restore` loads). It is used only by
@@ -34,8 +34,12 @@ interface Payload extends LoadedPolicy {
   translations: Array<[string, RawTranslation]>;
 }
 
+/** Protocol names, which the translator may read or write (`-p gre`). */
+const PROTOCOLS_FILE = '/etc/protocols';
+
 function cacheKey(build: string, read: PolicyFiles): string {
-  return sha256(JSON.stringify([FORMAT, build, fileIdentity(SERVICES_FILE), translatorIdentity(), read.files, read.diagnostics]));
+  const system = [fileIdentity(SERVICES_FILE), fileIdentity(PROTOCOLS_FILE), translatorIdentity()];
+  return sha256(JSON.stringify([FORMAT, build, system, read.files, read.diagnostics]));
 }
 
 async function readEntry(path: string, key: string): Promise<TranslatedPolicy | null> {
