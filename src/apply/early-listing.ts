@@ -8,7 +8,10 @@
  * of the lock (rollback and the confirmation timer too), so the listing is used only when the state files are
  * exactly as they were when it was asked for (stateStamp); otherwise, and when there was no state yet, the
  * kernel is listed again under the lock. A change by another tool in between shows as drift at the next
- * check, as one made between any listing and the load that follows it does.
+ * check, as one made between any listing and the load that follows it does. One palisade change leaves the state
+ * files as they were: an apply that fails after loading and returns the kernel to what the state records. A
+ * listing taken in that instant shows a drift that is gone by the time this apply holds the lock: it is reported,
+ * and this apply then reloads its ruleset whole, which leaves the kernel as an element update would have.
  */
 import type { BackendName } from '../kernel/backend.ts';
 import { backendFor } from '../kernel/load.ts';
