@@ -6,9 +6,9 @@
  *
  * Loading is a function of the policy files' paths and texts, the warnings of reading them, /etc/services (port
  * names), the translator and /etc/protocols, and palisade's own code: all of them make the key (files by content,
- * the others by file identity or build). An entry is one file: `key`, then the sha256 of its payload, then the payload; one for
- * another key, or torn, or damaged, is not used and is replaced. A policy with errors, or a translation that
- * failed, is never kept. It is a cache, not state: losing it, or failing to write it, costs only the parse. It
+ * the others by file identity or build). An entry is one file: `key`, then the sha256 of its payload, then the
+ * payload; one for another key, or torn, or damaged, is not used and is replaced. A policy with errors, or a
+ * translation that failed, is never kept. It is a cache, not state: losing it, or failing to write it, costs only the parse. It
  * is trusted as the state beside it is (root's directory, whose IR `palisade restore` loads). It is used only by
  * a build (src/self.ts buildIdentity), never from source, where an edit takes effect without a build.
  */
