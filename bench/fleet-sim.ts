@@ -14,6 +14,7 @@
  * agents received and when, the full agents' CPU per change and join → applied p50/p99, etcd's RSS and database size.
  * Run alone: `node --import tsx bench/fleet-sim.ts`; PALISADE_SIM_HOSTS scales the fleet.
  */
+import './palisade-v8.ts';
 import { fork, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -3,6 +3,7 @@
  * `check` on both, as the command does: load the workspace, then lint) and prints its host count, CPU time, wall
  * time and peak RSS.
  */
+import './palisade-v8.ts';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { checkWorkspace } from '../src/app/check.ts';

@@ -3,6 +3,7 @@
  * every host) and the policy, then validate the fleet (every host compiled and guarded, src/app/push.ts
  * validateFleet). Prints the host count, guard problems, CPU time, wall time and peak RSS of this process.
  */
+import './palisade-v8.ts';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { validateFleet } from '../src/app/push.ts';

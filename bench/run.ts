@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark, each against its baseline measured in the same run. */
+import './palisade-v8.ts';
 import { benchApply } from './apply.ts';
 import { benchCompile } from './compile.ts';
 import { benchConsole } from './console.ts';

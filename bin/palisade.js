@@ -8,6 +8,8 @@
 // exit by the first run that finds none; named after the chunk's mtime, as V8 checks only a cache's source
 // length), so a command reads and compiles only its own code, mostly from the cache.
 //
+// V8's settings (bin/v8-flags.js) are given first, before any chunk is compiled: the caches hold for them.
+//
 // CommonJS (bin/package.json): an ESM entry costs node's ESM loader, which loads fs/promises, a tenth of the
 // startup.
 'use strict';
@@ -15,8 +17,12 @@ const { existsSync, readFileSync, renameSync, statSync, writeFileSync } = requir
 const Module = require('node:module');
 const { dirname, join } = require('node:path');
 const { pathToFileURL } = require('node:url');
+const { setFlagsFromString } = require('node:v8');
 const { Script } = require('node:vm');
 const { isFresh } = require('./fresh.js');
+const { V8_FLAGS } = require('./v8-flags.js');
+
+setFlagsFromString(V8_FLAGS);
 
 const entry = join(__dirname, '../dist/cli/run.cjs');
 

@@ -4,5 +4,6 @@ import type { BuildOptions } from 'esbuild';
 export const CLI_DIR: string;
 export const CLI_ENTRY: string;
 export function splitOptions(): Promise<BuildOptions & { write: false }>;
-export function buildCli(): Promise<string>;
+/** dist/cli/, or the same laid out in `dir`; resolves to its entry. */
+export function buildCli(dir?: string): Promise<string>;
 export function buildBundle(): Promise<string>;

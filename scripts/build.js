@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, transform } from 'esbuild';
 import protobuf from 'protobufjs';
+import { V8_FLAGS } from '../bin/v8-flags.js';
 import { bundleConsoleUi } from './console-ui.js';
 import { readHelpTopics } from './docs.js';
 
@@ -105,9 +106,10 @@ export async function splitOptions() {
   return { ...(await withConsolePage(common)), format: 'esm', splitting: true, outdir: CLI_DIR, chunkNames: '[name]-[hash]', outExtension: { '.js': '.cjs' }, write: false };
 }
 
-/** dist/cli/: the entry run.cjs and its chunks, CommonJS, each loaded when first required. */
-export async function buildCli() {
-  const split = await build(await splitOptions());
+/** dist/cli/ (or `dir`, laid out beside a copy of bin/): the entry run.cjs and its chunks, CommonJS, each loaded when first required. */
+export async function buildCli(dir = CLI_DIR) {
+  const entry = join(dir, 'run.cjs');
+  const split = await build({ ...(await splitOptions()), outdir: dir });
   if (split.errors.length > 0) process.exit(1);
   const files = await Promise.all(
     split.outputFiles.map(async (file) => {
@@ -124,11 +126,11 @@ export async function buildCli() {
       return { path: file.path, code: cjs.code };
     }),
   );
-  rmSync(CLI_DIR, { recursive: true, force: true });
-  mkdirSync(CLI_DIR, { recursive: true });
-  files.sort((a, b) => Number(a.path === CLI_ENTRY) - Number(b.path === CLI_ENTRY));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  files.sort((a, b) => Number(a.path === entry) - Number(b.path === entry));
   for (const file of files) writeFileSync(file.path, file.code);
-  return CLI_ENTRY;
+  return entry;
 }
 
 /** dist/palisade.cjs: the whole CLI in one file, for the single executable (scripts/build-binary.js). */
@@ -138,7 +140,8 @@ export async function buildBundle() {
     ...(await withConsolePage(common)),
     outfile,
     format: 'cjs',
-    banner: { js: '"use strict";var PALISADE_ENTRY_URL=require("node:url").pathToFileURL(__filename).href;' },
+    // V8's settings before any other line (bin/v8-flags.js), as bin/palisade.js gives them for dist/cli/.
+    banner: { js: `"use strict";require("node:v8").setFlagsFromString(${JSON.stringify(V8_FLAGS)});var PALISADE_ENTRY_URL=require("node:url").pathToFileURL(__filename).href;` },
   });
   if (result.errors.length > 0) process.exit(1);
   return outfile;

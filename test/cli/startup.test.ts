@@ -7,10 +7,13 @@
  * docs into a chunk every command loads, tripling it).
  */
 import assert from 'node:assert/strict';
-import { relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { cpSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { build, type Metafile } from 'esbuild';
-import { CLI_ENTRY, splitOptions } from '../../scripts/build.js';
+import { CLI_ENTRY, buildCli, splitOptions } from '../../scripts/build.js';
+import { tempDir } from '../helpers/tmp.ts';
 
 /** Every input file reached from entry without crossing a dynamic import. */
 async function staticClosure(entry: string): Promise<string[]> {
@@ -59,5 +62,32 @@ describe('startup', () => {
     const zod = Object.keys(metafile.inputs).filter((f) => f.includes('node_modules/zod/'));
     assert.ok(zod.length > 0, 'zod/mini is bundled');
     assert.deepEqual(zod.filter((f) => f.includes('/classic/')), []);
+  });
+
+  it("the built CLI's code caches are made under the V8 settings it runs with: a second run rewrites none", async () => {
+    /* Laid out as a package installs it: bin/, package.json, dist/cli/ built after them (so it is fresh). */
+    const dir = tempDir('palisade-cache-');
+    cpSync('bin', join(dir, 'bin'), { recursive: true });
+    cpSync('package.json', join(dir, 'package.json'));
+    const cli = join(dir, 'dist/cli');
+    await buildCli(cli);
+    const caches = (): string[] =>
+      readdirSync(cli)
+        .filter((f) => f.endsWith('.cache'))
+        .map((f) => {
+          const s = statSync(join(cli, f), { bigint: true });
+          return `${f} ${s.ino} ${s.mtimeNs}`;
+        })
+        .sort();
+    const run = (): void => {
+      const r = spawnSync(process.execPath, [join(dir, 'bin/palisade.js'), 'apply', '--help'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /--host/);
+    };
+    run();
+    const made = caches();
+    assert.ok(made.some((c) => c.startsWith('run.cjs.')) && made.some((c) => c.startsWith('main-')), made.join(', '));
+    run();
+    assert.deepEqual(caches(), made, 'a cache V8 refused is written again at every exit');
   });
 });
