@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { plainYaml } from '../plain-yaml.ts';
 import * as z from 'zod/mini';
 import { issueLines } from '../schema.ts';
 import { InputError, error } from '../diagnostics.ts';
@@ -41,7 +42,8 @@ function located(base: string, path: string): string {
 
 async function readYaml(file: string): Promise<unknown> {
   try {
-    return parse(await readFile(file, 'utf8'));
+    const text = await readFile(file, 'utf8');
+    return (plainYaml(text) ?? { value: parse(text) }).value;
   } catch (cause) {
     throw new InputError([error(cause instanceof Error ? cause.message : String(cause), { file })]);
   }

@@ -7,8 +7,9 @@ import { knownHostPositions } from './by-name.ts';
 import { DuplicateNames, addressWarnings } from './cross-host.ts';
 import { addressOrigin, checkHost } from './host.ts';
 import { jsonDepth } from './json-rows.ts';
-import { JsonEntryPlaces, fixedLocator, positionOf, yamlLocator, type Locator } from './locate.ts';
+import { JsonEntryPlaces, fixedLocator, lazyYamlLocators, positionOf, yamlLocator, type Locator } from './locate.ts';
 import { inventoryRevision } from './revision.ts';
+import { plainYaml } from '../plain-yaml.ts';
 import { didYouMean } from '../suggest.ts';
 import type { Host, Inventory } from './types.ts';
 
@@ -16,8 +17,10 @@ import type { Host, Inventory } from './types.ts';
 interface Entries {
   raws: readonly unknown[];
   locate(index: number): Locator;
-  /** Hosts find where they were written only when asked (JSON: it takes a scan of the whole text). */
+  /** Hosts find where they were written only when asked (a text read without positions: it takes a scan, or a parse, of the whole text). */
   lazyOrigins?: boolean;
+  /** Read by JSON.parse: each entry knows only where it starts. */
+  json?: boolean;
 }
 
 const TOP_LEVEL = ['hosts'];
@@ -36,26 +39,50 @@ function byPosition(a: Diagnostic, b: Diagnostic): number {
   return (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0);
 }
 
-/**
- * Host entries of a JSON document (hosts, a bare list of hosts, or knife rows) parsed with JSON.parse, many
- * times faster and smaller than the positioned YAML parse: a fleet's inventory is large. Each entry knows only
- * where it starts, found when a diagnostic asks; null when the text is not JSON of one of those shapes (the YAML
- * path then reports why).
- */
-function jsonEntries(text: string, file: string): Entries | null {
+/** Where a document read without positions keeps its hosts: `hosts` alone, a bare list, or knife's `rows`; null for any other shape. */
+function hostList(value: unknown): { key: 'hosts' | 'rows' | null; list: unknown[] } | null {
+  const key = Array.isArray(value) ? null : !isRecord(value) ? undefined : 'hosts' in value ? 'hosts' : 'rows';
+  const list: unknown = key === null ? value : key === undefined ? undefined : (value as Record<string, unknown>)[key];
+  if (!Array.isArray(list) || key === undefined || (key === 'hosts' && Object.keys(value as object).length !== 1)) return null;
+  return { key, list };
+}
+
+function jsonValue(text: string): { value: unknown } | null {
   const first = text.trimStart()[0];
   if (first !== '{' && first !== '[') return null;
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return { value: JSON.parse(text) };
   } catch {
     return null;
   }
-  const key = Array.isArray(value) ? null : !isRecord(value) ? undefined : 'hosts' in value ? 'hosts' : 'rows';
-  const list: unknown = key === null ? value : key === undefined ? undefined : (value as Record<string, unknown>)[key];
-  if (!Array.isArray(list) || (key === 'hosts' && Object.keys(value as object).length !== 1)) return null;
-  const places = new JsonEntryPlaces(text, key ?? null, file);
-  return { raws: key === 'rows' ? list.map((row: unknown) => chefNodeToHost(row)) : list, locate: (i) => places.locator(i), lazyOrigins: true };
+}
+
+/**
+ * Host entries of a document read without positions, many times faster and smaller than the positioned parse:
+ * JSON with JSON.parse (a fleet's inventory is large), YAML with js-yaml (src/plain-yaml.ts). Each entry finds
+ * where it was written only when a diagnostic asks: a JSON host where it starts, a YAML one by parsing the text
+ * again with positions. null when the text is neither, or not one of the shapes (the positioned parse then
+ * reports why).
+ */
+function fastEntries(text: string, file: string): Entries | null {
+  const json = jsonValue(text);
+  if (json !== null) {
+    const found = hostList(json.value);
+    if (found === null) return null;
+    const places = new JsonEntryPlaces(text, found.key, file);
+    return { raws: found.key === 'rows' ? found.list.map((row: unknown) => chefNodeToHost(row)) : found.list, locate: (i) => places.locator(i), lazyOrigins: true, json: true };
+  }
+  const plain = plainYaml(text);
+  const found = plain === null ? null : hostList(plain.value);
+  if (found === null) return null;
+  const locators = lazyYamlLocators(text, file);
+  if (found.key === 'rows') {
+    /* A knife row is placed where it starts, as the positioned parse places it. */
+    const rows = locators(['rows']);
+    return { raws: found.list.map((row: unknown) => chefNodeToHost(row)), locate: (i) => ({ at: () => rows.at([i]), key: () => rows.at([i]) }), lazyOrigins: true };
+  }
+  const root = found.key === null ? [] : [found.key];
+  return { raws: found.list, locate: (i) => locators([...root, i]), lazyOrigins: true };
 }
 
 const noEntries = (file: string): Entries => ({ raws: [], locate: () => fixedLocator({ file, line: 1, col: 1 }) });
@@ -132,16 +159,16 @@ function checkEntries({ raws, locate, lazyOrigins = false }: Entries, firstError
  * than that parser goes keeps its errors at where their hosts start).
  */
 function validatedEntries(text: string, file: string): { entries: Entries; checked: Checked } {
-  const fast = jsonEntries(text, file);
+  const fast = fastEntries(text, file);
   if (fast !== null) {
     const checked = checkEntries(fast, true);
     if (checked.errors.length === 0) return { entries: fast, checked };
-    if (jsonDepth(text) > POSITIONED_DEPTH) return { entries: fast, checked: checkEntries(fast, false) };
+    if (fast.json === true && jsonDepth(text) > POSITIONED_DEPTH) return { entries: fast, checked: checkEntries(fast, false) };
   }
   const positioned = yamlEntries(text, file);
   const checked = checkEntries(positioned.entries, false);
   /* JSON that the positioned parser refuses (keys written twice): its hosts' errors too, at where each starts. */
-  const unread = fast !== null && positioned.errors.length > 0 && positioned.entries.raws.length === 0 ? fast : null;
+  const unread = fast?.json === true && positioned.errors.length > 0 && positioned.entries.raws.length === 0 ? fast : null;
   checked.errors = [...positioned.errors, ...(unread === null ? checked.errors : checkEntries(unread, false).errors)];
   return { entries: positioned.entries, checked };
 }
@@ -168,9 +195,14 @@ function inventoryOf(hosts: Host[], source: string, warnings: Diagnostic[] | (()
   };
 }
 
-/** A JSON document's warnings, found when asked: every part of a host is placed where the host starts, so nothing of the entries is kept. */
-function jsonWarnings(hosts: readonly Host[], warnings: readonly Diagnostic[]): () => Diagnostic[] {
-  return () => [...warnings, ...addressWarnings(hosts, () => undefined)].sort(byPosition);
+/**
+ * The warnings of a document read without positions, found when asked: a JSON document's place every part of a
+ * host where the host starts, so nothing of the entries is kept; a YAML document's find each address where it
+ * was written.
+ */
+function laterWarnings(hosts: readonly Host[], warnings: readonly Diagnostic[], { raws, locate, json }: Entries): () => Diagnostic[] {
+  const origin = json === true ? () => undefined : (i: number, address: string) => addressOrigin(raws[i], locate(i), address);
+  return () => [...warnings, ...addressWarnings(hosts, origin)].sort(byPosition);
 }
 
 /**
@@ -185,7 +217,7 @@ export function parseInventoryDocument(text: string, file: string): Inventory {
   /* No error: every entry is a host, and no name is written twice. */
   const { hosts, warnings } = checked;
   knownHostPositions(hosts, checked.names);
-  if (entries.lazyOrigins === true) return inventoryOf(hosts, file, jsonWarnings(hosts, warnings));
+  if (entries.lazyOrigins === true) return inventoryOf(hosts, file, laterWarnings(hosts, warnings, entries));
   const { raws, locate } = entries;
   return inventoryOf(hosts, file, [...warnings, ...addressWarnings(hosts, (i, address) => addressOrigin(raws[i], locate(i), address))].sort(byPosition));
 }

@@ -1,5 +1,5 @@
 /** Source positions for values of a parsed inventory, looked up by their path in the document. */
-import { LineCounter, isAlias, isMap, isSeq, isNode, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, isAlias, isMap, isSeq, isNode, isScalar, parseDocument, type Document, type Node } from 'yaml';
 import type { SourcePos } from '../diagnostics.ts';
 import { arrayElementOffsets } from './json-rows.ts';
 
@@ -123,4 +123,20 @@ export function yamlLocator(doc: Document, lines: LineCounter, file: string, roo
       return pos(keyNode(doc, parent.node, last) ?? child(doc, parent.node, last) ?? parent.node);
     },
   };
+}
+
+/**
+ * Locators below paths of a YAML text that was read without positions (src/plain-yaml.ts): the text is parsed
+ * again with positions the first time one of them is asked where something was written, once for all of them.
+ */
+export function lazyYamlLocators(text: string, file: string): (root: Path) => Locator {
+  let parsed: { doc: Document; lines: LineCounter } | undefined;
+  const located = (root: Path): Locator => {
+    if (parsed === undefined) {
+      const lines = new LineCounter();
+      parsed = { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false }), lines };
+    }
+    return yamlLocator(parsed.doc, parsed.lines, file, root);
+  };
+  return (root) => ({ at: (path) => located(root).at(path), key: (path) => located(root).key(path) });
 }

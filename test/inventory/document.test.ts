@@ -1,8 +1,10 @@
 /** parseInventoryDocument: shapes, derived fields, every validation error with its position, warnings, revision. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { InputError, formatDiagnostic, type Diagnostic } from '../../src/diagnostics.ts';
 import { parseInventoryDocument } from '../../src/inventory/document.ts';
+import { plainYaml } from '../../src/plain-yaml.ts';
 
 function problems(text: string): Diagnostic[] {
   try {
@@ -301,4 +303,33 @@ it('YAML nested thousands deep is an error at its position, said as nesting (not
       (e: unknown) => e instanceof InputError && e.diagnostics.length === 1 && /^YAML syntax: nested too deeply to read/.test(e.diagnostics[0]?.message ?? '') && (e.diagnostics[0]?.line ?? 0) >= 4,
     );
   }
+});
+
+it('a YAML inventory read fast (js-yaml) gives the hosts, revision and warnings, at their lines, that the positioned parse gives', () => {
+  const example = readFileSync(new URL('../../examples/shop/inventory.yaml', import.meta.url), 'utf8');
+  const warned = 'hosts:\n  - name: a\n    interfaces: { eth0: [10.0.0.1] }\n    users: { app: 1001, api: 1001 }\n  - name: b\n    interfaces:\n      eth0: [10.0.0.2, 10.0.0.1]\n  - name: c\n';
+  for (const text of [example, warned]) {
+    assert.notEqual(plainYaml(text), null, 'read fast');
+    /* A tab in a comment is a form the fast reader leaves to yaml: the same document, read with positions. */
+    const positioned = `${text}#\tread with positions\n`;
+    assert.equal(plainYaml(positioned), null);
+    const fast = parseInventoryDocument(text, 'inv.yaml');
+    const slow = parseInventoryDocument(positioned, 'inv.yaml');
+    const facts = (hosts: unknown): unknown => JSON.parse(JSON.stringify(hosts, (key: string, value: unknown) => (key === 'origin' ? undefined : value)));
+    assert.deepEqual(facts(fast.hosts), facts(slow.hosts));
+    assert.equal(fast.revision, slow.revision);
+    assert.deepEqual(fast.diagnostics, slow.diagnostics);
+    assert.deepEqual(
+      fast.hosts.map((h) => h.origin),
+      slow.hosts.map((h) => h.origin),
+    );
+  }
+  assert.deepEqual(
+    parseInventoryDocument(warned, 'inv.yaml').diagnostics.map((d) => [d.host, d.line]),
+    [
+      ['a', 4],
+      ['b', 7],
+      ['c', 8],
+    ],
+  );
 });
