@@ -18,7 +18,8 @@ import type { RawTranslation, RawTranslations } from '../compile/raw.ts';
 import { fileIdentity } from '../file-identity.ts';
 import { sha256 } from '../hash.ts';
 import { translateRawRules, translatorIdentity } from '../kernel/iptables-translate.ts';
-import { parseReadPolicy, readPolicyFiles, type LoadedPolicy, type PolicyFiles } from '../policy/load.ts';
+import { readPolicyFiles, type PolicyFiles } from '../policy/files.ts';
+import type { LoadedPolicy } from '../policy/load.ts';
 import { SERVICES_FILE } from '../policy/services.ts';
 import { buildIdentity } from '../self.ts';
 
@@ -85,6 +86,8 @@ export async function loadTranslatedPolicy(paths: string[], stateDir: string | n
   const path = stateDir === null ? '' : join(stateDir, POLICY_CACHE_FILE);
   const kept = key === null ? null : await readEntry(path, key);
   if (kept !== null) return kept;
+  /* The parser is loaded only to parse: a kept policy needs none of it. */
+  const { parseReadPolicy } = await import('../policy/load.ts');
   const loaded = parseReadPolicy(read);
   const translated = { ...loaded, rawTranslations: await translateRawRules(loaded.policy.raw) };
   /* A translator that failed (it could not start, say) may not fail next time: only answers are kept. */

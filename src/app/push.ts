@@ -11,7 +11,8 @@ import { defaultAdminNetworks, fleetGuardProblems, type GuardProblem } from '../
 import { DEFAULT_DROP_FACTOR, DROP_BASELINE_MS } from '../defaults.ts';
 import { runRollout, selectCanaries } from '../fleet/rollout.ts';
 import { decodePolicy, encodePolicy } from '../fleet/policy-record.ts';
-import { parsePolicyFiles, readPolicyFiles } from '../policy/load.ts';
+import { readPolicyFiles } from '../policy/files.ts';
+import { parsePolicyFiles } from '../policy/load.ts';
 import { resolveAll } from '../resolve/resolver.ts';
 import { loadConfig, type ConfigOverrides } from './config.ts';
 import { readFleetView, withFleet, type FleetOptions } from './fleet.ts';

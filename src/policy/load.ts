@@ -1,17 +1,14 @@
 /** Loads policy files (YAML documents and AFW role JSON) into one validated Policy, reporting every error of every file. */
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
-import { InputError, error, hasErrors, warning, type Diagnostic, type SourcePos } from '../diagnostics.ts';
-import { decodeUtf8 } from '../source-text.ts';
+import { basename, extname } from 'node:path';
+import { InputError, error, hasErrors, type Diagnostic, type SourcePos } from '../diagnostics.ts';
 import { parseAfwRole } from './afw-import.ts';
 import { parsePolicyDocument } from './document.ts';
 import { emptyPart, type FilePart } from './file-part.ts';
+import { readPolicyFiles, type PolicyFiles } from './files.ts';
 import { defaultSettings } from './settings.ts';
 import type { Policy } from './types.ts';
 import { SourceFile } from './yaml-source.ts';
-
-const POLICY_EXTENSIONS = ['.yaml', '.yml', '.json'];
 
 export interface LoadedPolicy {
   policy: Policy;
@@ -68,46 +65,6 @@ export function parsePolicyFiles(files: Array<{ path: string; text: string }>): 
     },
     diagnostics,
   };
-}
-
-/** The policy files a path stands for: itself, or a directory's .yaml, .yml and .json files sorted by name. */
-async function expand(path: string, diagnostics: Diagnostic[]): Promise<string[]> {
-  const info = await stat(path);
-  if (!info.isDirectory()) return [path];
-  const names = (await readdir(path, { withFileTypes: true }))
-    .filter((e) => e.isFile() && POLICY_EXTENSIONS.includes(extname(e.name).toLowerCase()))
-    .map((e) => e.name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (names.length === 0) diagnostics.push(warning('no .yaml, .yml or .json policy files in this directory', { file: path }));
-  return names.map((name) => join(path, name));
-}
-
-export interface PolicyFiles {
-  files: Array<{ path: string; text: string }>;
-  /** Errors for unreadable paths, warnings for directories without policy files. */
-  diagnostics: Diagnostic[];
-}
-
-/** Reads policy files and directories (the one home of policy-directory expansion); an unreadable path is an error naming it. */
-export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyFiles> {
-  const diagnostics: Diagnostic[] = [];
-  const files: Array<{ path: string; text: string }> = [];
-  for (const path of paths) {
-    try {
-      for (const file of await expand(path, diagnostics)) {
-        const bytes = await readFile(file);
-        try {
-          files.push({ path: file, text: decodeUtf8(bytes, file) });
-        } catch (invalid) {
-          if (!(invalid instanceof InputError)) throw invalid;
-          diagnostics.push(...invalid.diagnostics);
-        }
-      }
-    } catch (cause) {
-      diagnostics.push(error(`cannot read the policy: ${(cause as Error).message}`, { file: path }));
-    }
-  }
-  return { files, diagnostics };
 }
 
 /** Loads policy files and directories; an unreadable path is an InputError naming it. */
