@@ -2,10 +2,10 @@
  * The fleet's control plane for the automatic failsafe (src/compile/control-plane.ts): the etcd endpoints of
  * an etcd:// location as addresses, names resolved once (every address of each).
  */
-import { lookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
 import type { ControlPlane } from '../compile/control-plane.ts';
 import { DEFAULT_ETCD_PEER_PORT } from '../defaults.ts';
+import { systemLookup } from '../resolve/dns.ts';
 
 function canonical(text: string): string | null {
   const bare = text.replace(/^\[|\]$/g, '');
@@ -15,7 +15,7 @@ function canonical(text: string): string | null {
 }
 
 /** The control plane of `host:port` endpoints; names are resolved (every address of each). */
-export async function controlPlaneOf(endpoints: readonly string[], peerPort = DEFAULT_ETCD_PEER_PORT, resolve = lookup): Promise<ControlPlane> {
+export async function controlPlaneOf(endpoints: readonly string[], peerPort = DEFAULT_ETCD_PEER_PORT, resolve = systemLookup): Promise<ControlPlane> {
   const members: ControlPlane['members'] = [];
   for (const endpoint of endpoints) {
     const colon = endpoint.lastIndexOf(':');
