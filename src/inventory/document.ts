@@ -1,5 +1,4 @@
 /** Parses an inventory document (YAML, JSON, or a knife search JSON) into a validated Inventory. */
-import { LineCounter, parseDocument } from 'yaml';
 import { InputError, error, type Diagnostic } from '../diagnostics.ts';
 import { unresolvedAliases, yamlErrors } from '../source-text.ts';
 import { chefNodeToHost } from './chef.ts';
@@ -7,7 +6,7 @@ import { knownHostPositions } from './by-name.ts';
 import { DuplicateNames, addressWarnings } from './cross-host.ts';
 import { addressOrigin, checkHost } from './host.ts';
 import { jsonDepth } from './json-rows.ts';
-import { JsonEntryPlaces, fixedLocator, lazyYamlLocators, positionOf, yamlLocator, type Locator } from './locate.ts';
+import { JsonEntryPlaces, fixedLocator, lazyYamlLocators, parsePositioned, positionOf, yamlLocator, type Locator, type PositionedYaml } from './locate.ts';
 import { inventoryRevision } from './revision.ts';
 import { plainYaml } from '../plain-yaml.ts';
 import { didYouMean } from '../suggest.ts';
@@ -21,6 +20,8 @@ interface Entries {
   lazyOrigins?: boolean;
   /** Read by JSON.parse: each entry knows only where it starts. */
   json?: boolean;
+  /** Read by js-yaml: the positioned parse its entries locate with, made when first asked. */
+  positioned?: () => PositionedYaml;
 }
 
 const TOP_LEVEL = ['hosts'];
@@ -75,22 +76,20 @@ function fastEntries(text: string, file: string): Entries | null {
   const plain = plainYaml(text);
   const found = plain === null ? null : hostList(plain.value);
   if (found === null) return null;
-  const locators = lazyYamlLocators(text, file);
+  const { locators, positioned } = lazyYamlLocators(text, file);
   if (found.key === 'rows') {
     /* A knife row is placed where it starts, as the positioned parse places it. */
     const rows = locators(['rows']);
-    return { raws: found.list.map((row: unknown) => chefNodeToHost(row)), locate: (i) => ({ at: () => rows.at([i]), key: () => rows.at([i]) }), lazyOrigins: true };
+    return { raws: found.list.map((row: unknown) => chefNodeToHost(row)), locate: (i) => ({ at: () => rows.at([i]), key: () => rows.at([i]) }), lazyOrigins: true, positioned };
   }
   const root = found.key === null ? [] : [found.key];
-  return { raws: found.list, locate: (i) => locators([...root, i]), lazyOrigins: true };
+  return { raws: found.list, locate: (i) => locators([...root, i]), lazyOrigins: true, positioned };
 }
 
 const noEntries = (file: string): Entries => ({ raws: [], locate: () => fixedLocator({ file, line: 1, col: 1 }) });
 
-/** Host entries of a YAML (or JSON) document, or the errors that keep it from having any. */
-function yamlEntries(text: string, file: string): { entries: Entries; errors: Diagnostic[] } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+/** Host entries of a YAML (or JSON) document parsed with positions, or the errors that keep it from having any. */
+function yamlEntries({ doc, lines }: PositionedYaml, file: string): { entries: Entries; errors: Diagnostic[] } {
   const at = (offset: number) => positionOf(offset, lines, file);
   if (doc.errors.length > 0) {
     return { entries: noEntries(file), errors: yamlErrors(doc.errors).map((e) => error(`YAML syntax: ${e.message}`, at(e.offset))) };
@@ -165,7 +164,8 @@ function validatedEntries(text: string, file: string): { entries: Entries; check
     if (checked.errors.length === 0) return { entries: fast, checked };
     if (fast.json === true && jsonDepth(text) > POSITIONED_DEPTH) return { entries: fast, checked: checkEntries(fast, false) };
   }
-  const positioned = yamlEntries(text, file);
+  /* A document read by js-yaml whose entries have already asked for positions is not parsed again. */
+  const positioned = yamlEntries(fast?.positioned?.() ?? parsePositioned(text), file);
   const checked = checkEntries(positioned.entries, false);
   /* JSON that the positioned parser refuses (keys written twice): its hosts' errors too, at where each starts. */
   const unread = fast?.json === true && positioned.errors.length > 0 && positioned.entries.raws.length === 0 ? fast : null;

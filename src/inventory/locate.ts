@@ -125,18 +125,26 @@ export function yamlLocator(doc: Document, lines: LineCounter, file: string, roo
   };
 }
 
+/** A YAML text parsed with positions: the document and where its lines start. */
+export interface PositionedYaml {
+  doc: Document;
+  lines: LineCounter;
+}
+
+/** The positioned parse of an inventory's text (the one home of its options). */
+export function parsePositioned(text: string): PositionedYaml {
+  const lines = new LineCounter();
+  return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false }), lines };
+}
+
 /**
  * Locators below paths of a YAML text that was read without positions (src/plain-yaml.ts): the text is parsed
- * again with positions the first time one of them is asked where something was written, once for all of them.
+ * again with positions (`positioned`, made once for all of them) the first time one of them is asked where
+ * something was written.
  */
-export function lazyYamlLocators(text: string, file: string): (root: Path) => Locator {
-  let parsed: { doc: Document; lines: LineCounter } | undefined;
-  const located = (root: Path): Locator => {
-    if (parsed === undefined) {
-      const lines = new LineCounter();
-      parsed = { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false }), lines };
-    }
-    return yamlLocator(parsed.doc, parsed.lines, file, root);
-  };
-  return (root) => ({ at: (path) => located(root).at(path), key: (path) => located(root).key(path) });
+export function lazyYamlLocators(text: string, file: string): { locators: (root: Path) => Locator; positioned: () => PositionedYaml } {
+  let parsed: PositionedYaml | undefined;
+  const positioned = (): PositionedYaml => (parsed ??= parsePositioned(text));
+  const located = (root: Path): Locator => yamlLocator(positioned().doc, positioned().lines, file, root);
+  return { locators: (root) => ({ at: (path) => located(root).at(path), key: (path) => located(root).key(path) }), positioned };
 }
