@@ -3,7 +3,8 @@
 // every file under src/ and package.json; otherwise the TypeScript sources through tsx, so an edit in src/
 // takes effect at once (`npm run build` makes startup fast again).
 //
-// dist/cli/ holds CommonJS chunks (scripts/build.js): the entry, one per command and the ones they share.
+// dist/cli/ holds CommonJS chunks (scripts/build.js), each already wrapped as node wraps a module: the entry, one
+// per command and the ones they share.
 // Each is compiled when first required, with V8's code cache kept beside it (CHUNK.<mtime>.cache, written at
 // exit by the first run that finds none; named after the chunk's mtime, as V8 checks only a cache's source
 // length), so a command reads and compiles only its own code, mostly from the cache.
@@ -14,7 +15,6 @@
 // startup.
 'use strict';
 const { existsSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
-const Module = require('node:module');
 const { dirname, join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { setFlagsFromString } = require('node:v8');
@@ -39,7 +39,7 @@ function runBuilt() {
     modules.set(file, module);
     const cache = `${file}.${statSync(file).mtimeMs}.cache`;
     const cachedData = existsSync(cache) ? readFileSync(cache) : undefined;
-    const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+    const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData });
     if (cachedData === undefined || script.cachedDataRejected) toCache.push([script, cache]);
     script.runInThisContext()(module.exports, requireChunk, module, file, dir);
     return module.exports;

@@ -123,7 +123,9 @@ export async function buildCli(dir = CLI_DIR) {
         supported: { 'dynamic-import': false },
         banner: '"use strict";var PALISADE_ENTRY_URL=require("node:url").pathToFileURL(require("node:path").join(__dirname,"run.cjs")).href;',
       });
-      return { path: file.path, code: cjs.code };
+      // Wrapped as node wraps a CommonJS module, in the file: bin/palisade.js compiles the text as read, one flat
+      // string (a wrapper added at run time makes V8 copy the whole chunk again to hash it against its caches).
+      return { path: file.path, code: `(function (exports, require, module, __filename, __dirname) {${cjs.code}\n});` };
     }),
   );
   rmSync(dir, { recursive: true, force: true });
