@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import '../schema.ts';
-import { applySplices, diffRulesets, elementSplices } from '../compile/diff.ts';
+import { applySplices, diffRulesets, elementSplices, spliceChanges } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { InternalError, OperationError, systemReason } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
@@ -274,19 +274,26 @@ async function readState(path: string): Promise<{ state: State; epoch: string } 
   return { state, epoch: typeof epoch === 'string' ? epoch : '' };
 }
 
-/** The ruleset a journal line makes of the one it follows. */
-function rebuild(before: Ruleset, entry: Pick<JournalEntry, 'policyRevision' | 'inventoryRevision' | 'warnings' | 'sets'>): Ruleset | null {
+/** The ruleset a journal line makes of the one it follows, and the sets whose members it changes. */
+function rebuild(before: Ruleset, entry: Pick<JournalEntry, 'policyRevision' | 'inventoryRevision' | 'warnings' | 'sets'>): { ruleset: Ruleset; changed: string[] } | null {
   const edits = new Map(entry.sets.map((e) => [e.name, e]));
+  const changed: string[] = [];
   const sets = before.sets.map((set) => {
     const edit = edits.get(set.name);
     if (edit === undefined) return set;
     edits.delete(set.name);
     const splices = 'splices' in edit ? edit.splices : [{ at: edit.head, remove: set.elements.length - edit.head - edit.tail, insert: edit.middle }];
     const elements = applySplices(set.elements, splices);
-    return elements === null ? null : { ...set, elements };
+    if (elements === null) return null;
+    const { added, removed } = spliceChanges(set.elements, splices);
+    if (added.length + removed.length > 0) changed.push(set.name);
+    return { ...set, elements };
   });
   if (edits.size > 0 || sets.some((set) => set === null)) return null;
-  return { ...before, sets: sets as Ruleset['sets'], warnings: entry.warnings, policyRevision: entry.policyRevision, inventoryRevision: entry.inventoryRevision };
+  return {
+    ruleset: { ...before, sets: sets as Ruleset['sets'], warnings: entry.warnings, policyRevision: entry.policyRevision, inventoryRevision: entry.inventoryRevision },
+    changed,
+  };
 }
 
 /**
@@ -310,13 +317,15 @@ const hasListing = (record: AppliedRecord): boolean => derivedFrom.has(record) |
  * kernel lists it; null when it cannot be (the caller lists the kernel). The listing is derived when first read
  * (drift checking once someone else changed the kernel, a whole write of the state), not for every change: from
  * the listing the chain of changes started from, in one step, since a set's listed elements are its members sorted.
+ * `changed`: the sets whose members change, when known (a journal line's edits); else found by diffing the rulesets.
  */
-export function afterMembership(before: AppliedRecord, fields: Omit<AppliedRecord, 'listing'>): AppliedRecord | null {
+export function afterMembership(before: AppliedRecord, fields: Omit<AppliedRecord, 'listing'>, changed?: readonly string[]): AppliedRecord | null {
   if (before.backend !== 'nft' || fields.backend !== 'nft') return null;
   const root = derivedFrom.get(before) ?? (before.listing === null ? null : { listing: before.listing, ruleset: before.ruleset, sets: nftPatchableSets(before.listing) });
   if (root === null) return null;
-  const diff = diffRulesets(before.ruleset, fields.ruleset);
-  if (![...Object.keys(diff.elementsAdded), ...Object.keys(diff.elementsRemoved)].every((name) => root.sets.has(name))) return null;
+  const diff = changed === undefined ? diffRulesets(before.ruleset, fields.ruleset) : null;
+  const names = diff === null ? (changed ?? []) : [...Object.keys(diff.elementsAdded), ...Object.keys(diff.elementsRemoved)];
+  if (!names.every((name) => root.sets.has(name))) return null;
   let derive: (() => string) | null = () => {
     const listing = nftListingAfterMembership(root.listing, root.ruleset, fields.ruleset);
     if (listing === null) throw new InternalError(`the listing of apply ${fields.id} could not be derived`);
@@ -373,12 +382,12 @@ async function replayJournal(path: string, base: State, epoch: string): Promise<
     }
     const before = state.applied;
     if (before === null || state.pending !== null || entry.follows !== before.id) throw damaged(index + 1, `is damaged (it follows apply ${entry.follows}, the state holds ${before?.id ?? 'none'})`);
-    const ruleset = rebuild(before.ruleset, entry);
-    if (ruleset === null || (index >= verifiedFrom && hashRuleset(ruleset) !== entry.hash)) {
+    const rebuilt = rebuild(before.ruleset, entry);
+    if (rebuilt === null || (index >= verifiedFrom && hashRuleset(rebuilt.ruleset) !== entry.hash)) {
       throw damaged(index + 1, `was modified outside palisade: the ruleset (IR) of apply ${entry.id} does not match its hash`);
     }
     const { epoch: _epoch, follows: _follows, sets: _sets, warnings: _warnings, ...fields } = entry;
-    const applied = afterMembership(before, { ...fields, host: before.host, backend: before.backend, ruleset });
+    const applied = afterMembership(before, { ...fields, host: before.host, backend: before.backend, ruleset: rebuilt.ruleset }, rebuilt.changed);
     if (applied === null) throw damaged(index + 1, `is damaged (the listing of apply ${entry.id} cannot be derived)`);
     state = { version: STATE_VERSION, applied, previous: { record: before }, pending: null };
     entries += 1;
@@ -418,7 +427,7 @@ export function membershipEdits(before: Ruleset, after: Ruleset): SetEdit[] | nu
   }
   /* Only what replaying gives back exactly: the same IR (its hash; the listing is derived from it as the apply derived it). */
   const rebuilt = rebuild(before, { policyRevision: after.policyRevision, inventoryRevision: after.inventoryRevision, warnings: after.warnings, sets });
-  return rebuilt !== null && sameRuleset(rebuilt, after) ? sets : null;
+  return rebuilt !== null && sameRuleset(rebuilt.ruleset, after) ? sets : null;
 }
 
 /**

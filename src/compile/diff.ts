@@ -118,7 +118,11 @@ export function applySplices(elements: readonly string[], splices: readonly Spli
  * touch is compared, and an element they remove in one place and insert in another has moved, not changed.
  */
 export function elementChanges(before: readonly string[], after: readonly string[]): { added: string[]; removed: string[] } {
-  const splices = elementSplices(before, after);
+  return spliceChanges(before, elementSplices(before, after));
+}
+
+/** Members added and removed by splices of `before` (elementChanges, for splices already known: a journal line's). */
+export function spliceChanges(before: readonly string[], splices: readonly Splice[]): { added: string[]; removed: string[] } {
   const out = splices.flatMap((s) => before.slice(s.at, s.at + s.remove));
   const into = splices.flatMap((s) => s.insert);
   const outSet = new Set(out);
