@@ -59,7 +59,8 @@ export function execTool(target: Target, tool: string, args: readonly string[], 
   for (const observe of observers) observe(argv);
   const [command, ...rest] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
-    const child = spawn(command, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
+    /* Without input, the tool's stdin is /dev/null: no pipe to make and end. */
+    const child = input === undefined ? spawn(command, rest, { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(command, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -74,8 +75,8 @@ export function execTool(target: Target, tool: string, args: readonly string[], 
       });
     });
     /* A tool that exits before reading all of its input closes the pipe: its exit code says why. */
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
   });
 }
 
