@@ -59,6 +59,25 @@ const lazyChildProcess = {
   },
 };
 
+// src/yaml-module.ts gives the `yaml` library when first asked for. dist/cli/ has it as a chunk of its own, yaml.cjs
+// (an entry point of the split build), which that module requires when asked: a command that places nothing in
+// its YAML never reads it. The single executable's one file imports it with the rest.
+const YAML_ENTRY = 'palisade:yaml';
+const yamlModule = (split) => ({
+  name: 'yaml-module',
+  setup(b) {
+    b.onResolve({ filter: /^palisade:yaml$/ }, () => ({ path: YAML_ENTRY, namespace: 'palisade' }));
+    b.onLoad({ filter: /.*/, namespace: 'palisade' }, () => ({ contents: "import * as yaml from 'yaml';\nexport default yaml;\n", resolveDir: root, loader: 'js' }));
+    b.onResolve({ filter: /^\.\/yaml\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /[\\/]src[\\/]yaml-module\.ts$/ }, () => ({
+      contents: split
+        ? "let loaded;\nexport function yaml() {\n  loaded ??= require('./yaml.cjs').default;\n  return loaded;\n}\n"
+        : "import * as loaded from 'yaml';\nexport function yaml() {\n  return loaded;\n}\n",
+      loader: 'js',
+    }));
+  },
+});
+
 // What the bundle is made of, hashed (src/self.ts buildIdentity): data palisade derives and keeps between runs
 // (src/app/policy-cache.ts) holds only for the code that derived it. The same sources give the same identity.
 function buildIdentity() {
@@ -100,6 +119,9 @@ const common = {
   plugins: [etcdProto, lazyChildProcess],
 };
 
+/** `common`, with src/yaml-module.ts as the build gives it (split: dist/cli/; one file: the single executable's). */
+const withYaml = (options, split) => ({ ...options, plugins: [...options.plugins, yamlModule(split)] });
+
 /** The console's page (src/console/assets.ts), embedded where the console command's code is. */
 async function withConsolePage(options) {
   return { ...options, define: { ...options.define, PALISADE_CONSOLE_ASSETS: JSON.stringify(JSON.stringify(await bundleConsoleUi(root))) } };
@@ -107,7 +129,17 @@ async function withConsolePage(options) {
 
 /** esbuild's options for dist/cli/ (ESM chunks, turned into CommonJS by buildCli); test/cli/startup.test.ts builds with them too. */
 export async function splitOptions() {
-  return { ...(await withConsolePage(common)), format: 'esm', splitting: true, outdir: CLI_DIR, chunkNames: '[name]-[hash]', outExtension: { '.js': '.cjs' }, write: false };
+  const options = withYaml(await withConsolePage(common), true);
+  return {
+    ...options,
+    entryPoints: [{ in: options.entryPoints[0], out: 'run' }, { in: YAML_ENTRY, out: 'yaml' }],
+    format: 'esm',
+    splitting: true,
+    outdir: CLI_DIR,
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.cjs' },
+    write: false,
+  };
 }
 
 /** dist/cli/ (or `dir`, laid out beside a copy of bin/): the entry run.cjs and its chunks, CommonJS, each loaded when first required. */
@@ -143,7 +175,7 @@ export async function buildCli(dir = CLI_DIR) {
 export async function buildBundle() {
   const outfile = join(root, 'dist/palisade.cjs');
   const result = await build({
-    ...(await withConsolePage(common)),
+    ...withYaml(await withConsolePage(common), false),
     outfile,
     format: 'cjs',
     // V8's settings before any other line (bin/v8-flags.js), as bin/palisade.js gives them for dist/cli/.

@@ -5,8 +5,9 @@
  * stack (which it reports as a stack overflow).
  */
 import { isUtf8 } from 'node:buffer';
-import { isAlias, visit, type Document, type LineCounter, type YAMLError } from 'yaml';
+import type { Document, LineCounter, YAMLError } from 'yaml';
 import { InputError, error, type Diagnostic } from './diagnostics.ts';
+import { yaml } from './yaml-module.ts';
 
 const STACK_OVERFLOW = 'Maximum call stack size exceeded';
 
@@ -52,6 +53,7 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
 
 /** An error at every alias whose anchor is not defined before it. */
 export function unresolvedAliases(doc: Document, lines: LineCounter, file: string): Diagnostic[] {
+  const { isAlias, visit } = yaml();
   const found: Diagnostic[] = [];
   visit(doc, {
     Alias(_key, node) {

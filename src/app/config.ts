@@ -1,8 +1,8 @@
 /** `palisade.yaml`: where policy, inventory and the static name table live, so commands need no flags. */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { plainYaml } from '../plain-yaml.ts';
+import { yaml } from '../yaml-module.ts';
 import * as z from 'zod/mini';
 import { issueLines } from '../schema.ts';
 import { InputError, error } from '../diagnostics.ts';
@@ -43,7 +43,7 @@ function located(base: string, path: string): string {
 async function readYaml(file: string): Promise<unknown> {
   try {
     const text = await readFile(file, 'utf8');
-    return (plainYaml(text) ?? { value: parse(text) }).value;
+    return (plainYaml(text) ?? { value: yaml().parse(text) }).value;
   } catch (cause) {
     throw new InputError([error(cause instanceof Error ? cause.message : String(cause), { file })]);
   }

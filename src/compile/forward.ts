@@ -13,7 +13,7 @@
  */
 import type { Host } from '../inventory/types.ts';
 import type { ContainerOrigin, ContainerSettings } from '../policy/types.ts';
-import { defaultContainerSettings } from '../policy/containers.ts';
+import { defaultContainerSettings } from '../policy/container-settings.ts';
 import {
   AUDIT_PREFIX_CONTAINERS,
   AUDIT_PREFIX_INPUT,

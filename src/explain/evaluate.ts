@@ -2,7 +2,7 @@
 import type { Family, IrRule, Match, Ruleset } from '../compile/ir.ts';
 import { networksContain } from '../compile/networks.ts';
 import type { PortRange, Protocol } from '../policy/types.ts';
-import { interfaceMatches } from '../policy/containers.ts';
+import { interfaceMatches } from '../policy/container-settings.ts';
 
 /** The first packet of a new flow (conntrack state NEW). */
 export interface Packet {

@@ -1,7 +1,8 @@
 /** Source positions for values of a parsed inventory, looked up by their path in the document. */
-import { LineCounter, isAlias, isMap, isSeq, isNode, isScalar, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { SourcePos } from '../diagnostics.ts';
 import { arrayElementOffsets } from './json-rows.ts';
+import { yaml } from '../yaml-module.ts';
 
 export type Path = readonly (string | number)[];
 
@@ -79,6 +80,7 @@ export function positionOf(offset: number, lines: LineCounter, file: string): So
 }
 
 function child(doc: Document, node: Node, segment: string | number): Node | undefined {
+  const { isAlias, isMap, isNode, isScalar, isSeq } = yaml();
   const target = isAlias(node) ? node.resolve(doc) : node;
   if (isMap(target)) {
     const pair = target.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
@@ -92,6 +94,7 @@ function child(doc: Document, node: Node, segment: string | number): Node | unde
 }
 
 function keyNode(doc: Document, node: Node, segment: string | number): Node | undefined {
+  const { isAlias, isMap, isNode, isScalar } = yaml();
   const target = isAlias(node) ? node.resolve(doc) : node;
   if (!isMap(target)) return undefined;
   const pair = target.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
@@ -100,6 +103,7 @@ function keyNode(doc: Document, node: Node, segment: string | number): Node | un
 
 /** Locates paths in a yaml Document below `root`; a path that does not resolve falls back to its deepest ancestor. */
 export function yamlLocator(doc: Document, lines: LineCounter, file: string, root: Path = []): Locator {
+  const { isNode } = yaml();
   const walk = (path: Path): { node: Node; depth: number } | undefined => {
     let node = isNode(doc.contents) ? doc.contents : undefined;
     if (node === undefined) return undefined;
@@ -133,6 +137,7 @@ export interface PositionedYaml {
 
 /** The positioned parse of an inventory's text (the one home of its options). */
 export function parsePositioned(text: string): PositionedYaml {
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   return { doc: parseDocument(text, { lineCounter: lines, prettyErrors: false }), lines };
 }

@@ -14,40 +14,14 @@ import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import type { ContainerOrigin, ContainerSettings, Policy } from './types.ts';
 import { parseCidr } from './address.ts';
 import { booleanField, choiceField, stringField } from './fields.ts';
-import { nameProblem } from '../inventory/names.ts';
+import { CONTAINER_MODES, defaultContainerSettings, interfacePatternProblem } from './container-settings.ts';
 import type { Entry, SourceFile } from './yaml-source.ts';
 
-export const CONTAINER_MODES = ['enforce', 'off'] as const;
 const BETWEEN = ['open', 'rules'] as const;
-/**
- * Docker's default bridge and user-defined networks (`br-<id>`), CNI bridges (flannel, the bridge plugin:
- * `cni0`, kubenet's `cbr0`), Podman's. Calico and Cilium route pods without a bridge and manage forwarding
- * themselves (see docs/containers.md).
- */
-export const DEFAULT_BRIDGES = ['docker0', 'br-*', 'cni*', 'cbr0', 'podman*'];
 /** Bridges are few; a long list is a mistake (and a rule per bridge in the kernel). */
 const MAX_BRIDGES = 64;
 /** Container networks are at least this narrow: a wider `from:` would take the host's routed traffic for containers'. */
 const MIN_PREFIX = { 4: 8, 6: 16 } as const;
-
-export function defaultContainerSettings(): ContainerSettings {
-  return { mode: 'enforce', egressDrop: false, egressDropLog: true, bridges: [...DEFAULT_BRIDGES], between: 'open' };
-}
-
-/** Why `text` is not an interface name or a prefix pattern (`br-*`), or null. */
-export function interfacePatternProblem(text: string): string | null {
-  if (!text.endsWith('*')) return nameProblem('interface', text);
-  const prefix = text.slice(0, -1);
-  if (prefix === '') return '"*" alone is every interface: name the container bridges (docker0, "br-*")';
-  if (prefix.length > 14) return 'the part before "*" has at most 14 characters';
-  const problem = nameProblem('interface', prefix);
-  return problem === null ? null : `the part before "*": ${problem}`;
-}
-
-/** Whether an interface name matches a bridge name or `prefix*` pattern. */
-export function interfaceMatches(pattern: string, name: string): boolean {
-  return pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
-}
 
 function parseBridges(file: SourceFile, entry: Entry): string[] | null {
   const value = entry.value;

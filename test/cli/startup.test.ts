@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { build, type Metafile } from 'esbuild';
@@ -55,6 +55,33 @@ describe('startup', () => {
     assert.ok([...read].some((f) => /\/main-/.test(f)), `the command table is among ${[...read].join(' ')}`);
     const bytes = [...read].reduce((n, f) => n + (outputs[f]?.bytes ?? 0), 0);
     assert.ok(bytes < 150_000, `--help reads ${bytes} bytes: ${[...read].map((f) => `${f} ${outputs[f]?.bytes}`).join(', ')}`);
+  });
+
+  it('yaml, the positioned parser, is a chunk of its own: apply reads none of it, and a built command loads it when an error needs its line', async () => {
+    const { metafile } = await build({ ...(await splitOptions()), metafile: true, logLevel: 'silent' });
+    const outputs: Metafile['outputs'] = metafile.outputs;
+    const start = Object.keys(outputs).find((f) => Object.keys(outputs[f]?.inputs ?? {}).includes('src/cli/commands/apply.ts'));
+    assert.ok(start !== undefined, 'the apply command has a chunk');
+    const read = new Set<string>();
+    const stack = [start];
+    for (let file = stack.pop(); file !== undefined; file = stack.pop()) {
+      if (read.has(file)) continue;
+      read.add(file);
+      for (const edge of outputs[file]?.imports ?? []) if (edge.kind === 'import-statement' || edge.kind === 'require-call') stack.push(edge.path);
+    }
+    const inputs = [...read].flatMap((f) => Object.keys(outputs[f]?.inputs ?? {}));
+    assert.deepEqual(inputs.filter((i) => i.includes('node_modules/yaml/')), []);
+
+    const dir = tempDir('palisade-yaml-');
+    cpSync('bin', join(dir, 'bin'), { recursive: true });
+    cpSync('package.json', join(dir, 'package.json'));
+    await buildCli(join(dir, 'dist/cli'));
+    const inventory = join(dir, 'inventory.yaml');
+    writeFileSync(inventory, readFileSync('examples/shop/inventory.yaml', 'utf8').replace('10.10.2.21,', '10.10.2.21, bogus,'));
+    const line = readFileSync(inventory, 'utf8').split('\n').findIndex((l) => l.includes('bogus')) + 1;
+    const r = spawnSync(process.execPath, [join(dir, 'bin/palisade.js'), 'check', '--policy', 'examples/shop/policy.yaml', 'examples/shop/roles', '--inventory', inventory], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`inventory\\.yaml:${line}:\\d+: error: host "web-shop-1": "bogus" is not an IP address`));
   });
 
   it("schemas bundle zod/mini's share of zod, never the classic API (all of zod, in every command reading palisade.yaml)", async () => {

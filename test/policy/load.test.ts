@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { InputError, formatDiagnostic } from '../../src/diagnostics.ts';
 import { loadPolicy, parsePolicyFiles } from '../../src/policy/load.ts';
-import { defaultContainerSettings } from '../../src/policy/containers.ts';
+import { defaultContainerSettings } from '../../src/policy/container-settings.ts';
 
 /** Every error of the files, formatted as `file:line:col: error: rule "X": message`. */
 function errorsOf(...files: Array<{ path: string; text: string }>): string[] {
