@@ -132,6 +132,8 @@ export async function splitOptions() {
   const options = withYaml(await withConsolePage(common), true);
   return {
     ...options,
+    // src/self.ts: dist/cli/ runs again through bin/palisade.js (its chunks are wrapped for it, not for node's require).
+    define: { ...options.define, PALISADE_LAUNCHER: JSON.stringify('../../bin/palisade.js') },
     entryPoints: [{ in: options.entryPoints[0], out: 'run' }, { in: YAML_ENTRY, out: 'yaml' }],
     format: 'esm',
     splitting: true,

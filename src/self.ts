@@ -1,6 +1,7 @@
 /**
  * How palisade runs itself again (the confirmation timer, the lab's probe agents, the systemd units): the
- * single executable by itself, the bundle with node, or, from a source checkout, `bin/palisade.js` with node.
+ * single executable by itself, the one-file bundle with node, or `bin/palisade.js` with node (the CLI npm
+ * builds in dist/cli/, or a source checkout).
  */
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,12 @@ declare const PALISADE_BUNDLED: boolean | undefined;
 
 /** Defined by scripts/build.js in the bundle: a hash of the sources it was built from. */
 declare const PALISADE_BUILD_ID: string | undefined;
+
+/**
+ * Defined by scripts/build.js for dist/cli/: the script that runs it (bin/palisade.js, which loads its chunks),
+ * relative to its entry. Undeclared in the one-file bundle, which runs by itself.
+ */
+declare const PALISADE_LAUNCHER: string | undefined;
 
 export type Runtime = 'executable' | 'bundle' | 'source';
 
@@ -32,7 +39,7 @@ export function selfCommand(): [string, ...string[]] {
     case 'executable':
       return [process.execPath];
     case 'bundle':
-      return [process.execPath, fileURLToPath(import.meta.url)];
+      return [process.execPath, fileURLToPath(typeof PALISADE_LAUNCHER === 'undefined' ? import.meta.url : new URL(PALISADE_LAUNCHER, import.meta.url))];
     case 'source':
       return [process.execPath, fileURLToPath(new URL('../bin/palisade.js', import.meta.url))];
   }

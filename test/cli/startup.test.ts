@@ -84,6 +84,21 @@ describe('startup', () => {
     assert.match(r.stderr, new RegExp(`inventory\\.yaml:${line}:\\d+: error: host "web-shop-1": "bogus" is not an IP address`));
   });
 
+  it('the built CLI runs itself again (the confirmation timer, probe agents, the units) through bin/palisade.js', async () => {
+    const dir = tempDir('palisade-self-');
+    cpSync('bin', join(dir, 'bin'), { recursive: true });
+    cpSync('package.json', join(dir, 'package.json'));
+    await buildCli(join(dir, 'dist/cli'));
+    const units = join(dir, 'units');
+    const r = spawnSync(process.execPath, [join(dir, 'bin/palisade.js'), 'install-service', '--unit-dir', units, '--state-dir', join(dir, 'state')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const exec = /^ExecStart=(.*) restore --state-dir /m.exec(readFileSync(join(units, 'palisade-restore.service'), 'utf8'))?.[1];
+    assert.equal(exec, `${process.execPath} ${join(dir, 'bin/palisade.js')}`);
+    const again = spawnSync(exec.split(' ')[0] as string, [...exec.split(' ').slice(1), '--version'], { encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /^\d+\.\d+\.\d+/);
+  });
+
   it("schemas bundle zod/mini's share of zod, never the classic API (all of zod, in every command reading palisade.yaml)", async () => {
     const { metafile } = await build({ ...(await splitOptions()), metafile: true, logLevel: 'silent' });
     const zod = Object.keys(metafile.inputs).filter((f) => f.includes('node_modules/zod/'));
