@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { build, type Metafile } from 'esbuild';
@@ -97,6 +97,19 @@ describe('startup', () => {
     const again = spawnSync(exec.split(' ')[0] as string, [...exec.split(' ').slice(1), '--version'], { encoding: 'utf8' });
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /^\d+\.\d+\.\d+/);
+  });
+
+  it('installed under node_modules/, the built CLI runs without checking the sources against it', async () => {
+    const dir = join(tempDir('palisade-installed-'), 'node_modules/palisade');
+    cpSync('bin', join(dir, 'bin'), { recursive: true });
+    cpSync('package.json', join(dir, 'package.json'));
+    await buildCli(join(dir, 'dist/cli'));
+    /* A source newer than the build: a checkout would run the sources through tsx, which this layout does not have. */
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src/newer.ts'), '');
+    const r = spawnSync(process.execPath, [join(dir, 'bin/palisade.js'), '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+/);
   });
 
   it("schemas bundle zod/mini's share of zod, never the classic API (all of zod, in every command reading palisade.yaml)", async () => {
