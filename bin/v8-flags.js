@@ -6,14 +6,8 @@
 // for functions that then ran a few times, and took 9 MB that this machine faults in a page at a time, about
 // 25 ms of an element-only `palisade apply` (npm run bench). Hot functions still go to TurboFan, so a long run (a
 // compile of 100,000 hosts, the agent) loses nothing measurable (bench/run.ts runs under the same settings).
-//
-// A young generation that does not grow (it starts at 1 MB a semi-space). A command's objects mostly live until
-// it ends: V8 copied them at each scavenge into a young generation it doubled each time, new pages that this
-// machine faults in one at a time; kept small, its pages are used again. An element-only `palisade apply` takes
-// 8 ms less (299 -> 291 ms, median of 30 alternated). The price is paid at scale: push's validation of 100,000
-// hosts takes 4-11 % longer (13.2 -> 13.7-14.7 s) and 10 % less memory; one host's compile among them is no slower.
 'use strict';
 
-const V8_FLAGS = '--no-sparkplug --semi-space-growth-factor=1';
+const V8_FLAGS = '--no-sparkplug';
 
 module.exports = { V8_FLAGS };
