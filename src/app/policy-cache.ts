@@ -14,6 +14,7 @@
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { temporaryPath } from '../atomic-file.ts';
 import type { RawTranslation, RawTranslations } from '../compile/raw.ts';
 import { fileIdentity } from '../file-identity.ts';
 import { sha256 } from '../hash.ts';
@@ -63,11 +64,11 @@ async function readEntry(path: string, key: string): Promise<TranslatedPolicy | 
   }
 }
 
-/** Written whole (a temporary file renamed over the entry), not synced: an entry lost in a crash is parsed again. */
+/** Written whole (a temporary file renamed over the entry), not synced: an entry lost in a crash is parsed again. A writer killed meanwhile leaves its temporary file to the state lock's next holder (removeStaleTemporaries). */
 async function writeEntry(path: string, key: string, loaded: TranslatedPolicy): Promise<void> {
   const payload: Payload = { policy: loaded.policy, diagnostics: loaded.diagnostics, translations: [...loaded.rawTranslations] };
   const text = JSON.stringify(payload);
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = temporaryPath(path);
   try {
     await writeFile(tmp, `${key}\n${sha256(text)}\n${text}`, { mode: 0o600 });
     await rename(tmp, path);

@@ -16,6 +16,7 @@ import { readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { readFile, readlink, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { removeStaleTemporaries } from '../atomic-file.ts';
 import { sha256 } from '../hash.ts';
 import { ensureStateDir, STATE_DIR_HINT, StateError, stateDirReason } from './state.ts';
 
@@ -171,6 +172,8 @@ export async function acquireLock(dir: string, timeoutMs: number, options: LockO
     if (options.unlockedIfUnwritable === true && UNWRITABLE.has(code(cause) ?? '')) return noLock;
     throw new StateError(`cannot take the lock in the state directory ${dir}: ${stateDirReason(dir, cause)}; ${STATE_DIR_HINT}`, { unchanged: true, cause });
   }
+  /* A holder killed while it replaced a file left its temporary file: nobody else writes here now. */
+  await removeStaleTemporaries(dir);
   /*
    * Best effort: only says who holds the lock; a full or read-only disk must not fail the operation. Written while
    * the holder works, and done before the lock is released (a next holder's own write then comes after it).

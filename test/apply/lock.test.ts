@@ -70,6 +70,17 @@ describe('state lock', () => {
     await (await acquireLock(d, 5000)).release();
   });
 
+  it("a holder killed -9 while it replaced the state file: the next holder removes the temporary file it left", async () => {
+    const d = dir();
+    const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `import('${join(import.meta.dirname, '../../src/apply/lock.ts')}').then(m => m.acquireLock('${d}', 0)).then(() => { require('node:fs').writeFileSync('${d}/.state.json.' + process.pid + '.0123456789ab.tmp', '{'); console.log('held'); setInterval(() => {}, 1000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => holder.stdout.on('data', (b: Buffer) => b.toString().includes('held') && resolve()));
+    holder.kill('SIGKILL');
+    await new Promise<void>((resolve) => holder.once('exit', () => resolve()));
+    const lock = await acquireLock(d, 5000);
+    assert.deepEqual(readdirSync(d).filter((f) => f.endsWith('.tmp')), []);
+    await lock.release();
+  });
+
   it('processes racing to take over a stale lock never hold it together', async () => {
     const d = dir();
     const log = join(d, 'sections.log');
