@@ -64,7 +64,10 @@ async function readEntry(path: string, key: string): Promise<TranslatedPolicy | 
   }
 }
 
-/** Written whole (a temporary file renamed over the entry), not synced: an entry lost in a crash is parsed again. A writer killed meanwhile leaves its temporary file to the state lock's next holder (removeStaleTemporaries). */
+/**
+ * Written whole (a temporary file renamed over the entry), not synced: an entry lost in a crash is parsed again.
+ * A writer killed meanwhile leaves its temporary file to the state lock's next holder (removeStaleTemporaries).
+ */
 async function writeEntry(path: string, key: string, loaded: TranslatedPolicy): Promise<void> {
   const payload: Payload = { policy: loaded.policy, diagnostics: loaded.diagnostics, translations: [...loaded.rawTranslations] };
   const text = JSON.stringify(payload);

@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import { dirname, join, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import '../schema.ts';
-import { applySplices, diffRulesets, elementSplices, spliceChanges } from '../compile/diff.ts';
+import { applySplices, diffRulesets, elementSplices, membersChanged, spliceChanges } from '../compile/diff.ts';
 import type { Ruleset } from '../compile/ir.ts';
 import { InternalError, OperationError, systemReason } from '../diagnostics.ts';
 import type { BackendName } from '../kernel/backend.ts';
@@ -323,9 +323,7 @@ export function afterMembership(before: AppliedRecord, fields: Omit<AppliedRecor
   if (before.backend !== 'nft' || fields.backend !== 'nft') return null;
   const root = derivedFrom.get(before) ?? (before.listing === null ? null : { listing: before.listing, ruleset: before.ruleset, sets: nftPatchableSets(before.listing) });
   if (root === null) return null;
-  const diff = changed === undefined ? diffRulesets(before.ruleset, fields.ruleset) : null;
-  const names = diff === null ? (changed ?? []) : [...Object.keys(diff.elementsAdded), ...Object.keys(diff.elementsRemoved)];
-  if (!names.every((name) => root.sets.has(name))) return null;
+  if (!(changed ?? membersChanged(diffRulesets(before.ruleset, fields.ruleset))).every((name) => root.sets.has(name))) return null;
   let derive: (() => string) | null = () => {
     const listing = nftListingAfterMembership(root.listing, root.ruleset, fields.ruleset);
     if (listing === null) throw new InternalError(`the listing of apply ${fields.id} could not be derived`);

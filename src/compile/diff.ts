@@ -130,6 +130,11 @@ export function spliceChanges(before: readonly string[], splices: readonly Splic
   return { added: into.filter((e) => !outSet.has(e)), removed: out.filter((e) => !intoSet.has(e)) };
 }
 
+/** The sets whose members a diff changes (added to, removed from, or both). */
+export function membersChanged(diff: RulesetDiff): string[] {
+  return [...new Set([...Object.keys(diff.elementsAdded), ...Object.keys(diff.elementsRemoved)])];
+}
+
 /** The last diff, by identity of its rulesets: the applier and the kernel backend ask for the same one. */
 let last: { before: Ruleset | null; after: Ruleset | null; diff: RulesetDiff } | null = null;
 

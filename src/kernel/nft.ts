@@ -4,7 +4,7 @@
  */
 import { containerNotes } from './containers.ts';
 import type { Ruleset } from '../compile/ir.ts';
-import { diffRulesets } from '../compile/diff.ts';
+import { diffRulesets, membersChanged } from '../compile/diff.ts';
 import { isMeterName, NFT_FAMILY, NFT_TABLE } from '../layout.ts';
 import { renderNft } from '../render/nft.ts';
 import type { Backend } from './backend.ts';
@@ -140,7 +140,7 @@ export function nftPatchableSets(listing: string): Set<string> {
  */
 export function nftListingAfterMembership(listing: string, before: Ruleset, after: Ruleset): string | null {
   const diff = diffRulesets(before, after);
-  const changed = new Set([...Object.keys(diff.elementsAdded), ...Object.keys(diff.elementsRemoved)]);
+  const changed = new Set(membersChanged(diff));
   let patched = 0;
   const lines = listing.split('\n').map((line) => {
     const name = patchableSet(line);
