@@ -12,9 +12,8 @@
  * is trusted as the state beside it is (root's directory, whose IR `palisade restore` loads). It is used only by
  * a build (src/self.ts buildIdentity), never from source, where an edit takes effect without a build.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { temporaryPath } from '../atomic-file.ts';
 import type { RawTranslation, RawTranslations } from '../compile/raw.ts';
 import { fileIdentity } from '../file-identity.ts';
 import { sha256 } from '../hash.ts';
@@ -65,19 +64,13 @@ async function readEntry(path: string, key: string): Promise<TranslatedPolicy | 
 }
 
 /**
- * Written whole (a temporary file renamed over the entry), not synced: an entry lost in a crash is parsed again.
- * A writer killed meanwhile leaves its temporary file to the state lock's next holder (removeStaleTemporaries).
+ * Written over the entry in place, not synced: the entry's own sum is what makes it whole. One torn by a crash or
+ * a kill, or mixed by two writers at once, fails it and is parsed again; no temporary file is left behind.
  */
 async function writeEntry(path: string, key: string, loaded: TranslatedPolicy): Promise<void> {
   const payload: Payload = { policy: loaded.policy, diagnostics: loaded.diagnostics, translations: [...loaded.rawTranslations] };
   const text = JSON.stringify(payload);
-  const tmp = temporaryPath(path);
-  try {
-    await writeFile(tmp, `${key}\n${sha256(text)}\n${text}`, { mode: 0o600 });
-    await rename(tmp, path);
-  } catch {
-    await rm(tmp, { force: true }).catch(() => undefined);
-  }
+  await writeFile(path, `${key}\n${sha256(text)}\n${text}`, { mode: 0o600 }).catch(() => undefined);
 }
 
 /**
